@@ -1,0 +1,37 @@
+"""Shared test set-up: Qt offscreen, quiet TensorFlow, and a small demo project."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keep user state (recent files, demo project) out of the real home folder.
+os.environ.setdefault("YOLO_STUDIO_HOME", os.path.join(os.path.dirname(__file__), ".home-unused"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own user-data folder (settings, demo project)."""
+    monkeypatch.setenv("YOLO_STUDIO_HOME", str(tmp_path / "yolo-studio-home"))
+
+
+@pytest.fixture(scope="session")
+def small_demo_project(tmp_path_factory):
+    """A 48-image demo project (VOC labels) shared read-only by tests; copy it to modify."""
+    from yolo_studio.core.demo import generate_demo_project
+
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    generate_demo_project(root, n_images=48, seed=1, min_size=96, max_size=192)
+    return root
+
+
+@pytest.fixture
+def demo_copy(small_demo_project, tmp_path):
+    """A private, writable copy of the small demo project."""
+    import shutil
+
+    dst = tmp_path / "demo"
+    shutil.copytree(small_demo_project, dst)
+    return dst

@@ -1,0 +1,15 @@
+"""``yolo-studio [gui] [PROJECT]``: open the desktop app (the demo project by default)."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub, name: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help="open the GUI (default when no subcommand is given)")
+    p.add_argument("project", nargs="?", help="project folder or image folder (default: the demo project)")
+    return p
+
+
+def run(args) -> int:
+    from yolo_studio.gui.app import run_app
+    return run_app(args.project)

@@ -1,0 +1,87 @@
+"""The one in-memory model of labels: plain Python, no Qt, no TensorFlow."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Box:
+    """One labelled object, in pixel xyxy floats of its image."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    label: str
+    difficult: bool = False
+    # Boxes written by a model (pre-labels) stay 'predicted' until a person
+    # accepts or edits them; score is the model's confidence, kept for display.
+    predicted: bool = False
+    score: float | None = None
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    def xyxy(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    def moved(self, **changes) -> "Box":
+        """A copy with some fields changed (Box is immutable so undo stays simple)."""
+        return replace(self, **changes)
+
+
+@dataclass
+class ImageAnnotation:
+    """All boxes of one image, plus the image's size and the verified flag."""
+
+    image_path: Path
+    width: int
+    height: int
+    boxes: list[Box] = field(default_factory=list)
+    verified: bool = False
+
+    def __post_init__(self) -> None:
+        self.image_path = Path(self.image_path)
+
+    def boxes_array(self) -> np.ndarray:
+        """Boxes as a float (N, 4) xyxy array."""
+        if not self.boxes:
+            return np.zeros((0, 4), dtype=np.float64)
+        return np.array([b.xyxy() for b in self.boxes], dtype=np.float64)
+
+    def labels(self) -> list[str]:
+        return [b.label for b in self.boxes]
+
+    def class_ids(self, class_names: list[str]) -> np.ndarray:
+        """Class indices of the boxes; raises KeyError naming an unknown class."""
+        index = {n: i for i, n in enumerate(class_names)}
+        return np.array([index[b.label] for b in self.boxes], dtype=np.int64)
+
+    def copy(self) -> "ImageAnnotation":
+        return ImageAnnotation(self.image_path, self.width, self.height,
+                               list(self.boxes), self.verified)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A model's detection in the original image's pixels."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    score: float
+    class_id: int
+    label: str
+
+    def to_box(self) -> Box:
+        """A pre-label box (predicted=True) for the labeller."""
+        return Box(self.x1, self.y1, self.x2, self.y2, self.label, predicted=True, score=self.score)

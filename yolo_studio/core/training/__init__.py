@@ -1,0 +1,1 @@
+"""tf.data pipeline, target encoding, loss, schedule and the trainer."""

@@ -1,0 +1,116 @@
+"""What the trainer reports, and how it is configured.
+
+Listener payloads are plain Python floats in frozen dataclasses, never
+tensors: they cross threads (GUI worker -> Qt signal) and processes (CLI).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of one training run; stored as JSON in the run folder."""
+
+    model: str = "yolov3-tiny"            # 'yolov3' | 'yolov3-tiny'
+    input_size: int = 416                 # divisible by 32
+    batch_size: int = 8
+    epochs: int = 30
+    lr_init: float = 1e-4
+    lr_end: float = 1e-6
+    warmup_epochs: float = 2.0
+    weight_decay: float = 0.0
+    start_from: str = "scratch"           # 'scratch' | 'darknet' | 'last'
+    darknet_weights: str | None = None    # path, when start_from == 'darknet'
+    freeze_backbone_epochs: int = 0
+    augment: bool = True
+    multiscale: bool = False
+    mixed_precision: bool = False         # 'mixed_float16' on GPU, 'mixed_bfloat16' on CPU
+    xla: bool = False
+    map_every: int = 1                    # compute val mAP every N epochs
+    score_threshold: float = 0.01         # for mAP
+    iou_threshold: float = 0.45           # NMS IoU for mAP
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """Build from a dict, ignoring unknown keys (older/newer run files)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """One optimisation step."""
+
+    epoch: int            # 0-based
+    step: int             # global step, 1-based
+    steps_per_epoch: int
+    total_steps: int
+    box_loss: float
+    obj_loss: float
+    cls_loss: float
+    total_loss: float
+    lr: float
+    images_per_sec: float
+    eta_seconds: float
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """End of one epoch: validation and checkpoints."""
+
+    epoch: int                                  # 0-based
+    epochs: int
+    train_loss: float
+    val_box_loss: float
+    val_obj_loss: float
+    val_cls_loss: float
+    val_total_loss: float
+    map50: float | None                         # None when not computed this epoch
+    map50_95: float | None
+    per_class_ap: dict[str, float] = field(default_factory=dict)
+    checkpoint: str | None = None               # path of 'last' written this epoch
+    best: bool = False                          # True when this epoch became 'best'
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class EndReport:
+    """Why the run ended."""
+
+    reason: str                   # 'finished' | 'stopped' | 'failed'
+    message: str = ""
+    run_dir: str = ""
+    last_checkpoint: str | None = None
+    best_checkpoint: str | None = None
+    best_map50: float | None = None
+
+
+class TrainListener(Protocol):
+    """Receives the trainer's reports. All methods are called on the trainer's thread."""
+
+    def on_message(self, text: str) -> None: ...
+    def on_batch(self, report: BatchReport) -> None: ...
+    def on_epoch(self, report: EpochReport) -> None: ...
+    def on_end(self, report: EndReport) -> None: ...
+
+
+class NullListener:
+    """A listener that ignores everything (the default)."""
+
+    def on_message(self, text: str) -> None:
+        pass
+
+    def on_batch(self, report: BatchReport) -> None:
+        pass
+
+    def on_epoch(self, report: EpochReport) -> None:
+        pass
+
+    def on_end(self, report: EndReport) -> None:
+        pass

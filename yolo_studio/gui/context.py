@@ -1,0 +1,34 @@
+"""AppContext: the one object panels share, so they never import each other.
+
+Panels read ``context.project`` and talk through its signals:
+- ``projectChanged(project)``: a different project was opened.
+- ``labelsChanged(paths)``: label files of these images changed on disk
+  (pre-labelling, a preview snapshot); the labeller reloads them.
+- ``imagesAdded(paths)``: new images were put into the project (snapshots).
+- ``showImageRequested(path)``: jump the labeller to this image (anchors view).
+- ``modelChosen(path)``: a checkpoint to use in the preview (training results).
+- ``statusMessage(text)``: a line for the main window's status bar.
+- ``classesChanged()``: the project's class list changed.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class AppContext(QObject):
+    projectChanged = Signal(object)
+    labelsChanged = Signal(list)
+    imagesAdded = Signal(list)
+    showImageRequested = Signal(str)
+    modelChosen = Signal(str)
+    statusMessage = Signal(str)
+    classesChanged = Signal()
+
+    def __init__(self, project=None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = project
+
+    def set_project(self, project) -> None:
+        """Switch to ``project`` and tell every panel."""
+        self.project = project
+        self.projectChanged.emit(project)

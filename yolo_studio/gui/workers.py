@@ -1,0 +1,62 @@
+"""The one pattern for background work in the GUI.
+
+A worker is a QObject with a ``run()`` slot and a ``finished`` signal. It is
+moved to its own QThread; the wiring below follows superqt's
+``new_worker_qthread``: thread.started -> worker.run, worker.finished ->
+thread.quit, and both deleteLater once the thread has finished, so neither
+object is destroyed while its thread still runs. Results travel as Qt signals,
+which are queued across threads, so slots on the GUI side run on the GUI
+thread. Stopping is cooperative (a threading.Event the work checks); a thread
+is never killed.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+
+class Worker(QObject):
+    """Base class: subclass, implement ``work()``; errors become ``failed(str)``."""
+
+    finished = Signal()
+    failed = Signal(str)
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except Exception as e:  # shown to the user; the GUI must survive any error
+            self.failed.emit(f"{type(e).__name__}: {e}" if not str(e) else str(e))
+        finally:
+            self.finished.emit()
+
+    def work(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# Threads still running, kept alive here so that a caller dropping its
+# reference can never garbage-collect a running QThread (which aborts Qt).
+_RUNNING: set[QThread] = set()
+
+
+def start_worker(worker: QObject, name: str = "worker") -> QThread:
+    """Move ``worker`` to a new QThread, wire its lifetime, start it, return the thread.
+
+    The caller may keep the thread to ``wait()`` on it at shutdown. Both
+    objects stay valid Python objects after the thread finishes (no
+    deleteLater on the thread), so ``thread.isRunning()`` is always safe.
+    """
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    _RUNNING.add(thread)
+    thread.finished.connect(lambda t=thread: _RUNNING.discard(t))
+    # Keep the worker alive as long as its thread object.
+    thread._worker = worker  # type: ignore[attr-defined]
+    thread.start()
+    return thread
+
+
+def running_threads() -> list[QThread]:
+    """Threads started by :func:`start_worker` that have not finished yet."""
+    return [t for t in _RUNNING if t.isRunning()]
