@@ -1,0 +1,158 @@
+"""Frame sources: real video files and folders written here, cameras that are absent or vanish."""
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from yolo_studio.core.sources import (CameraSource, FolderSource, Frame, LatestFrame, SourceEnded,
+                                      SourceError, VideoSource, list_cameras, open_source)
+
+
+def write_video(path, n=6, size=(96, 64), fps=30):
+    """An MJPG .avi whose frame i is filled with grey level 30*i."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(n):
+        writer.write(np.full((size[1], size[0], 3), 30 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def test_video_plays_every_frame_in_order_then_ends(tmp_path):
+    src = VideoSource(write_video(tmp_path / "clip.avi"), realtime=True)
+    with src:
+        assert src.fps == pytest.approx(30.0)
+        assert src.interval == pytest.approx(1 / 30)
+        frames = [src.read() for _ in range(6)]
+        with pytest.raises(SourceEnded):
+            src.read()
+    assert [f.index for f in frames] == list(range(6))
+    assert frames[0].image.shape == (64, 96, 3)
+    # MJPG is lossy, so compare grey levels loosely.
+    levels = [int(f.image.mean()) for f in frames]
+    assert all(abs(lv - 30 * i) <= 4 for i, lv in enumerate(levels))
+
+
+def test_video_loops_when_asked(tmp_path):
+    src = VideoSource(write_video(tmp_path / "clip.avi", n=3), loop=True, realtime=False)
+    with src:
+        assert src.interval is None
+        levels = [int(src.read().image.mean()) for _ in range(7)]
+    assert abs(levels[3] - levels[0]) <= 4 and abs(levels[6] - levels[0]) <= 4
+
+
+def test_missing_and_broken_videos_name_the_file(tmp_path):
+    with pytest.raises(SourceError, match="not found") as e:
+        VideoSource(tmp_path / "nope.avi").open()
+    assert "nope.avi" in str(e.value)
+    bad = tmp_path / "notes.avi"
+    bad.write_text("this is not a video")
+    with pytest.raises(SourceError, match="notes.avi"):
+        src = VideoSource(bad)
+        src.open()
+        src.read()
+
+
+def test_folder_plays_images_in_name_order_and_skips_broken_ones(tmp_path):
+    for i, name in enumerate(["b.png", "a.jpg", "c.bmp"]):
+        cv2.imwrite(str(tmp_path / name), np.full((32, 48, 3), 50 * (i + 1), np.uint8))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "readme.txt").write_text("ignored")
+    src = FolderSource(tmp_path, interval=0.0)
+    with src:
+        names = [src.read().name for _ in range(3)]
+        with pytest.raises(SourceEnded):
+            src.read()
+    assert names == ["a.jpg", "b.png", "c.bmp"]
+    assert [p.name for p in src.skipped] == ["broken.png"]
+
+
+def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(SourceError, match="no images"):
+        FolderSource(tmp_path).open()
+    with pytest.raises(SourceError, match="folder not found"):
+        FolderSource(tmp_path / "gone").open()
+
+
+def test_absent_camera_index_gives_a_message():
+    with pytest.raises(SourceError, match="Camera 57 cannot be opened"):
+        CameraSource(57).open()
+
+
+class _VanishingCapture:
+    """Stands in for a USB camera that delivers two frames and is then unplugged."""
+
+    def __init__(self, index):
+        self.frames = 2
+        self.released = False
+
+    def isOpened(self):
+        return True
+
+    def read(self):
+        if self.frames > 0:
+            self.frames -= 1
+            return True, np.zeros((48, 64, 3), np.uint8)
+        return False, None
+
+    def release(self):
+        self.released = True
+
+
+def test_camera_that_disappears_mid_stream_raises_source_error():
+    src = CameraSource(0, capture_factory=_VanishingCapture)
+    src.open()
+    cap = src._cap
+    assert src.read().image.shape == (48, 64, 3)
+    src.read()
+    with pytest.raises(SourceError, match="stopped delivering frames"):
+        src.read()
+    src.close()
+    assert cap.released
+
+
+def test_list_cameras_reports_only_openable_indices():
+    class Fake(_VanishingCapture):
+        def __init__(self, index):
+            super().__init__(index)
+            self.index = index
+
+        def isOpened(self):
+            return self.index in (0, 2)
+
+    assert list_cameras(max_index=4, capture_factory=Fake) == [0, 2]
+    # On this machine there is no camera: the real probe must say so, quickly.
+    assert list_cameras(max_index=2) == []
+
+
+def test_open_source_rejects_bad_kinds_and_indices(tmp_path):
+    with pytest.raises(SourceError, match="not a number"):
+        open_source("camera", "front")
+    with pytest.raises(SourceError, match="Unknown source kind"):
+        open_source("screen", 0)
+    assert isinstance(open_source("video", tmp_path / "x.avi"), VideoSource)
+
+
+def _frame(i):
+    return Frame(np.zeros((2, 2, 3), np.uint8), i, 0.0, 0.0)
+
+
+def test_mailbox_keeps_only_the_newest_frame_and_counts_drops():
+    box = LatestFrame()
+    for i in range(5):
+        box.put(_frame(i))
+    assert box.take(timeout=0).index == 4
+    assert box.dropped == 4 and box.put_count == 5
+    assert box.take(timeout=0.01) is None  # nothing new since
+
+
+def test_mailbox_close_wakes_a_waiting_reader():
+    box = LatestFrame()
+    got = []
+    reader = threading.Thread(target=lambda: got.append(box.take(timeout=5)))
+    reader.start()
+    box.close()
+    reader.join(2)
+    assert not reader.is_alive() and got == [None]

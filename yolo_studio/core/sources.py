@@ -1,0 +1,340 @@
+"""Frame sources for the preview: a camera, a video file or an image folder.
+
+OpenCV only, no Qt. A source is opened, read frame by frame from one thread
+(the preview's grabber), and closed. Reading raises :class:`SourceEnded` when
+a video or folder is exhausted and :class:`SourceError` when the source fails
+(a camera unplugged, a file that cannot be decoded); both carry a message a
+user can act on.
+"""
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from yolo_studio.core.errors import YoloStudioError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+# A camera that misses this many reads in a row is treated as gone; a single
+# missed read happens on USB hiccups and must not stop the preview.
+CAMERA_MAX_MISSES = 5
+
+
+class SourceError(YoloStudioError):
+    """A source that cannot be opened or stopped working; names the camera or file."""
+
+
+class SourceEnded(Exception):
+    """A video or image folder has no more frames (not an error)."""
+
+
+@dataclass
+class Frame:
+    """One grabbed frame: BGR pixels plus when and how long grabbing took."""
+
+    image: np.ndarray
+    index: int
+    t_grabbed: float      # time.perf_counter() when the frame was in hand
+    grab_ms: float        # time spent inside the source's read
+    name: str = ""        # image file name for folders, else ''
+
+
+@contextlib.contextmanager
+def _quiet_opencv():
+    """Silence OpenCV's own warnings while probing (a missing camera is expected)."""
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    if log is None:
+        yield
+        return
+    old = log.getLogLevel()
+    log.setLogLevel(log.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        log.setLogLevel(old)
+
+
+class FrameSource:
+    """Base class: ``open()``, then ``read()`` until it raises, then ``close()``."""
+
+    description = "source"
+    # Seconds between frames when the source must be paced by the reader
+    # (video files, folders); None when reads block on their own (cameras).
+    interval: float | None = None
+
+    def __init__(self) -> None:
+        self._index = 0
+
+    def open(self) -> None:
+        """Acquire the device or file; raises SourceError naming it."""
+
+    def close(self) -> None:
+        """Release the device or file; safe to call twice."""
+
+    def _read(self) -> tuple[np.ndarray, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def read(self) -> Frame:
+        """The next frame; raises SourceEnded at the end, SourceError on failure."""
+        t0 = time.perf_counter()
+        image, name = self._read()
+        t1 = time.perf_counter()
+        frame = Frame(image, self._index, t1, (t1 - t0) * 1000.0, name)
+        self._index += 1
+        return frame
+
+    def __enter__(self) -> "FrameSource":
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class CameraSource(FrameSource):
+    """A camera by OpenCV index."""
+
+    def __init__(self, index: int, capture_factory=None):
+        super().__init__()
+        self.index = int(index)
+        self.description = f"camera {self.index}"
+        # Injected in tests: a camera cannot be unplugged on demand.
+        self._factory = capture_factory or cv2.VideoCapture
+        self._cap = None
+        self._misses = 0
+
+    def open(self) -> None:
+        with _quiet_opencv():
+            cap = self._factory(self.index)
+        if cap is None or not cap.isOpened():
+            raise SourceError(
+                f"Camera {self.index} cannot be opened: no camera at that index, or it is "
+                "in use by another program. Pick another camera or refresh the list.")
+        self._cap = cap
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def _read(self) -> tuple[np.ndarray, str]:
+        if self._cap is None:
+            raise SourceError(f"Camera {self.index} is not open.")
+        while True:
+            ok, image = self._cap.read()
+            if ok and image is not None and image.size:
+                self._misses = 0
+                return _as_bgr(image), ""
+            self._misses += 1
+            if self._misses >= CAMERA_MAX_MISSES:
+                raise SourceError(
+                    f"Camera {self.index} stopped delivering frames (unplugged or taken "
+                    "by another program). Reconnect it and press Start.")
+
+
+class VideoSource(FrameSource):
+    """A video file, paced at its own frame rate when ``realtime`` (like a camera)."""
+
+    def __init__(self, path, realtime: bool = True, loop: bool = False):
+        super().__init__()
+        self.path = Path(path)
+        self.description = f"video {self.path.name}"
+        self.realtime = realtime
+        self.loop = loop
+        self.fps = 0.0
+        self._cap = None
+        self._frames_read = 0
+
+    def open(self) -> None:
+        if not self.path.is_file():
+            raise SourceError(f"{self.path}: video file not found. Choose another file.")
+        with _quiet_opencv():
+            cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            raise SourceError(f"{self.path}: cannot be opened as a video "
+                              "(not a video, or a codec OpenCV lacks).")
+        self._cap = cap
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        # Containers without a sane rate get 25 fps, the common default.
+        self.fps = fps if 1.0 <= fps <= 240.0 else 25.0
+        self.interval = 1.0 / self.fps if self.realtime else None
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def _read(self) -> tuple[np.ndarray, str]:
+        if self._cap is None:
+            raise SourceError(f"{self.path}: video is not open.")
+        ok, image = self._cap.read()
+        if not ok or image is None:
+            if self._frames_read == 0:
+                raise SourceError(f"{self.path}: has no frame OpenCV can decode.")
+            if not self.loop:
+                raise SourceEnded(f"End of {self.path.name}")
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._cap.read()
+            if not ok or image is None:
+                raise SourceEnded(f"End of {self.path.name}")
+        self._frames_read += 1
+        return _as_bgr(image), ""
+
+
+class FolderSource(FrameSource):
+    """The images of a folder in name order, one every ``interval`` seconds."""
+
+    def __init__(self, path, interval: float = 0.5, loop: bool = False):
+        super().__init__()
+        self.path = Path(path)
+        self.description = f"folder {self.path.name}"
+        self.interval = interval
+        self.loop = loop
+        self.files: list[Path] = []
+        self.skipped: list[Path] = []
+        self._pos = 0
+
+    def open(self) -> None:
+        if not self.path.is_dir():
+            raise SourceError(f"{self.path}: image folder not found. Choose another folder.")
+        self.files = list_images(self.path)
+        if not self.files:
+            raise SourceError(f"{self.path}: no images in this folder "
+                              f"(looked for {', '.join(IMAGE_SUFFIXES)}).")
+
+    def _read(self) -> tuple[np.ndarray, str]:
+        # Unreadable files are skipped (and listed), so one bad image does not
+        # stop a folder; only a folder with nothing readable is an error.
+        tried = 0
+        while tried < len(self.files):
+            if self._pos >= len(self.files):
+                if not self.loop:
+                    raise SourceEnded(f"End of folder {self.path.name}")
+                self._pos = 0
+            path = self.files[self._pos]
+            self._pos += 1
+            tried += 1
+            image = _imread(path)
+            if image is not None:
+                return image, path.name
+            if path not in self.skipped:
+                self.skipped.append(path)
+        raise SourceError(f"{self.path}: none of its {len(self.files)} images can be decoded.")
+
+
+def list_images(folder) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name."""
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _imread(path: Path) -> np.ndarray | None:
+    # np.fromfile + imdecode copes with non-ASCII paths where cv2.imread does not.
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return None if image is None else image
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def _linux_has_no_video_devices() -> bool:
+    return sys.platform.startswith("linux") and os.path.isdir("/dev") \
+        and not glob.glob("/dev/video*")
+
+
+def list_cameras(max_index: int = 6, capture_factory=None) -> list[int]:
+    """Indices of the cameras OpenCV can open, probing 0..max_index-1."""
+    if capture_factory is None and _linux_has_no_video_devices():
+        return []  # probing each index would only print warnings
+    factory = capture_factory or cv2.VideoCapture
+    found = []
+    with _quiet_opencv():
+        for index in range(max_index):
+            cap = factory(index)
+            try:
+                if cap is not None and cap.isOpened():
+                    found.append(index)
+            finally:
+                if cap is not None:
+                    cap.release()
+    return found
+
+
+def open_source(kind: str, value, loop: bool = False, realtime: bool = True,
+                folder_interval: float = 0.5) -> FrameSource:
+    """A source from the panel's picker: kind is 'camera', 'video' or 'folder'."""
+    if kind == "camera":
+        try:
+            return CameraSource(int(value))
+        except (TypeError, ValueError):
+            raise SourceError(f"Camera index {value!r} is not a number.") from None
+    if kind == "video":
+        return VideoSource(value, realtime=realtime, loop=loop)
+    if kind == "folder":
+        return FolderSource(value, interval=folder_interval, loop=loop)
+    raise SourceError(f"Unknown source kind {kind!r}: use camera, video or folder.")
+
+
+class LatestFrame:
+    """A one-slot mailbox between grabber and detector: the newest frame wins.
+
+    ``put`` never blocks and replaces an unread frame (counted in ``dropped``),
+    so when the model is slower than the camera, latency stays one frame
+    instead of growing. ``take`` blocks until a frame newer than the last one
+    taken arrives, or the box is closed (then returns None).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._closed = False
+        self.put_count = 0
+        self.dropped = 0
+
+    def put(self, frame: Frame) -> None:
+        """Offer ``frame``; an unread older one is dropped."""
+        with self._cond:
+            if self._frame is not None:
+                self.dropped += 1
+            self._frame = frame
+            self.put_count += 1
+            self._cond.notify_all()
+
+    def take(self, timeout: float | None = None) -> Frame | None:
+        """The newest unread frame; None once closed and empty, or on timeout."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._frame is not None or self._closed, timeout):
+                return None
+            frame, self._frame = self._frame, None
+            return frame
+
+    def close(self) -> None:
+        """No more frames will come; wakes a waiting ``take``."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
