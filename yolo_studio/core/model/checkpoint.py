@@ -1,0 +1,80 @@
+"""Our own checkpoint: ``<stem>.weights.h5`` (Keras weights) + ``<stem>.json`` (ModelSpec)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+
+from yolo_studio.core.atomic import atomic_write_text
+from yolo_studio.core.errors import ConfigError
+
+from .spec import ModelSpec
+
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def checkpoint_stem(path: str | Path) -> Path:
+    """The stem of a checkpoint given its .weights.h5, its .json or the stem itself."""
+    p = Path(path)
+    name = p.name
+    if name.endswith(WEIGHTS_SUFFIX):
+        return p.with_name(name[: -len(WEIGHTS_SUFFIX)])
+    if name.endswith(".json"):
+        return p.with_name(name[: -len(".json")])
+    return p
+
+
+def is_checkpoint(path: str | Path) -> bool:
+    """True when ``path`` names one of our checkpoints (both files present)."""
+    stem = checkpoint_stem(path)
+    return (stem.parent / (stem.name + WEIGHTS_SUFFIX)).is_file() and \
+        (stem.parent / (stem.name + ".json")).is_file()
+
+
+def save_checkpoint(model: keras.Model, spec: ModelSpec, path_stem: str | Path) -> Path:
+    """Write ``<stem>.weights.h5`` then ``<stem>.json``, each atomically; returns the stem."""
+    stem = checkpoint_stem(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    # Keras insists on the .weights.h5 ending, so the temp file keeps it.
+    tmp = stem.parent / f".{stem.name}.{os.getpid()}.tmp{WEIGHTS_SUFFIX}"
+    try:
+        model.save_weights(tmp)
+        os.replace(tmp, stem.parent / (stem.name + WEIGHTS_SUFFIX))
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    atomic_write_text(stem.parent / (stem.name + ".json"), json.dumps(spec.to_dict(), indent=2))
+    return stem
+
+
+def read_spec(path: str | Path) -> ModelSpec:
+    """The ModelSpec of a checkpoint, without building the model."""
+    stem = checkpoint_stem(path)
+    js = stem.parent / (stem.name + ".json")
+    if not js.is_file():
+        raise ConfigError(f"{js}: checkpoint description not found (expected beside "
+                          f"{stem.name}{WEIGHTS_SUFFIX})")
+    try:
+        return ModelSpec.from_dict(json.loads(js.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{js}: not a YOLO Studio checkpoint description ({e})") from e
+
+
+def load_checkpoint(path: str | Path, input_size: int | None = None) -> tuple[keras.Model, ModelSpec]:
+    """Rebuild the model of a checkpoint and load its weights (any input size by default)."""
+    from . import build_model
+
+    stem = checkpoint_stem(path)
+    spec = read_spec(stem)
+    weights = stem.parent / (stem.name + WEIGHTS_SUFFIX)
+    if not weights.is_file():
+        raise ConfigError(f"{weights}: checkpoint weights not found")
+    model = build_model(spec.model, spec.num_classes, input_size)
+    try:
+        model.load_weights(weights)
+    except Exception as e:  # h5py/Keras raise many kinds for a damaged or foreign file
+        raise ConfigError(f"{weights}: cannot load weights into {spec.model} with "
+                          f"{spec.num_classes} classes ({e})") from e
+    return model, spec

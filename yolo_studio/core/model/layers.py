@@ -1,0 +1,62 @@
+"""Darknet building blocks as Keras 3 layers, named so darknet's order can be recovered.
+
+Every convolution is named ``<role>_conv_<NN>`` where NN is its index in the
+darknet .cfg (and so in the .weights file); its batch norm is ``<role>_bn_<NN>``.
+Roles: ``backbone`` (frozen when fine-tuning), ``head``, ``output`` (the
+class-dependent 1x1 convs that feed a [yolo] layer).
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+# darknet normalises with sqrt(var + .00001f) (AlexeyAB) / sqrt(var) + .000001f
+# (pjreddie); OpenCV's importer uses 1e-6. Both differ by <1e-5 relative for any
+# sane variance, so we pick darknet's newer value.
+BN_EPSILON = 1e-5
+LEAKY_SLOPE = 0.1
+
+
+class ConvIndex:
+    """Hands out darknet conv indices in creation order (the cfg order)."""
+
+    def __init__(self, start: int = 0):
+        self.next = start
+
+    def take(self) -> int:
+        i = self.next
+        self.next += 1
+        return i
+
+
+def conv_bn_leaky(x, filters: int, size: int, counter: ConvIndex, role: str, strides: int = 1):
+    """Conv (no bias) + BatchNorm + LeakyReLU(0.1), padded exactly as darknet pads."""
+    i = counter.take()
+    if strides == 2:
+        # darknet pads size//2 on every side but a stride-2 window never reaches
+        # the bottom/right pad, so only top/left padding matters.
+        x = layers.ZeroPadding2D(((1, 0), (1, 0)), name=f"{role}_pad_{i:02d}")(x)
+        padding = "valid"
+    else:
+        padding = "same"
+    x = layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=False,
+                      name=f"{role}_conv_{i:02d}")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{role}_bn_{i:02d}")(x)
+    return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{role}_leaky_{i:02d}")(x)
+
+
+def output_conv(x, num_anchors: int, num_classes: int, counter: ConvIndex, stride: int):
+    """The linear 1x1 conv feeding a [yolo] layer; float32 even under mixed precision."""
+    i = counter.take()
+    return layers.Conv2D(num_anchors * (5 + num_classes), 1, padding="same", use_bias=True,
+                         dtype="float32", name=f"output_s{stride}_conv_{i:02d}")(x)
+
+
+def conv_index(layer: keras.layers.Layer) -> int:
+    """Darknet index of one of our conv layers (from its name)."""
+    return int(layer.name.rsplit("_", 1)[1])
+
+
+def is_output_conv(layer: keras.layers.Layer) -> bool:
+    """True for the class-dependent convs right before a [yolo] layer."""
+    return layer.name.startswith("output_")
