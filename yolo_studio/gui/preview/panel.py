@@ -1,7 +1,30 @@
-"""The preview panel: live detections on camera, video or image-folder frames."""
+"""The preview panel: live detections on camera, video or image-folder frames.
+
+Threads follow gui/workers.py: a grabber and a detector (gui/preview/pipeline.py);
+this panel lives on the GUI thread, makes the QImages and paints. A source or
+model that fails shows its message here and stops the preview, nothing else.
+"""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import threading
+import time
+
+import cv2
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.prelabel import snapshot_boxes
+from yolo_studio.core.sources import LatestFrame
+from yolo_studio.gui.preview.model_picker import ModelPicker, remember_model
+from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, GrabWorker
+from yolo_studio.gui.preview.sliders import ThresholdSlider
+from yolo_studio.gui.preview.source_picker import SourcePicker
+from yolo_studio.gui.preview.stats import PreviewStats
+from yolo_studio.gui.preview.view import PreviewView
+from yolo_studio.gui.workers import start_worker
 
 
 class PreviewPanel(QWidget):
@@ -10,5 +33,305 @@ class PreviewPanel(QWidget):
     def __init__(self, context, parent=None):
         super().__init__(parent)
         self.context = context
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Preview: being built"))
+        self.view = PreviewView()
+        self.stats = PreviewStats()
+        self.last_result = None
+        self.detector = None          # kept between runs: loading a model takes seconds
+        self._detector_key = None
+        self._grab = self._detect = None
+        self._threads = []
+        self._stop = None
+        self._mailbox = None
+        self._restart_after_stop = False
+        self._source_desc = ""
+        self._build()
+        self._wire()
+
+    # ----- layout
+    def _build(self) -> None:
+        self.source_picker = SourcePicker()
+        self.model_picker = ModelPicker(self.context)
+        self.model_info = _wrap_label("")
+        self.score_slider = ThresholdSlider("Score", 0.25)
+        self.iou_slider = ThresholdSlider("NMS IoU", 0.45)
+        self.class_list = QListWidget()
+        self.class_list.setToolTip("Untick a class to hide its detections")
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.snapshot_button = QPushButton("Snapshot to dataset  (S)")
+        self.snapshot_button.setToolTip("Save this frame into the project with the detections "
+                                        "as unverified pre-labels")
+        self.message_label = _wrap_label("")
+        side = QVBoxLayout()
+        side.addWidget(_group("Source", self.source_picker))
+        side.addWidget(_group("Model", self.model_picker, self.model_info))
+        side.addWidget(_group("Detections", self.score_slider, self.iou_slider,
+                              QLabel("Classes shown"), self.class_list), 1)
+        side.addWidget(self.start_button)
+        side.addWidget(self.snapshot_button)
+        side.addWidget(self.message_label)
+        column = QWidget()
+        column.setLayout(side)
+        column.setFixedWidth(290)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(column)
+
+    def _wire(self) -> None:
+        self.start_button.clicked.connect(self.toggle)
+        self.snapshot_button.clicked.connect(self.snapshot)
+        QShortcut(QKeySequence("S"), self, self.snapshot,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.score_slider.valueChanged.connect(self._push_options)
+        self.iou_slider.valueChanged.connect(self._push_options)
+        self.class_list.itemChanged.connect(self._push_options)
+        self.view.framePainted.connect(self._painted)
+        self.context.modelChosen.connect(self.use_model)
+        self.context.projectChanged.connect(self._project_changed)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # ----- start / stop
+    def is_running(self) -> bool:
+        """True from Start until both threads have finished."""
+        return any(t.isRunning() for t in self._threads)
+
+    def toggle(self) -> None:
+        if self._stop is not None and not self._stop.is_set():
+            self.stop()
+        else:
+            self.start()
+
+    def start(self) -> bool:
+        """Start the preview with the chosen source and model; False with a message if not."""
+        if self._stop is not None and not self._stop.is_set():
+            return True
+        self._wait_threads()
+        try:
+            source = self.source_picker.make_source()
+            model_path = self.model_picker.resolve()
+        except YoloStudioError as e:
+            self._error(str(e))
+            return False
+        key = _file_key(model_path)
+        detector = self.detector if key == self._detector_key else None
+        self._detector_key = key
+        self._stop, self._mailbox = threading.Event(), LatestFrame()
+        self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector)
+        self._grab = GrabWorker(source, self._mailbox, self._stop)
+        self._connect_workers()
+        self.stats.reset()
+        self._source_desc = ""
+        self._threads = [start_worker(self._detect, "preview-detect"),
+                         start_worker(self._grab, "preview-grab")]
+        self._info(f"Loading {model_path.name}\u2026" if detector is None else "Starting\u2026")
+        self._set_running_ui(True)
+        return True
+
+    def _connect_workers(self) -> None:
+        # Bound methods of this panel: Qt queues the calls onto the GUI thread.
+        self._detect.modelReady.connect(self._model_ready)
+        self._detect.result.connect(self._show_result)
+        self._detect.failed.connect(self._worker_failed)
+        self._detect.finished.connect(self._worker_finished)
+        self._grab.opened.connect(self._source_opened)
+        self._grab.ended.connect(self._source_ended)
+        self._grab.failed.connect(self._worker_failed)
+        self._grab.finished.connect(self._worker_finished)
+
+    def stop(self) -> None:
+        """Ask both threads to stop; they finish after the frame in hand."""
+        if self._stop is not None:
+            self._stop.set()
+            self._mailbox.close()
+        self._set_running_ui(False)
+
+    def shutdown(self) -> None:
+        """Stop and wait for the threads (the app is closing)."""
+        self.stop()
+        self._wait_threads()
+        self.source_picker.wait()
+
+    def _wait_threads(self, ms: int = 10000) -> None:
+        for t in self._threads:
+            t.wait(ms)
+
+    def _set_running_ui(self, running: bool) -> None:
+        self.start_button.setText("Stop" if running else "Start")
+        self.source_picker.setEnabled(not running)
+
+    # ----- worker signals (GUI thread)
+    def _current(self, worker) -> bool:
+        return worker is not None and self.sender() is worker
+
+    def _model_ready(self, detector) -> None:
+        if not self._current(self._detect):
+            return
+        self.detector = detector
+        names = list(getattr(detector, "class_names", []) or [])
+        spec = getattr(detector, "spec", None)
+        size = getattr(detector, "input_size", None)
+        arch = getattr(spec, "model", "model")
+        self.model_info.setText(f"{arch} at {size} px, {len(names)} classes")
+        self._fill_classes(names)
+        if self._source_desc:
+            self._info(f"Playing {self._source_desc}")
+
+    def _show_result(self, result) -> None:
+        if not self._current(self._detect):
+            return
+        self.last_result = result
+        self.stats.frame(result.grab_ms, result.infer_ms, result.dropped)
+        self.view.show_result(result)
+
+    def _painted(self, draw_ms: float, latency_ms: float) -> None:
+        self.stats.painted(draw_ms, latency_ms)
+        self.view.hud_lines = self.stats.summary_lines()  # shown on the next paint
+
+    def _source_opened(self, description: str) -> None:
+        if self._current(self._grab):
+            self._source_desc = description
+            self.view.set_message("")
+            if self.detector is not None and self._detect.detector is not None:
+                self._info(f"Playing {description}")
+
+    def _source_ended(self, message: str) -> None:
+        if self._current(self._grab):
+            self._info(f"{message}. Press Start to play it again.")
+            self.view.set_message(message)
+            self._set_running_ui(False)
+
+    def _worker_failed(self, message: str) -> None:
+        if not (self._current(self._detect) or self._current(self._grab)):
+            return
+        self.stop()
+        self._error(message)
+
+    def _worker_finished(self) -> None:
+        if self.sender() not in (self._grab, self._detect):
+            return
+        if self.is_running():
+            return
+        if self._stop is not None:
+            self._stop.set()
+        self._set_running_ui(False)
+        if self._restart_after_stop:
+            self._restart_after_stop = False
+            self.start()
+
+    # ----- options, classes, model
+    def _options(self) -> DetectOptions:
+        hidden = frozenset(self.class_list.item(i).text() for i in range(self.class_list.count())
+                           if self.class_list.item(i).checkState() != Qt.CheckState.Checked)
+        return DetectOptions(self.score_slider.value(), self.iou_slider.value(), hidden)
+
+    def _push_options(self, *_args) -> None:
+        if self._detect is not None:
+            self._detect.options = self._options()  # a whole new object: read once per frame
+
+    def _fill_classes(self, names: list[str]) -> None:
+        hidden = self._options().hidden_classes
+        self.class_list.blockSignals(True)
+        self.class_list.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if name in hidden else Qt.CheckState.Checked)
+            self.class_list.addItem(item)
+        self.class_list.blockSignals(False)
+        self._push_options()
+
+    def set_class_visible(self, name: str, visible: bool) -> None:
+        """Show or hide one class's detections from the next frame on."""
+        for i in range(self.class_list.count()):
+            item = self.class_list.item(i)
+            if item.text() == name:
+                item.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+
+    def use_model(self, path) -> None:
+        """Switch to the model at ``path`` (context.modelChosen); restarts a running preview."""
+        self.model_picker.choose_file(path)
+        remember_model(path)
+        if self._stop is not None and not self._stop.is_set():
+            self._restart_after_stop = True
+            self.stop()
+
+    def _project_changed(self, _project) -> None:
+        if self._stop is not None and not self._stop.is_set():
+            self.stop()
+            self._info("Another project was opened: press Start to preview with it.")
+
+    # ----- snapshot
+    def snapshot(self):
+        """Save the frame on screen into the project with its detections as pre-labels."""
+        result, project = self.last_result, self.context.project
+        if result is None:
+            self._error("Nothing to save yet: start the preview first.")
+            return None
+        if project is None:
+            self._error("Open a project first: snapshots are saved into it.")
+            return None
+        try:
+            path, n, skipped, new_classes = _save_snapshot(project, result)
+        except (OSError, YoloStudioError) as e:
+            self._error(f"Snapshot not saved: {e}")
+            return None
+        if new_classes:
+            self.context.classesChanged.emit()
+        self.context.imagesAdded.emit([path])
+        self.context.labelsChanged.emit([path])
+        text = f"Saved {path.name} with {n} pre-label{'s' if n != 1 else ''} to check"
+        if skipped:
+            text += f" (left out classes not in the project: {', '.join(skipped)})"
+        self._info(text)
+        self.context.statusMessage.emit(text)
+        return path
+
+    # ----- messages
+    def _info(self, text: str) -> None:
+        self.message_label.setProperty("kind", "info")
+        self.message_label.setStyleSheet("")
+        self.message_label.setText(text)
+
+    def _error(self, text: str) -> None:
+        self.message_label.setProperty("kind", "error")
+        self.message_label.setStyleSheet("color: #d64545;")
+        self.message_label.setText(text)
+        self.view.set_message(text)
+
+
+def _save_snapshot(project, result):
+    """Write the frame and its pre-labels: (path, boxes saved, labels left out, classes added)."""
+    boxes, skipped = snapshot_boxes(result.detections, list(project.classes))
+    new_classes = not project.classes and boxes
+    if new_classes:
+        for label in sorted({b.label for b in boxes}):
+            project.add_class(label)
+        project.save()
+    bgr = cv2.cvtColor(result.rgb, cv2.COLOR_RGB2BGR)
+    hint = time.strftime("snapshot-%Y%m%d-%H%M%S") + f"-{result.index:05d}"
+    path = project.add_image(bgr, hint, boxes=boxes, verified=False)
+    return path, len(boxes), skipped, bool(new_classes)
+
+
+def _file_key(path):
+    try:
+        return (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return (str(path), None)
+
+
+def _group(title: str, *widgets) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    for w in widgets:
+        layout.addWidget(w)
+    return box
+
+
+def _wrap_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label

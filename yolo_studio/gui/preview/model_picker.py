@@ -1,0 +1,90 @@
+"""Which model the preview and the pre-labeller use: the project's best or last checkpoint, or a file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+
+from yolo_studio.core.errors import YoloStudioError
+
+WEIGHTS_FILTER = ("Model weights (*.weights.h5 *.json *.weights *.keras *.h5 *.tflite);;"
+                  "All files (*)")
+
+# The last model a person chose anywhere in the preview room, so the
+# pre-label dialog (opened from the labeller) starts with the same one.
+_last_chosen: list[str] = []
+
+
+def remember_model(path) -> None:
+    """Note ``path`` as the model last chosen."""
+    _last_chosen[:] = [str(path)]
+
+
+def last_model() -> str | None:
+    """The model last chosen in the preview room, if any."""
+    return _last_chosen[0] if _last_chosen else None
+
+
+def latest_checkpoint(project, kind: str):
+    """runs.latest_checkpoint, or None when there is no project or no run yet."""
+    if project is None:
+        return None
+    from yolo_studio.core.training import runs
+    return runs.latest_checkpoint(project, kind=kind)
+
+
+class ModelPicker(QWidget):
+    """A combo of 'best' / 'last' checkpoint and chosen files, plus Browse."""
+
+    changed = Signal()
+
+    def __init__(self, context, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.combo = QComboBox()
+        self.combo.setToolTip("The model whose detections are shown")
+        self.combo.addItem("Project: best checkpoint", ("best", None))
+        self.combo.addItem("Project: last checkpoint", ("last", None))
+        self.browse = QPushButton("Browse\u2026")
+        self.browse.setToolTip("Any weights file the detector can load")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.browse)
+        self.browse.clicked.connect(self._browse)
+        self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        if last_model():
+            self.choose_file(last_model())
+
+    def choose_file(self, path) -> None:
+        """Add ``path`` to the list (once) and select it."""
+        path = str(path)
+        for i in range(self.combo.count()):
+            if self.combo.itemData(i) == ("file", path):
+                self.combo.setCurrentIndex(i)
+                return
+        self.combo.addItem(Path(path).name, ("file", path))
+        self.combo.setItemData(self.combo.count() - 1, path, role=3)  # tooltip: the full path
+        self.combo.setCurrentIndex(self.combo.count() - 1)
+
+    def _browse(self) -> None:
+        start = str(getattr(self.context.project, "root", "") or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a model", start, WEIGHTS_FILTER)
+        if path:
+            self.choose_file(path)
+            remember_model(path)
+
+    def resolve(self) -> Path:
+        """The file to load; YoloStudioError saying what to do when there is none."""
+        kind, path = self.combo.currentData()
+        if kind == "file":
+            return Path(path)
+        try:
+            found = latest_checkpoint(self.context.project, kind)
+        except ImportError:
+            found = None
+        if found is None:
+            raise YoloStudioError(f"This project has no {kind} checkpoint yet: train a model "
+                                  "in the Training panel, or Browse for a weights file.")
+        return Path(found)

@@ -1,0 +1,140 @@
+"""The preview's two threads: a grabber that keeps only the newest frame, and a detector.
+
+Grabber -> LatestFrame (one slot, latest wins) -> detector -> ``result`` signal
+(queued to the GUI thread, which alone makes QImages and paints). Both stop on
+a shared ``threading.Event``; the grabber closing the mailbox ends the
+detector after it has handled the last frame.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Signal
+
+from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.sources import FrameSource, LatestFrame, SourceEnded
+from yolo_studio.gui.workers import Worker
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """Thresholds and hidden classes; replaced whole, read once per frame."""
+
+    score_threshold: float = 0.25
+    iou_threshold: float = 0.45
+    hidden_classes: frozenset = field(default_factory=frozenset)
+    max_detections: int = 100
+
+
+@dataclass
+class PreviewResult:
+    """One detected frame on its way to the GUI thread."""
+
+    rgb: np.ndarray
+    detections: list
+    index: int
+    name: str
+    t_grabbed: float
+    grab_ms: float
+    infer_ms: float
+    dropped: int
+    options: DetectOptions
+
+
+class GrabWorker(Worker):
+    """Reads the source as it comes (paced for files) and posts each frame to the mailbox."""
+
+    opened = Signal(str)
+    ended = Signal(str)
+
+    def __init__(self, source: FrameSource, mailbox: LatestFrame, stop: threading.Event):
+        super().__init__()
+        self.source = source
+        self.mailbox = mailbox
+        self.stop = stop
+
+    def work(self) -> None:
+        try:
+            self.source.open()
+            self.opened.emit(self.source.description)
+            self._loop()
+        finally:
+            self.source.close()
+            self.mailbox.close()
+
+    def _loop(self) -> None:
+        due = time.perf_counter()
+        while not self.stop.is_set():
+            try:
+                frame = self.source.read()
+            except SourceEnded as e:
+                self.ended.emit(str(e) or "End of source")
+                return
+            self.mailbox.put(frame)
+            interval = self.source.interval
+            if interval:
+                due += interval
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    self.stop.wait(wait)
+                elif wait < -interval:
+                    due = time.perf_counter()  # fell behind: do not burst to catch up
+
+
+class DetectWorker(Worker):
+    """Loads the model (unless given one), then detects on the newest frame, repeatedly."""
+
+    modelReady = Signal(object)
+    result = Signal(object)
+
+    def __init__(self, model_path, mailbox: LatestFrame, stop: threading.Event,
+                 options: DetectOptions, detector=None):
+        super().__init__()
+        self.model_path = model_path
+        self.mailbox = mailbox
+        self.stop = stop
+        self.options = options  # replaced from the GUI thread; read once per frame
+        self.detector = detector
+
+    def work(self) -> None:
+        if self.detector is None:
+            self.detector = load_detector(self.model_path)
+        self.modelReady.emit(self.detector)
+        while not self.stop.is_set():
+            frame = self.mailbox.take(timeout=0.25)
+            if frame is None:
+                if self.mailbox.closed:
+                    return
+                continue
+            self.result.emit(self.detect(frame))
+
+    def detect(self, frame) -> PreviewResult:
+        """Run the model on one frame with the options in force now."""
+        opts = self.options
+        rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+        t0 = time.perf_counter()
+        dets = self.detector.detect(rgb, rgb=True, score_threshold=opts.score_threshold,
+                                    iou_threshold=opts.iou_threshold,
+                                    max_detections=opts.max_detections)
+        infer_ms = (time.perf_counter() - t0) * 1000.0
+        if opts.hidden_classes:
+            dets = [d for d in dets if d.label not in opts.hidden_classes]
+        return PreviewResult(rgb, dets, frame.index, frame.name, frame.t_grabbed,
+                             frame.grab_ms, infer_ms, self.mailbox.dropped, opts)
+
+
+def load_detector(path):
+    """Detector.load with a message that names the file when it fails."""
+    from yolo_studio.core.detector import Detector
+
+    try:
+        return Detector.load(path)
+    except YoloStudioError as e:
+        raise YoloStudioError(f"Model could not be loaded: {e}") from e
+    except Exception as e:  # Keras/h5py errors: still the user's file to fix
+        raise YoloStudioError(f"Model {path} could not be loaded ({type(e).__name__}: {e}). "
+                              "Pick another checkpoint or weights file.") from e
