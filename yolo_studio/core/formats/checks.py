@@ -1,0 +1,60 @@
+"""Checks every reader applies to boxes: clip to the image, drop empty boxes.
+
+A reader given a ``report`` callback reports each fix as a Problem and goes
+on; without one it fixes silently (clipping and dropping an empty box lose
+nothing a model could use).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable, Optional
+
+from ..annotations import Box
+from ..errors import LabelFileError, Problem
+
+Report = Optional[Callable[[Problem], None]]
+
+
+def parse_float(text: str | None, path: Path, what: str) -> float:
+    """A finite float from label-file text; LabelFileError naming the field otherwise."""
+    try:
+        value = float((text or "").strip())
+    except ValueError:
+        raise LabelFileError(path, f"{what} is {text!r}, not a number") from None
+    if not math.isfinite(value):
+        raise LabelFileError(path, f"{what} is {text!r}, not a finite number")
+    return value
+
+
+def check_boxes(boxes: list[Box], width: int, height: int, path: Path, report: Report) -> list[Box]:
+    """Clip boxes to [0, width] x [0, height] and drop zero/negative-size ones, reporting each."""
+    kept = []
+    for i, b in enumerate(boxes, 1):
+        where = f"box {i} ({b.label!r}, x1={b.x1:g} y1={b.y1:g} x2={b.x2:g} y2={b.y2:g})"
+        if b.x2 <= b.x1 or b.y2 <= b.y1:
+            _tell(report, path, f"{where} has zero or negative size; skipped")
+            continue
+        if width > 0 and height > 0:
+            c = b.moved(x1=min(max(b.x1, 0.0), width), y1=min(max(b.y1, 0.0), height),
+                        x2=min(max(b.x2, 0.0), width), y2=min(max(b.y2, 0.0), height))
+            if c.x2 <= c.x1 or c.y2 <= c.y1:
+                _tell(report, path, f"{where} lies entirely outside the {width}x{height} image; skipped")
+                continue
+            if c != b:
+                _tell(report, path, f"{where} extends outside the {width}x{height} image; clipped")
+            b = c
+        kept.append(b)
+    return kept
+
+
+def _tell(report: Report, path: Path, message: str) -> None:
+    if report is not None:
+        report(Problem(str(path), message))
+
+
+def unknown_class(path: Path, report: Report, message: str) -> None:
+    """Report a box whose class is unknown, or raise when nobody listens (strict reads)."""
+    if report is None:
+        raise LabelFileError(path, message)
+    report(Problem(str(path), message + "; box skipped"))

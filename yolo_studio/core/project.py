@@ -1,0 +1,500 @@
+"""A project: folders of images with labels next to them, classes, split, anchors.
+
+Everything is stored in one human-readable file, ``yolo_studio.json``, in the
+project root; labels stay in files other tools read (VOC XML or YOLO txt next
+to each image). A plain folder of images with LabelImg XMLs or YOLO txt files
+opens as a project without that file; it is written on the first save.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import defaults
+from .annotations import Box, ImageAnnotation
+from .atomic import atomic_write_bytes, atomic_write_text
+from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
+from .formats import edit
+from .formats.checks import check_boxes
+from .formats.voc import read_voc, write_voc
+from .formats.yolo_txt import CLASSES_FILE, read_classes, read_yolo, write_classes, write_yolo
+from .images import image_size, is_image_file
+
+PROJECT_FILE = "yolo_studio.json"
+LABEL_FORMATS = ("voc", "yolo")
+_LABEL_EXT = {"voc": ".xml", "yolo": ".txt"}
+_ANCHOR_COUNT = {"yolov3": 9, "yolov3-tiny": 6}
+
+
+class Project:
+    """A labelled image collection plus the settings to train on it."""
+
+    def __init__(self, root, classes=None, image_dirs=None, label_format="voc", val_fraction=0.2,
+                 anchors=None, anchors_size=416, train_settings=None):
+        self.root = Path(root).absolute()
+        self.classes: list[str] = list(classes or [])
+        self.image_dirs: list[Path] = [self._abs(d) for d in (image_dirs or [self.root / "images"])]
+        self.label_format = label_format
+        self.val_fraction = float(val_fraction)
+        self.anchors = anchors
+        self.anchors_size = int(anchors_size)
+        self.train_settings: dict = dict(train_settings or {})
+        self._images: list[Path] | None = None
+        self._split: tuple[list[Path], list[Path]] | None = None
+
+    def _abs(self, d) -> Path:
+        d = Path(d)
+        return d if d.is_absolute() else self.root / d
+
+    @property
+    def project_file(self) -> Path:
+        return self.root / PROJECT_FILE
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    # --- opening, creating, saving -------------------------------------------------
+
+    @classmethod
+    def open(cls, path) -> "Project":
+        """Open a project folder, its yolo_studio.json, or a plain folder of labelled images."""
+        path = Path(path).expanduser()
+        if path.is_file() and path.name == PROJECT_FILE:
+            path = path.parent
+        if not path.is_dir():
+            raise ConfigError(f"{path}: project folder not found (give a folder of images "
+                              f"or a folder with {PROJECT_FILE})")
+        if (path / PROJECT_FILE).is_file():
+            return cls._from_file(path / PROJECT_FILE)
+        return cls._from_plain_folder(path)
+
+    @classmethod
+    def create(cls, root, classes, image_dirs=None, label_format="voc") -> "Project":
+        """Make a new project folder (refuses to replace an existing project file)."""
+        root = Path(root).expanduser()
+        if (root / PROJECT_FILE).exists():
+            raise ConfigError(f"{root / PROJECT_FILE} already exists; open that project instead")
+        _check_format(label_format, "label_format")
+        project = cls(root, _check_classes(list(classes), "classes"), image_dirs, label_format)
+        for d in project.image_dirs:
+            d.mkdir(parents=True, exist_ok=True)
+        project.save()
+        return project
+
+    @classmethod
+    def _from_file(cls, file: Path) -> "Project":
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{file}: cannot be read ({e})") from None
+        except ValueError as e:
+            raise ConfigError(f"{file}: not valid JSON ({e}); fix or delete it") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file}: expected a JSON object at the top level")
+        return cls(file.parent, **_validated(data, file))
+
+    @classmethod
+    def _from_plain_folder(cls, root: Path) -> "Project":
+        dirs = [root]
+        if not _has_images(root) and _has_images(root / "images"):
+            dirs = [root / "images"]
+        fmt = _detect_format(dirs)
+        project = cls(root, [], dirs, fmt)
+        if fmt == "yolo":
+            names = [d / CLASSES_FILE for d in dirs if (d / CLASSES_FILE).is_file()]
+            project.classes = read_classes(names[0]) if names else []
+        else:
+            project.classes = project._gather_voc_classes()
+        return project
+
+    def _gather_voc_classes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for _image, label in self._labelled():
+            try:
+                ann = read_voc(label)
+            except LabelFileError:
+                continue  # load_all reports it
+            for b in ann.boxes:
+                seen.setdefault(b.label)
+        return list(seen)
+
+    def to_dict(self) -> dict:
+        """The project file's content."""
+        return {"version": 1, "classes": self.classes,
+                "image_dirs": [self._rel(d) for d in self.image_dirs],
+                "label_format": self.label_format, "val_fraction": self.val_fraction,
+                "anchors": self.anchors and [[[float(w), float(h)] for w, h in g] for g in self.anchors],
+                "anchors_size": self.anchors_size, "train_settings": self.train_settings}
+
+    def _rel(self, d: Path) -> str:
+        try:
+            return d.relative_to(self.root).as_posix() or "."
+        except ValueError:
+            return str(d)
+
+    def save(self) -> None:
+        """Write yolo_studio.json (and classes.txt for YOLO labels) atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.project_file, json.dumps(self.to_dict(), indent=2) + "\n")
+        if self.label_format == "yolo":
+            for d in self.image_dirs:
+                if d.is_dir():
+                    write_classes(d / CLASSES_FILE, self.classes)
+
+    # --- images -------------------------------------------------------------------
+
+    def image_paths(self) -> list[Path]:
+        """All images of the project, sorted; cached until refresh()."""
+        if self._images is None:
+            self._images = sorted(_scan_images(self.image_dirs), key=str)
+            self._split = None
+        return list(self._images)
+
+    def refresh(self) -> list[Path]:
+        """Rescan the image folders; returns the images that are new since the last scan."""
+        before = set(self._images or [])
+        self._images = None
+        return [p for p in self.image_paths() if p not in before]
+
+    def label_path(self, image) -> Path:
+        """Where the label file of ``image`` lives (next to it)."""
+        return Path(image).with_suffix(_LABEL_EXT[self.label_format])
+
+    def has_labels(self, image) -> bool:
+        """True if ``image`` has a label file (nothing is decoded or parsed)."""
+        return self.label_path(image).is_file()
+
+    def _labelled(self):
+        for image in self.image_paths():
+            label = self.label_path(image)
+            if label.is_file():
+                yield image, label
+
+    # --- labels -------------------------------------------------------------------
+
+    def load_annotation(self, image) -> ImageAnnotation:
+        """The labels of ``image`` (empty if it has none); LabelFileError if the file is malformed."""
+        image = Path(image)
+        label = self.label_path(image)
+        if not label.is_file():
+            w, h = image_size(image)
+            return ImageAnnotation(image, w, h)
+        if self.label_format == "yolo":
+            w, h = image_size(image)
+            return read_yolo(label, w, h, self.classes, image)
+        ann = read_voc(label, image)
+        if ann.width <= 0 or ann.height <= 0:
+            ann.width, ann.height = image_size(image)
+        return ann
+
+    def save_annotation(self, ann: ImageAnnotation) -> None:
+        """Save one image's labels atomically; classes not in the project are added to it."""
+        new = [b.label for b in ann.boxes if b.label not in self.classes]
+        if new:
+            for name in dict.fromkeys(new):
+                self.classes.append(_check_name(name, "class name"))
+            self.save()
+        if ann.width <= 0 or ann.height <= 0:
+            ann = ann.copy()
+            ann.width, ann.height = image_size(ann.image_path)
+        label = self.label_path(ann.image_path)
+        if self.label_format == "yolo":
+            write_yolo(ann, label, self.classes)
+        else:
+            write_voc(ann, label)
+
+    def load_all(self) -> tuple[list[ImageAnnotation], list[Problem]]:
+        """Every labelled image's annotation, plus the problems found; never writes anything.
+
+        Images without a label file are left out (not labelled yet); an empty
+        label file is an image checked to hold no objects.
+        """
+        anns: list[ImageAnnotation] = []
+        problems: list[Problem] = []
+        for image in self.image_paths():
+            label = self.label_path(image)
+            if not label.is_file():
+                continue
+            ann = self._load_checked(image, label, problems)
+            if ann is not None:
+                anns.append(ann)
+        problems.extend(self._orphan_labels())
+        return anns, problems
+
+    def _load_checked(self, image: Path, label: Path, problems: list[Problem]) -> ImageAnnotation | None:
+        try:
+            w, h = image_size(image)
+        except ImageFileError as e:
+            problems.append(Problem(str(image), f"{e.what}; its labels are skipped"))
+            return None
+        try:
+            if self.label_format == "yolo":
+                return read_yolo(label, w, h, self.classes, image, problems.append)
+            ann = read_voc(label, image, problems.append)
+        except LabelFileError as e:
+            problems.append(Problem(str(e.path), f"{e.what}; file skipped"))
+            return None
+        if (ann.width, ann.height) not in ((w, h), (0, 0)):
+            problems.append(Problem(str(label), f"<size> says {ann.width}x{ann.height} but the image is "
+                                                f"{w}x{h}; using the image's size"))
+        boxes = [b for b in ann.boxes if self._known(b, label, problems)]
+        ann.boxes = check_boxes(boxes, w, h, label, problems.append)
+        ann.width, ann.height = w, h
+        return ann
+
+    def _known(self, box: Box, label: Path, problems: list[Problem]) -> bool:
+        if box.label in self.classes:
+            return True
+        problems.append(Problem(str(label), f"class {box.label!r} is not in the project's classes "
+                                            f"({PROJECT_FILE}); box skipped — add the class to use it"))
+        return False
+
+    def _orphan_labels(self) -> list[Problem]:
+        ext = _LABEL_EXT[self.label_format]
+        stems = {(p.parent, p.stem) for p in self.image_paths()}
+        problems = []
+        for d in self.image_dirs:
+            for entry in _entries(d):
+                name = entry.name
+                if name.lower().endswith(ext) and name != CLASSES_FILE and (d, name[:-len(ext)]) not in stems:
+                    problems.append(Problem(str(d / name), "label file has no image next to it "
+                                                           "(an image with the same name is missing)"))
+        return problems
+
+    # --- split --------------------------------------------------------------------
+
+    def _hash_fraction(self, image: Path) -> float:
+        try:
+            key = Path(os.path.relpath(Path(image).absolute(), self.root)).as_posix()
+        except ValueError:
+            key = Path(image).as_posix()
+        digest = hashlib.sha1(key.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") / 2.0 ** 64
+
+    def split(self) -> tuple[list[Path], list[Path]]:
+        """(train, val) images: val when the hash of the relative path is below val_fraction.
+
+        A file's split depends only on its own path, so adding images never
+        moves existing ones. If the hash leaves val empty in a tiny project,
+        the image with the lowest hash goes to val, so validation can run.
+        """
+        images = self.image_paths()
+        if self._split is None:
+            fractions = {p: self._hash_fraction(p) for p in images}
+            val = [p for p in images if fractions[p] < self.val_fraction]
+            if not val and len(images) >= 2 and self.val_fraction > 0:
+                val = [min(images, key=fractions.__getitem__)]
+            chosen = set(val)
+            self._split = ([p for p in images if p not in chosen], val)
+        return list(self._split[0]), list(self._split[1])
+
+    def split_of(self, image) -> str:
+        """'train' or 'val' for ``image``."""
+        image = Path(image).absolute()
+        train, val = self.split()
+        if image in val:
+            return "val"
+        if image in train:
+            return "train"
+        return "val" if self._hash_fraction(image) < self.val_fraction else "train"
+
+    # --- classes ------------------------------------------------------------------
+
+    def add_class(self, name: str) -> None:
+        """Add a class (no-op if present) and save the project."""
+        name = _check_name(name, "class name")
+        if name not in self.classes:
+            self.classes.append(name)
+            self.save()
+
+    def rename_class(self, old: str, new: str) -> list[Path]:
+        """Rename (or merge into an existing) class in every label file; returns files changed."""
+        new = _check_name(new, "new class name")
+        self._require_class(old)
+        if new == old:
+            return []
+        merged = [c for c in self.classes if c != old] if new in self.classes else \
+            [new if c == old else c for c in self.classes]
+        changed, _ = self._relabel({old: new}, merged)
+        self.classes = merged
+        self.save()
+        return changed
+
+    def remove_class(self, name: str) -> int:
+        """Delete a class and all its boxes from every label file; returns the boxes removed."""
+        self._require_class(name)
+        remaining = [c for c in self.classes if c != name]
+        _, removed = self._relabel({name: None}, remaining)
+        self.classes = remaining
+        self.save()
+        return removed
+
+    def _relabel(self, mapping: dict, new_classes: list[str]) -> tuple[list[Path], int]:
+        changed, removed = [], 0
+        (old, new), = mapping.items()
+        for image, label in self._labelled():
+            try:
+                if self.label_format == "yolo":
+                    hit, n = edit.yolo_relabel(label, image_size(image), self.classes, new_classes,
+                                               mapping, image)
+                elif new is None:
+                    n = edit.voc_remove(label, old)
+                    hit = n > 0
+                else:
+                    hit, n = edit.voc_rename(label, old, new), 0
+            except (YoloStudioError, OSError):
+                continue  # a malformed file stays untouched; load_all reports it
+            removed += n
+            if hit:
+                changed.append(label)
+        return changed, removed
+
+    def class_usage(self, name: str) -> tuple[int, int]:
+        """(boxes, images) using class ``name``."""
+        boxes = images = 0
+        cid = self.classes.index(name) if name in self.classes else -1
+        for _image, label in self._labelled():
+            try:
+                n = edit.voc_count(label, name) if self.label_format == "voc" else edit.yolo_count(label, cid)
+            except (YoloStudioError, OSError):
+                continue
+            boxes += n
+            images += n > 0
+        return boxes, images
+
+    def _require_class(self, name: str) -> None:
+        if name not in self.classes:
+            raise ConfigError(f"class {name!r} is not in the project's classes ({', '.join(self.classes)})")
+
+    # --- adding images, anchors ---------------------------------------------------
+
+    def add_image(self, image_bgr, name_hint, boxes=(), verified=False) -> Path:
+        """Save a new image (e.g. a camera frame) into the first image folder; returns its path."""
+        img = np.asarray(image_bgr)
+        if img.dtype != np.uint8 or img.ndim not in (2, 3) or img.size == 0:
+            raise ConfigError(f"add_image: expected a uint8 HxW or HxWx3 image, got {img.dtype} {img.shape}")
+        folder = self.image_dirs[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        hint = Path(str(name_hint))
+        stem = re.sub(r"[^\w.-]+", "_", hint.stem).strip("._") or "image"
+        ext = hint.suffix.lower() if hint.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else ".jpg"
+        path, n = folder / f"{stem}{ext}", 0
+        while path.exists() or self.label_path(path).exists():
+            n += 1
+            path = folder / f"{stem}_{n}{ext}"
+        params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in (".jpg", ".jpeg") else []
+        ok, data = cv2.imencode(ext, img, params)
+        if not ok:
+            raise ImageFileError(path, "could not be encoded")
+        atomic_write_bytes(path, data.tobytes())
+        if self._images is not None:
+            self._images = sorted([*self._images, path], key=str)
+            self._split = None
+        if boxes or verified:
+            self.save_annotation(ImageAnnotation(path, img.shape[1], img.shape[0], list(boxes), verified))
+        return path
+
+    def model_anchors(self, model: str, input_size: int) -> list[list[tuple[float, float]]]:
+        """Anchors for ``model`` at ``input_size``: the project's (scaled) if they fit, else defaults."""
+        flat = [tuple(a) for g in (self.anchors or []) for a in g]
+        if flat and len(flat) == _ANCHOR_COUNT.get(model, 9):
+            s = input_size / self.anchors_size
+            flat = sorted(((float(w) * s, float(h) * s) for w, h in flat), key=lambda a: a[0] * a[1])
+            return [flat[i:i + 3] for i in range(0, len(flat), 3)]
+        return [[(float(w), float(h)) for w, h in g] for g in defaults.default_anchors(model)]
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def _entries(folder: Path):
+    try:
+        with os.scandir(folder) as it:
+            return [e for e in it if not e.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _scan_images(dirs: list[Path]) -> list[Path]:
+    # One scandir pass per folder; the directory entry says 'file' without a stat call.
+    return [Path(e.path) for d in dirs for e in _entries(d) if is_image_file(e.name) and e.is_file()]
+
+
+def _has_images(folder: Path) -> bool:
+    return any(is_image_file(e.name) for e in _entries(folder))
+
+
+def _detect_format(dirs: list[Path]) -> str:
+    xml = txt = 0
+    has_classes = False
+    for d in dirs:
+        for e in _entries(d):
+            low = e.name.lower()
+            if low == CLASSES_FILE:
+                has_classes = True
+            elif low.endswith(".xml"):
+                xml += 1
+            elif low.endswith(".txt"):
+                txt += 1
+    return "yolo" if (has_classes or txt) and txt >= xml else "voc"
+
+
+def _check_format(value, key: str) -> str:
+    if value not in LABEL_FORMATS:
+        raise ConfigError(f"{key} must be one of {', '.join(LABEL_FORMATS)}, not {value!r}")
+    return value
+
+
+def _check_name(name, what: str) -> str:
+    if not isinstance(name, str) or not name.strip() or "\n" in name:
+        raise ConfigError(f"{what} {name!r} is empty or not a single line of text")
+    return name.strip()
+
+
+def _check_classes(classes, key: str) -> list[str]:
+    if not isinstance(classes, list):
+        raise ConfigError(f"{key} must be a list of class names")
+    names = [_check_name(c, f"{key} entry") for c in classes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{key} lists a class twice: {names}")
+    return names
+
+
+def _validated(data: dict, file: Path) -> dict:
+    def bad(key, why):
+        return ConfigError(f"{file}: '{key}' {why}")
+    classes = _check_classes(data.get("classes", []), f"{file}: 'classes'")
+    fmt = _check_format(data.get("label_format", "voc"), f"{file}: 'label_format'")
+    vf = data.get("val_fraction", 0.2)
+    if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
+        raise bad("val_fraction", f"must be a number from 0 to below 1, not {vf!r}")
+    size = data.get("anchors_size", 416)
+    if not isinstance(size, int) or size <= 0:
+        raise bad("anchors_size", f"must be a positive whole number, not {size!r}")
+    dirs = data.get("image_dirs") or ["images"]
+    if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
+        raise bad("image_dirs", "must be a list of folder paths")
+    settings = data.get("train_settings") or {}
+    if not isinstance(settings, dict):
+        raise bad("train_settings", "must be an object")
+    return dict(classes=classes, image_dirs=dirs, label_format=fmt, val_fraction=float(vf),
+                anchors=_validated_anchors(data.get("anchors"), bad), anchors_size=size,
+                train_settings=settings)
+
+
+def _validated_anchors(anchors, bad):
+    if anchors is None:
+        return None
+    try:
+        groups = [[(float(w), float(h)) for w, h in g] for g in anchors]
+    except (TypeError, ValueError):
+        raise bad("anchors", "must be a list of groups of [w, h] pairs, or null") from None
+    if any(w <= 0 or h <= 0 for g in groups for w, h in g):
+        raise bad("anchors", "has a width or height that is not positive")
+    return groups
