@@ -1,0 +1,247 @@
+"""The training settings form: every TrainConfig field a user should see, with defaults
+scaled to the dataset."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QDoubleValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+
+from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.training.events import TrainConfig
+
+MODELS = (("YOLOv3-tiny", "yolov3-tiny"), ("YOLOv3", "yolov3"))
+START_FROM = (("Scratch (random weights)", "scratch"),
+              ("Darknet COCO weights file", "darknet"),
+              ("Last checkpoint of this project", "last"))
+BF16_TIP = ("On a CPU this trains in bfloat16 (mixed_bfloat16); it helps only on CPUs "
+            "with AVX-512 BF16 or AMX (recent Xeons), and can be slower elsewhere.")
+
+
+def defaults_for_dataset(n_train: int, gpu: bool) -> dict:
+    """Batch size, epochs, input size and warmup that suit ``n_train`` labelled images."""
+    n = max(n_train, 1)
+    # A batch of about n/4 (a power of two), so a tiny set still gets a few steps an epoch.
+    batch = int(min(16 if gpu else 8, max(2, 2 ** int(math.log2(max(n / 4, 1))))))
+    steps_per_epoch = max(1, math.ceil(n / batch))
+    # Aim at ~2,000 optimiser steps in all, within 20..200 epochs.
+    epochs = int(min(200, max(20, math.ceil(2000 / steps_per_epoch))))
+    return {"batch_size": batch, "epochs": epochs, "input_size": 416 if gpu else 320,
+            "warmup_epochs": 2.0 if epochs >= 20 else 1.0}
+
+
+def describe_device_text(devices) -> tuple[str, bool]:
+    """A plain line naming the device a run will use, and whether it is a GPU."""
+    gpus = [d for d in devices if getattr(d, "kind", "") == "GPU"]
+    if gpus:
+        parts = []
+        for d in gpus:
+            mem = getattr(d, "memory_mb", None)
+            parts.append(f"{d.name} ({mem / 1024:.0f} GB)" if mem else d.name)
+        more = f" + {len(gpus) - 1} more" if len(gpus) > 1 else ""
+        return f"GPU: {parts[0]}{more}", True
+    cpu = next((d for d in devices if getattr(d, "kind", "") == "CPU"), None)
+    name = (cpu.name if cpu.name.startswith("CPU") else f"CPU ({cpu.name})") if cpu else "CPU"
+    mem = f", {cpu.memory_mb / 1024:.0f} GB RAM" if cpu and cpu.memory_mb else ""
+    return f"{name}{mem}. No GPU found: training runs on the CPU, slowly.", False
+
+
+class SciSpinBox(QDoubleSpinBox):
+    """A spin box for small rates that shows 0.0001 as 1e-04 and steps by factors of 2."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(12)
+        self.setRange(1e-8, 1.0)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text, pos):
+        state, _, _ = QDoubleValidator(1e-8, 1.0, 12).validate(text, pos)
+        return state, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(self.value() * (2.0 ** steps))
+
+
+class TrainForm(QWidget):
+    """Settings for one run; ``config()`` gives the TrainConfig (ConfigError if a field is bad)."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._gpu = False
+        self._has_last = False
+        layout = QFormLayout(self)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.device_label = QLabel("Looking for a GPU…")
+        self.device_label.setWordWrap(True)
+        self.device_label.setObjectName("deviceLabel")
+        layout.addRow("Device:", self.device_label)
+        self.model = QComboBox()
+        for text, key in MODELS:
+            self.model.addItem(text, key)
+        layout.addRow("Model:", self.model)
+        self.input_size = _spin(64, 1280, 32, "Network input in pixels (a multiple of 32)")
+        self.input_size.setSuffix(" px")
+        layout.addRow("Input size:", self.input_size)
+        self.batch_size = _spin(1, 256, 1, "Images per optimisation step")
+        layout.addRow("Batch size:", self.batch_size)
+        self.epochs = _spin(1, 10000, 1, "Passes over the training images")
+        layout.addRow("Epochs:", self.epochs)
+        self.lr = SciSpinBox()
+        self.lr.setToolTip("Initial learning rate after warmup (decays to 1% of it)")
+        layout.addRow("Learning rate:", self.lr)
+        self.warmup = QDoubleSpinBox()
+        self.warmup.setRange(0, 100)
+        self.warmup.setSingleStep(0.5)
+        self.warmup.setDecimals(1)
+        self.warmup.setToolTip("Epochs over which the learning rate ramps up from 0")
+        layout.addRow("Warmup epochs:", self.warmup)
+        self.start_from = QComboBox()
+        for text, key in START_FROM:
+            self.start_from.addItem(text, key)
+        layout.addRow("Start from:", self.start_from)
+        self.weights_edit = QLineEdit()
+        self.weights_edit.setPlaceholderText("yolov3-tiny.weights from darknet")
+        self.weights_button = QPushButton("Browse…")
+        self.weights_button.clicked.connect(self._browse_weights)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.weights_edit, 1)
+        row.addWidget(self.weights_button)
+        self.weights_row = QWidget()
+        self.weights_row.setLayout(row)
+        layout.addRow("Weights file:", self.weights_row)
+        self.freeze = _spin(0, 10000, 1, "Epochs to keep the backbone frozen (useful with "
+                                          "pretrained weights)")
+        layout.addRow("Freeze backbone:", self.freeze)
+        self.freeze.setSuffix(" epochs")
+        self.augment = QCheckBox("Augment (flip, scale, colour)")
+        self.multiscale = QCheckBox("Multi-scale input sizes")
+        self.mixed = QCheckBox("Mixed precision")
+        self.xla = QCheckBox("XLA compile")
+        layout.addRow("Data:", self.augment)
+        layout.addRow("", self.multiscale)
+        layout.addRow("Speed:", self.mixed)
+        layout.addRow("", self.xla)
+        self.start_from.currentIndexChanged.connect(self._sync_enabled)
+        for w in (self.model, self.start_from):
+            w.currentIndexChanged.connect(self.changed)
+        for w in (self.input_size, self.batch_size, self.epochs, self.freeze):
+            w.valueChanged.connect(self.changed)
+        self.set_config(TrainConfig())
+        self.set_devices([])
+
+    def set_devices(self, devices) -> None:
+        """Show the device a run will use; enable GPU-only options accordingly."""
+        text, self._gpu = describe_device_text(devices) if devices else ("Looking for a GPU…", False)
+        self.device_label.setText(text)
+        self.xla.setEnabled(self._gpu)
+        self.xla.setToolTip("Compile the train step with XLA" if self._gpu
+                            else "XLA needs a GPU here")
+        if not self._gpu:
+            self.xla.setChecked(False)
+        self.mixed.setText("Mixed precision (float16)" if self._gpu else "Mixed precision (bfloat16)")
+        self.mixed.setToolTip("float16 compute on the GPU: faster on tensor cores"
+                              if self._gpu else BF16_TIP)
+
+    @property
+    def has_gpu(self) -> bool:
+        return self._gpu
+
+    @property
+    def has_last_checkpoint(self) -> bool:
+        return self._has_last
+
+    def set_has_last_checkpoint(self, has: bool) -> None:
+        """Allow 'last checkpoint' only when this project has one."""
+        self._has_last = has
+        item = self.start_from.model().item(2)
+        item.setEnabled(has)
+        item.setToolTip("" if has else "No run of this project has a checkpoint yet")
+        if not has and self.start_from.currentData() == "last":
+            self.start_from.setCurrentIndex(0)
+
+    def apply_dataset_defaults(self, n_train: int) -> None:
+        """Fill batch, epochs, input size and warmup for a dataset of ``n_train`` images."""
+        d = defaults_for_dataset(n_train, self._gpu)
+        self.batch_size.setValue(d["batch_size"])
+        self.epochs.setValue(d["epochs"])
+        self.input_size.setValue(d["input_size"])
+        self.warmup.setValue(d["warmup_epochs"])
+
+    def set_config(self, cfg: TrainConfig) -> None:
+        """Show ``cfg`` in the fields."""
+        _select(self.model, cfg.model)
+        self.input_size.setValue(cfg.input_size)
+        self.batch_size.setValue(cfg.batch_size)
+        self.epochs.setValue(cfg.epochs)
+        self.lr.setValue(cfg.lr_init)
+        self.warmup.setValue(cfg.warmup_epochs)
+        _select(self.start_from, cfg.start_from)
+        self.weights_edit.setText(cfg.darknet_weights or "")
+        self.freeze.setValue(cfg.freeze_backbone_epochs)
+        self.augment.setChecked(cfg.augment)
+        self.multiscale.setChecked(cfg.multiscale)
+        self.mixed.setChecked(cfg.mixed_precision)
+        self.xla.setChecked(cfg.xla and self._gpu)
+        self._base = cfg
+        self._sync_enabled()
+
+    def config(self) -> TrainConfig:
+        """The TrainConfig these fields describe; ConfigError naming the field if one is bad."""
+        size = self.input_size.value()
+        if size % 32:
+            raise ConfigError(f"Input size {size} px: must be a multiple of 32 (e.g. {size // 32 * 32 or 32}).")
+        start = self.start_from.currentData()
+        weights = self.weights_edit.text().strip() or None
+        if start == "darknet":
+            if not weights:
+                raise ConfigError("Start from darknet weights: choose the .weights file first.")
+            if not Path(weights).is_file():
+                raise ConfigError(f"Weights file {weights}: no such file.")
+        d = self._base.to_dict()
+        d.update(model=self.model.currentData(), input_size=size,
+                 batch_size=self.batch_size.value(), epochs=self.epochs.value(),
+                 lr_init=float(self.lr.value()), lr_end=float(self.lr.value()) / 100,
+                 warmup_epochs=float(self.warmup.value()), start_from=start,
+                 darknet_weights=weights if start == "darknet" else None,
+                 freeze_backbone_epochs=self.freeze.value(), augment=self.augment.isChecked(),
+                 multiscale=self.multiscale.isChecked(), mixed_precision=self.mixed.isChecked(),
+                 xla=self.xla.isChecked() and self._gpu)
+        return TrainConfig.from_dict(d)
+
+    def _sync_enabled(self) -> None:
+        self.weights_row.setEnabled(self.start_from.currentData() == "darknet")
+
+    def _browse_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Darknet weights", self.weights_edit.text(),
+                                              "Darknet weights (*.weights);;All files (*)")
+        if path:
+            self.weights_edit.setText(path)
+
+
+def _spin(lo: int, hi: int, step: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setToolTip(tip)
+    return box
+
+
+def _select(combo: QComboBox, key) -> None:
+    index = combo.findData(key)
+    if index >= 0:
+        combo.setCurrentIndex(index)

@@ -1,0 +1,115 @@
+"""The training worker: runs core's Trainer on a QThread and turns its reports into signals."""
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Signal
+
+from yolo_studio.core.training.events import EndReport
+from yolo_studio.gui.workers import Worker
+
+
+class TrainWorker(Worker):
+    """A TrainListener whose methods emit queued Qt signals carrying the frozen reports.
+
+    The worker never touches a widget: the panel's slots run on the GUI thread
+    because the signals cross threads queued. Stop is ``stop_event.set()``;
+    the trainer checks it between batches and writes a checkpoint.
+    """
+
+    message = Signal(str)
+    batch = Signal(object)      # BatchReport
+    epoch = Signal(object)      # EpochReport
+    ended = Signal(object)      # EndReport, exactly once per run
+
+    def __init__(self, project, config, run_dir=None, resume: bool = False):
+        super().__init__()
+        self.project = project
+        self.config = config
+        self.run_dir = run_dir
+        self.resume = resume
+        self.stop_event = threading.Event()
+        self._ended = False
+
+    def work(self) -> None:
+        # Imported here, on the worker thread, so the GUI never waits for TensorFlow.
+        from yolo_studio.core.training.trainer import Trainer
+        try:
+            trainer = Trainer(self.project, self.config, listener=self,
+                              run_dir=self.run_dir, resume=self.resume)
+            report = trainer.run(self.stop_event)
+        except Exception as e:  # noqa: BLE001 - any failure becomes a readable end report
+            self.on_end(EndReport(reason="failed", message=_readable(e),
+                                  run_dir=str(self.run_dir or "")))
+            return
+        if not self._ended:  # a trainer that returns without calling on_end
+            self.on_end(report)
+
+    def on_message(self, text: str) -> None:
+        self.message.emit(str(text))
+
+    def on_batch(self, report) -> None:
+        self.batch.emit(report)
+
+    def on_epoch(self, report) -> None:
+        self.epoch.emit(report)
+
+    def on_end(self, report) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self.ended.emit(report)
+
+
+def _readable(e: BaseException) -> str:
+    """A message for the panel: user errors as they are, anything else with its type."""
+    from yolo_studio.core.errors import YoloStudioError
+    text = str(e)
+    if isinstance(e, YoloStudioError) and text:
+        return text
+    if "OOM" in type(e).__name__ or "ResourceExhausted" in type(e).__name__ or "OOM when" in text:
+        return ("Out of memory: lower the batch size or the input size, or switch to "
+                "YOLOv3-tiny. (" + text.splitlines()[0][:200] + ")")
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+class EvalWorker(Worker):
+    """Runs a checkpoint on the project's validation images; ``done(EvalResult)``."""
+
+    done = Signal(object)
+
+    def __init__(self, project, checkpoint: str):
+        super().__init__()
+        self.project = project
+        self.checkpoint = checkpoint
+
+    def work(self) -> None:
+        from yolo_studio.core.detector import Detector
+        from yolo_studio.core.evaluation import evaluate
+        from yolo_studio.core.images import read_image
+
+        detector = Detector.load(self.checkpoint)
+        _, val = self.project.split()
+        truth, found = [], []
+        for image in val:
+            if not self.project.has_labels(image):
+                continue
+            truth.append(self.project.load_annotation(image))
+            found.append(detector.detect(read_image(image), score_threshold=0.01))
+        if not truth:
+            raise ValueError("No labelled validation images: label more images, or raise "
+                             "the project's validation fraction.")
+        self.done.emit(evaluate(truth, found, list(detector.class_names)))
+
+
+class DeviceWorker(Worker):
+    """Asks TensorFlow which devices there are, off the GUI thread (the import takes seconds)."""
+
+    done = Signal(list)
+
+    def work(self) -> None:
+        from yolo_studio.core.training.device import configure_gpus, describe_devices
+        # Memory growth must be set before anything initialises the GPUs, or the
+        # GUI process would reserve a whole card just by asking for its name.
+        configure_gpus()
+        self.done.emit(list(describe_devices()))
