@@ -114,11 +114,8 @@ def prelabel_image(project, detector, image_path, score_threshold: float = 0.25,
     if not ann.width or not ann.height:
         ann.width, ann.height = w, h
     dets = detector.detect(image, score_threshold=score_threshold, iou_threshold=iou_threshold)
+    # A project without classes takes the model's (save_annotation adds them).
     dets, unknown = detections_for_project(dets, list(project.classes))
-    if not project.classes and dets:
-        for label in sorted({d.label for d in dets}):
-            project.add_class(label)
-        project.save()
     merged = merge_predictions(ann, dets)
     outcome = PrelabelOutcome(image_path, merged.added, merged.replaced, merged.kept_human,
                               merged.duplicates, unknown)

@@ -303,16 +303,13 @@ class PreviewPanel(QWidget):
 
 def _save_snapshot(project, result):
     """Write the frame and its pre-labels: (path, boxes saved, labels left out, classes added)."""
+    # A project without classes takes the model's (save_annotation adds them).
     boxes, skipped = snapshot_boxes(result.detections, list(project.classes))
-    new_classes = not project.classes and boxes
-    if new_classes:
-        for label in sorted({b.label for b in boxes}):
-            project.add_class(label)
-        project.save()
+    n_classes = len(project.classes)
     bgr = cv2.cvtColor(result.rgb, cv2.COLOR_RGB2BGR)
     hint = time.strftime("snapshot-%Y%m%d-%H%M%S") + f"-{result.index:05d}"
     path = project.add_image(bgr, hint, boxes=boxes, verified=False)
-    return path, len(boxes), skipped, bool(new_classes)
+    return path, len(boxes), skipped, len(project.classes) > n_classes
 
 
 def _file_key(path):
