@@ -12,7 +12,7 @@ from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.training.events import TrainConfig
 from yolo_studio.gui.training.form import TrainForm
 from yolo_studio.gui.training.message_bar import MessageBar
-from yolo_studio.gui.training.plots import TrainingPlots
+from yolo_studio.gui.training.plots import TrainingPlots, row_map50
 from yolo_studio.gui.training.progress import progress_text
 from yolo_studio.gui.training.project_info import (checkpoint_in, count_labelled_train,
                                                    has_last_checkpoint, list_runs, read_batches)
@@ -308,16 +308,15 @@ class TrainingPanel(QWidget):
         if self.is_running():
             return  # the live run owns the plots
         self.plots.load_history(list(run.history or []), read_batches(run.path))
-        rows = [r for r in run.history or [] if r.get("map50") not in (None, "", "None")]
+        rows = [r for r in run.history or [] if row_map50(r) is not None]
         best = checkpoint_in(run.path, "best")
         self.results.clear()
         self.results.set_checkpoint(best or checkpoint_in(run.path, "last"))
         if rows:
-            top = max(rows, key=lambda r: float(r["map50"]))
-            per_class = {k[3:]: float(v) for k, v in top.items()
-                         if k.startswith("ap_") and v not in ("", None)}
-            self.results.show_scores(float(top["map50"]), per_class,
-                                     where=f" (run {run.name}, epoch {int(float(top['epoch'])) + 1})")
+            top = max(rows, key=row_map50)
+            # results.csv keeps no per-class AP: "Compute PR curves" fills the table.
+            self.results.show_scores(row_map50(top), {},
+                                     where=f" (run {run.name}, epoch {int(top['epoch']) + 1})")
 
     def evaluate(self, checkpoint: str) -> None:
         """Compute mAP and PR curves of ``checkpoint`` on the validation images, in a worker."""

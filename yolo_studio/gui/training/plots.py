@@ -238,9 +238,10 @@ class TrainingPlots(QWidget):
             epoch = _num(row.get("epoch"))
             if epoch is None:
                 continue
-            self.epochs.add(int(epoch), _num(row.get("train_loss")),
-                            _num(_first(row, "val_total_loss", "val_loss")),
-                            _num(_first(row, "map50", "mAP50", "map_50")))
+            self.epochs.add(int(epoch), _num(_first(row, *TRAIN_LOSS_KEYS)),
+                            _num(_first(row, *VAL_LOSS_KEYS)), row_map50(row))
+        if not batches:
+            self._epoch_losses_as_batches(rows)
         for row in batches or []:
             spe = _num(row.get("steps_per_epoch")) or 1
             step = _num(row.get("step"))
@@ -256,8 +257,25 @@ class TrainingPlots(QWidget):
         self._dirty = True
         self.flush()
 
+    def _epoch_losses_as_batches(self, rows: list[dict]) -> None:
+        # Without per-batch history the loss plot shows the per-epoch means, unsmoothed.
+        for key, _, _ in LOSS_PARTS:
+            self.loss.series[key].alpha = 1.0
+        for row in rows:
+            epoch = _num(row.get("epoch"))
+            if epoch is None:
+                continue
+            for key, _, _ in LOSS_PARTS:
+                value = _num(_first(row, *EPOCH_LOSS_KEYS[key]))
+                if value is not None:
+                    self.loss.series[key].append(epoch + 1, value)
+            if _num(row.get("lr")) is not None:
+                self.lr.lr.append(epoch + 1, _num(row.get("lr")))
+
     def clear(self) -> None:
         """Empty every plot (a new run starts)."""
+        for key, _, _ in LOSS_PARTS:
+            self.loss.series[key].alpha = EMA_ALPHA
         for p in (self.loss, self.epochs, self.lr):
             p.clear_data()
         self._dirty = False
@@ -271,6 +289,20 @@ class TrainingPlots(QWidget):
         self.epochs.redraw()
         self.lr.redraw()
         self.redraws += 1
+
+
+# results.csv column names (core/training/runs.py), then older/other spellings.
+TRAIN_LOSS_KEYS = ("train/loss", "train_loss")
+VAL_LOSS_KEYS = ("val/loss", "val_total_loss", "val_loss")
+EPOCH_LOSS_KEYS = {"box_loss": ("train/box_loss",), "obj_loss": ("train/obj_loss",),
+                   "cls_loss": ("train/cls_loss",), "total_loss": ("train/loss", "train_loss")}
+MAP50_KEYS = ("metrics/mAP50", "map50")
+MAP50_95_KEYS = ("metrics/mAP50-95", "map50_95")
+
+
+def row_map50(row: dict) -> float | None:
+    """mAP@0.5 of one results.csv row, None when that epoch did not compute it."""
+    return _num(_first(row, *MAP50_KEYS))
 
 
 def _first(row: dict, *keys):

@@ -38,9 +38,11 @@ def has_last_checkpoint(project) -> bool:
 
 
 def checkpoint_in(run_dir, kind: str) -> str | None:
-    """The path of a run's 'best' or 'last' weights file, if it is there."""
-    path = Path(run_dir) / "weights" / f"{kind}{WEIGHTS_SUFFIX}"
-    return str(path) if path.is_file() else None
+    """The path of a run's 'best' or 'last' weights file, if the checkpoint is complete."""
+    stem = Path(run_dir) / "weights" / kind
+    weights = stem.with_name(kind + WEIGHTS_SUFFIX)
+    ok = weights.is_file() and stem.with_name(kind + ".json").is_file()
+    return str(weights) if ok else None
 
 
 def read_batches(run_dir) -> list[dict]:

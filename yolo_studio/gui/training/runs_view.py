@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from yolo_studio.gui.training.plots import _num
+from yolo_studio.gui.training.plots import row_map50
 
 COLUMNS = ("Run", "Model", "Size", "Epochs", "Best mAP@0.5")
 
@@ -13,7 +13,7 @@ def run_summary(run) -> tuple[str, str, str, str, str]:
     """The cells shown for one RunInfo (config and history rows may be partial)."""
     cfg = run.config if isinstance(run.config, dict) else getattr(run.config, "to_dict", dict)()
     rows = list(run.history or [])
-    maps = [m for m in (_num(r.get("map50")) for r in rows) if m is not None]
+    maps = [m for m in (row_map50(r) for r in rows) if m is not None]
     total = cfg.get("epochs", "?")
     best = f"{max(maps):.3f}" if maps else "–"
     return (run.name, str(cfg.get("model", "?")), str(cfg.get("input_size", "?")),
