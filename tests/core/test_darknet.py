@@ -1,0 +1,141 @@
+"""Darknet cfg/.weights I/O: round trip, parity with OpenCV's darknet reader, bad files."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from yolo_studio.core.model import ModelSpec, build_model, darknet_conv_layers
+from yolo_studio.core.model.darknet import load_darknet_model, read_names
+from yolo_studio.core.model.darknet_cfg import DarknetFileError, parse_cfg, write_cfg
+from yolo_studio.core.model.darknet_weights import load_darknet_weights, write_darknet_weights
+
+
+def randomise(model, seed=0):
+    """Random weights with non-trivial batch-norm statistics, so a layout slip shows."""
+    rng = np.random.default_rng(seed)
+    for conv, bn in darknet_conv_layers(model):
+        w = conv.get_weights()
+        w[0] = rng.normal(0, 1.5 / np.sqrt(np.prod(w[0].shape[:3])), w[0].shape)
+        if len(w) > 1:
+            w[1] = rng.normal(0, 0.5, w[1].shape)
+        conv.set_weights(w)
+        if bn is not None:
+            n = bn.gamma.shape[0]
+            bn.set_weights([rng.uniform(0.5, 1.5, n), rng.normal(0, 0.2, n),
+                            rng.normal(0, 0.2, n), rng.uniform(0.5, 2.0, n)])
+    return model
+
+
+def write_darknet(tmp_path, name, classes, size=128, seed=0):
+    model = randomise(build_model(name, classes, size), seed)
+    cfg = write_cfg(tmp_path / f"{name}.cfg", name, classes, ModelSpec(name, classes).anchors, size)
+    weights = write_darknet_weights(model, tmp_path / f"{name}.weights")
+    return model, cfg, weights
+
+
+@pytest.mark.parametrize("name", ["yolov3", "yolov3-tiny"])
+def test_heads_match_opencv_darknet_reader(tmp_path, name):
+    model, cfg, weights = write_darknet(tmp_path, name, 3)
+    net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
+    layer_names = net.getLayerNames()
+    # OpenCV names layers by darknet index; the conv right before each [yolo] is the head.
+    heads = [f"conv_{int(n.split('_')[1]) - 1}" for n in layer_names if n.startswith("yolo_")]
+    x = np.random.default_rng(1).random((1, 128, 128, 3), dtype=np.float32)
+    net.setInput(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    reference = [o.transpose(0, 2, 3, 1) for o in net.forward(heads)]
+    ours = [o.numpy() for o in model(x)][::-1]                  # cfg order is stride descending
+    for ref, out in zip(reference, ours):
+        assert ref.shape == out.shape
+        assert np.abs(out).max() > 0.5                          # not a trivially zero head
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=2e-4 * np.abs(ref).max())
+
+
+def test_weights_round_trip_and_cfg_describes_the_model(tmp_path):
+    model, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    parsed = parse_cfg(cfg)
+    assert (parsed.model, parsed.num_classes, parsed.input_size) == ("yolov3-tiny", 3, 64)
+    assert parsed.anchors == ModelSpec("yolov3-tiny", 3).anchors
+    loaded, spec, report = load_darknet_model(weights, cfg, classes=["a", "b", "c"])
+    assert spec.class_names == ["a", "b", "c"] and not report.skipped
+    x = np.random.default_rng(2).random((1, 64, 64, 3), dtype=np.float32)
+    for a, b in zip(model(x), loaded(x)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def test_darknet_tiny_cfg_masks_give_its_anchor_layout(tmp_path):
+    model, cfg, _ = write_darknet(tmp_path, "yolov3-tiny", 80, size=64)
+    text = cfg.read_text().replace("mask=3,4,5", "mask=X").replace("mask=0,1,2", "mask=1,2,3")
+    cfg.write_text(text.replace("mask=X", "mask=3,4,5"))       # darknet's own yolov3-tiny.cfg
+    assert parse_cfg(cfg).anchors == [[(23, 27), (37, 58), (81, 82)], [(81, 82), (135, 169), (344, 319)]]
+
+
+def test_topology_and_classes_inferred_without_cfg(tmp_path):
+    _, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 5, size=64)
+    cfg.unlink()
+    _, spec, _ = load_darknet_model(weights, classes=5)
+    assert (spec.model, spec.num_classes) == ("yolov3-tiny", 5)
+
+
+def test_truncated_weights_name_layer_and_counts(tmp_path):
+    _, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    weights.write_bytes(weights.read_bytes()[:-4000])
+    with pytest.raises(DarknetFileError) as e:
+        load_darknet_model(weights, cfg)
+    msg = str(e.value)
+    # 8,673,934 + 3 classes x 2,310 floats; 1,000 floats cut off the last conv.
+    assert "yolov3-tiny.weights" in msg and "conv layer 12" in msg
+    assert "expected 8680864 floats" in msg and "found 8679864" in msg
+
+
+def test_oversized_weights_say_how_many_floats_are_left(tmp_path):
+    _, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    weights.write_bytes(weights.read_bytes() + b"\0" * 40)
+    with pytest.raises(DarknetFileError, match="10 floats left over"):
+        load_darknet_model(weights, cfg)
+
+
+def test_weights_of_unknown_model_without_cfg_are_refused(tmp_path):
+    (tmp_path / "x.weights").write_bytes(np.zeros(5 + 1000, np.int32).tobytes())
+    with pytest.raises(DarknetFileError, match="fit neither yolov3"):
+        load_darknet_model(tmp_path / "x.weights")
+
+
+def test_other_class_count_loads_all_but_output_convs(tmp_path):
+    source, _, weights = write_darknet(tmp_path, "yolov3-tiny", 5, size=64)
+    target = build_model("yolov3-tiny", 2, 64)
+    report = load_darknet_weights(target, weights)
+    assert report.file_classes == 5 and len(report.skipped) == 2
+    assert "5 classes" in report.message and "re-initialised" in report.message
+    for (c_src, bn_src), (c_dst, bn_dst) in zip(darknet_conv_layers(source), darknet_conv_layers(target)):
+        if c_dst.name in report.skipped:
+            assert c_dst.kernel.shape != c_src.kernel.shape
+            continue
+        np.testing.assert_array_equal(c_src.kernel.numpy(), c_dst.kernel.numpy())
+        np.testing.assert_array_equal(bn_src.moving_variance.numpy(), bn_dst.moving_variance.numpy())
+
+
+def test_unsupported_cfg_layer_names_line(tmp_path):
+    _, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    lines = cfg.read_text().splitlines()
+    cfg.write_text("\n".join(lines[:30] + ["[reorg]", "stride=2"] + lines[30:]))
+    with pytest.raises(DarknetFileError, match=r"line 31: layer type \[reorg\] is not supported"):
+        load_darknet_model(weights, cfg)
+
+
+def test_cfg_with_other_topology_is_refused(tmp_path):
+    _, cfg, _ = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    cfg.write_text(cfg.read_text().replace("filters=1024", "filters=512"))
+    with pytest.raises(DarknetFileError, match="neither yolov3"):
+        parse_cfg(cfg)
+
+
+def test_names_file_with_wrong_count_is_refused(tmp_path):
+    _, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    names = tmp_path / "obj.names"
+    names.write_text("cat\ndog\n\n")
+    assert read_names(names) == ["cat", "dog"]
+    with pytest.raises(DarknetFileError, match="obj.names: gives 2 classes but yolov3-tiny.cfg"):
+        load_darknet_model(weights, cfg, classes=names)
+    with pytest.raises(DarknetFileError, match="--classes: gives 4 classes"):
+        load_darknet_model(weights, cfg, classes=4)
