@@ -41,7 +41,7 @@ def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: in
         raise ConfigError(f"demo image sizes need 32 <= min_size <= max_size, got {min_size}, {max_size}")
     if root.exists() and any(root.iterdir()):
         raise ConfigError(f"{root}: folder is not empty; choose a new folder for the demo project")
-    project = Project.create(root, DEMO_CLASSES, [root / "images"], label_format)
+    project = Project.create(root, DEMO_CLASSES, ["images"], label_format)
     for i in range(n_images):
         rng = np.random.default_rng([seed, i])
         image, boxes = _demo_image(rng, min_size, max_size)

@@ -63,22 +63,33 @@ class Project:
     # --- opening, creating, saving -------------------------------------------------
 
     @classmethod
-    def open(cls, path) -> "Project":
-        """Open a project folder, its yolo_studio.json, or a plain folder of labelled images."""
-        path = Path(path).expanduser()
+    def open(cls, path, label_format: str | None = None) -> "Project":
+        """Open a project folder, its yolo_studio.json, or a plain folder of labelled images.
+
+        ``label_format`` forces how labels are read (otherwise the project
+        file says, or a plain folder's files decide); it is not saved.
+        """
+        path = Path(path).expanduser().absolute()
         if path.is_file() and path.name == PROJECT_FILE:
             path = path.parent
         if not path.is_dir():
             raise ConfigError(f"{path}: project folder not found (give a folder of images "
                               f"or a folder with {PROJECT_FILE})")
+        if label_format is not None:
+            _check_format(label_format, "label format")
         if (path / PROJECT_FILE).is_file():
-            return cls._from_file(path / PROJECT_FILE)
-        return cls._from_plain_folder(path)
+            project = cls._from_file(path / PROJECT_FILE)
+            project.label_format = label_format or project.label_format
+            return project
+        return cls._from_plain_folder(path, label_format)
 
     @classmethod
     def create(cls, root, classes, image_dirs=None, label_format="voc") -> "Project":
-        """Make a new project folder (refuses to replace an existing project file)."""
-        root = Path(root).expanduser()
+        """Make a new project folder (refuses to replace an existing project file).
+
+        Relative ``image_dirs`` are relative to ``root`` (default: root/images).
+        """
+        root = Path(root).expanduser().absolute()
         if (root / PROJECT_FILE).exists():
             raise ConfigError(f"{root / PROJECT_FILE} already exists; open that project instead")
         _check_format(label_format, "label_format")
@@ -101,11 +112,11 @@ class Project:
         return cls(file.parent, **_validated(data, file))
 
     @classmethod
-    def _from_plain_folder(cls, root: Path) -> "Project":
+    def _from_plain_folder(cls, root: Path, label_format: str | None = None) -> "Project":
         dirs = [root]
         if not _has_images(root) and _has_images(root / "images"):
             dirs = [root / "images"]
-        fmt = _detect_format(dirs)
+        fmt = label_format or _detect_format(dirs)
         project = cls(root, [], dirs, fmt)
         if fmt == "yolo":
             names = [d / CLASSES_FILE for d in dirs if (d / CLASSES_FILE).is_file()]
@@ -123,7 +134,7 @@ class Project:
                 continue  # load_all reports it
             for b in ann.boxes:
                 seen.setdefault(b.label)
-        return list(seen)
+        return sorted(seen)  # sorted: adding a file never reorders (renumbers) classes
 
     def to_dict(self) -> dict:
         """The project file's content."""

@@ -1,0 +1,139 @@
+"""The pylessons TensorFlow-2.x-YOLOv3 training list, plus its ``.names`` class file.
+
+One line per image: ``path x1,y1,x2,y2,class_id x1,y1,x2,y2,class_id ...``
+with integer pixel corners (the format's rounding: its loader only accepts
+digits) and class ids indexing the ``.names`` file. Paths may contain spaces:
+the path is everything before the trailing run of box fields. Relative paths
+are relative to the list file's folder (falling back to the working folder,
+where the pylessons scripts resolve them). The list holds no image sizes, so
+the reader takes them from the image headers.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Callable
+
+from ..annotations import Box, ImageAnnotation
+from ..atomic import atomic_write_text
+from ..errors import ImageFileError, LabelFileError, Problem
+from ..images import image_size
+from .checks import Report, check_boxes, parse_float, unknown_class
+from .yolo_txt import read_classes, write_classes
+
+# A token that is made of numbers and commas is a box field, whatever its length.
+_BOXLIKE = re.compile(r"^[-+0-9.eE]*,[-+0-9.eE,]*$")
+
+
+def names_path_for(list_path: str | Path) -> Path:
+    """The default class file of a list: same folder and stem, ``.names``."""
+    return Path(list_path).with_suffix(".names")
+
+
+def read_pylessons(list_path: str | Path, names_path: str | Path | None = None, report: Report = None,
+                   size_of: Callable[[Path], tuple[int, int]] = image_size
+                   ) -> tuple[list[ImageAnnotation], list[str]]:
+    """(annotations, class names) of a pylessons list; LabelFileError on a malformed line."""
+    list_path = Path(list_path)
+    names = read_classes(names_path or names_path_for(list_path))
+    try:
+        text = list_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise LabelFileError(list_path, "is not UTF-8 text") from None
+    except OSError as e:
+        raise LabelFileError(list_path, f"cannot be read ({e.strerror or e})") from None
+    anns = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            ann = _parse_line(line, n, list_path, names, report, size_of)
+        except LabelFileError as e:
+            if report is None:
+                raise
+            report(Problem(str(e.path), f"{e.what}; line skipped"))
+            continue
+        anns.append(ann)
+    return anns, names
+
+
+def _split_line(line: str) -> tuple[str, list[str]]:
+    tokens = line.split()
+    k = len(tokens)
+    while k > 0 and _BOXLIKE.match(tokens[k - 1]):
+        k -= 1
+    fields = tokens[k:]
+    path = line.strip()
+    for token in reversed(fields):  # cut the fields off the right, keeping the path's own spacing
+        path = path[: path.rindex(token)].rstrip()
+    return path, fields
+
+
+def _parse_line(line: str, n: int, list_path: Path, names: list[str], report: Report,
+                size_of: Callable[[Path], tuple[int, int]]) -> ImageAnnotation:
+    path_text, fields = _split_line(line)
+    if not path_text:
+        raise LabelFileError(list_path, f"line {n} has no image path: {line.strip()!r}")
+    image = _resolve(path_text, list_path)
+    boxes = []
+    for j, field in enumerate(fields, 1):
+        values = field.split(",")
+        if len(values) != 5:
+            raise LabelFileError(list_path, f"line {n}, box {j}: {field!r} should be x1,y1,x2,y2,class_id")
+        x1, y1, x2, y2, cid = (parse_float(v, list_path, f"line {n}, box {j}") for v in values)
+        if cid != int(cid) or not 0 <= cid < len(names):
+            unknown_class(list_path, report, f"line {n}, box {j}: class id {values[4]} is not in the "
+                                             f".names file ({len(names)} classes)")
+            continue
+        boxes.append(Box(x1, y1, x2, y2, names[int(cid)]))
+    try:
+        w, h = size_of(image)
+    except ImageFileError as e:
+        if report is not None:
+            report(Problem(str(image), f"{e.what} (line {n} of {list_path.name}); size unknown"))
+        w = h = 0
+    where = list_path.with_name(f"{list_path.name}:{n}")
+    return ImageAnnotation(image, w, h, check_boxes(boxes, w, h, where, report))
+
+
+def _resolve(path_text: str, list_path: Path) -> Path:
+    p = Path(path_text)
+    if p.is_absolute():
+        return p
+    beside = list_path.parent / p
+    if beside.exists() or not p.exists():
+        return beside
+    return p.absolute()
+
+
+def pylessons_lines(anns: list[ImageAnnotation], class_names: list[str], list_path: Path,
+                    absolute: bool = False) -> list[str]:
+    """One list line per image (KeyError naming a class not in ``class_names``)."""
+    index = {n: i for i, n in enumerate(class_names)}
+    lines = []
+    for ann in anns:
+        image = Path(ann.image_path).absolute()
+        if absolute:
+            text = image.as_posix()
+        else:
+            try:
+                text = Path(os.path.relpath(image, list_path.parent.absolute())).as_posix()
+            except ValueError:
+                text = image.as_posix()
+        parts = [text]
+        for b in ann.boxes:
+            if b.label not in index:
+                raise KeyError(f"class {b.label!r} is not in the class list")
+            parts.append(",".join(str(int(round(v))) for v in b.xyxy()) + f",{index[b.label]}")
+        lines.append(" ".join(parts))
+    return lines
+
+
+def write_pylessons(anns: list[ImageAnnotation], class_names: list[str], list_path: str | Path,
+                    names_path: str | Path | None = None, absolute: bool = False) -> None:
+    """Save a pylessons list and its .names file atomically."""
+    list_path = Path(list_path)
+    lines = pylessons_lines(anns, class_names, list_path, absolute)
+    write_classes(names_path or names_path_for(list_path), class_names)
+    atomic_write_text(list_path, "".join(f"{line}\n" for line in lines))
