@@ -1,0 +1,45 @@
+"""run_app: the QApplication, the stylesheet, the first project, the main window."""
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.project import Project
+from yolo_studio.gui.context import AppContext
+from yolo_studio.gui.style import stylesheet
+
+
+def make_app() -> QApplication:
+    """The QApplication (an existing one is reused), named for QSettings, styled."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("YOLO Studio")
+    app.setOrganizationName("YOLO Studio")
+    app.setStyle("Fusion")
+    app.setStyleSheet(stylesheet())
+    return app
+
+
+def open_start_project(project_path: str | None):
+    """The project to start with: ``project_path``, else the demo project."""
+    if project_path:
+        return Project.open(project_path)
+    from yolo_studio.core.demo import ensure_demo_project
+    return Project.open(ensure_demo_project())
+
+
+def run_app(project_path: str | None = None) -> int:
+    """Open the main window on ``project_path`` (or the demo project); returns the exit code."""
+    app = make_app()
+    from yolo_studio.gui.main_window import MainWindow
+    try:
+        project = open_start_project(project_path)
+    except (YoloStudioError, OSError) as e:
+        QMessageBox.critical(None, "YOLO Studio", f"Cannot open {project_path or 'the demo project'}:\n\n{e}")
+        project = None
+    window = MainWindow(AppContext(project))
+    window.resize(1400, 900)
+    window.show()
+    window.labeller.canvas.setFocus()
+    return app.exec()

@@ -1,0 +1,167 @@
+"""The left side of the labeller: filters, the image list, and a count."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListView, QVBoxLayout, QWidget)
+
+from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, VERIFIED, ImageDelegate,
+                                                 ImageFilter, ImageListModel)
+
+STATE_FILTERS = (("All images", ""), ("No labels", NONE), ("Labelled, not verified", LABELLED),
+                 ("Verified", VERIFIED), ("Cannot be read", BROKEN))
+
+
+class ImageBrowser(QWidget):
+    """Image list with state/class/name filters; emits the image to show."""
+
+    currentPathChanged = Signal(object)   # Path
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.model = ImageListModel(self)
+        self.proxy = ImageFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QListView()
+        self.view.setObjectName("imageList")
+        self.view.setModel(self.proxy)
+        # Uniform rows: the view never asks every row for its size (10,000+ images).
+        self.view.setUniformItemSizes(True)
+        self.view.setItemDelegate(ImageDelegate(self.view))
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setMouseTracking(True)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.state_box = QComboBox()
+        for text, state in STATE_FILTERS:
+            self.state_box.addItem(text, state)
+        self.class_box = QComboBox()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by name…")
+        self.search.setClearButtonEnabled(True)
+        self.count = QLabel()
+        self.count.setObjectName("hint")
+        for signal in (self.state_box.currentIndexChanged, self.class_box.currentIndexChanged,
+                       self.search.textChanged):
+            signal.connect(self.apply_filter)
+        title = QLabel("Images")
+        title.setObjectName("sectionTitle")
+        filters = QHBoxLayout()
+        filters.addWidget(self.state_box, 3)
+        filters.addWidget(self.class_box, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addLayout(filters)
+        layout.addWidget(self.search)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count)
+
+    def set_project(self, project) -> None:
+        """Show ``project``'s images, filters cleared, nothing selected yet."""
+        self.model.set_project(project)
+        self.set_classes(list(project.classes) if project is not None else [])
+        self._update_count()
+
+    def set_classes(self, classes: list[str]) -> None:
+        current = self.class_box.currentData()
+        self.class_box.blockSignals(True)
+        self.class_box.clear()
+        self.class_box.addItem("All classes", "")
+        for name in classes:
+            self.class_box.addItem(name, name)
+        i = self.class_box.findData(current)
+        self.class_box.setCurrentIndex(max(i, 0))
+        self.class_box.blockSignals(False)
+
+    def reload_paths(self, project) -> None:
+        """Rescan the project's image list, keeping the current image selected."""
+        current = self.current_path()
+        self.model.set_project(project)
+        self._update_count()
+        if current is not None:
+            self.select_path(current)
+
+    # -- filtering ------------------------------------------------------
+    def apply_filter(self) -> None:
+        """Apply the filter widgets (parses label files only when a state/class filter is set)."""
+        current = self.current_path()
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            self.proxy.set_filter(self.state_box.currentData() or "",
+                                  self.class_box.currentData() or "", self.search.text())
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._update_count()
+        if current is None or not self.select_path(current, clear_filter=False):
+            self.select_row(0)
+
+    def _update_count(self) -> None:
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        self.count.setText(f"{total:,} images" if shown == total
+                           else f"{shown:,} of {total:,} images shown")
+
+    # -- selection ------------------------------------------------------
+    def current_path(self) -> Path | None:
+        idx = self.view.currentIndex()
+        if not idx.isValid():
+            return None
+        return self.model.path(self.proxy.mapToSource(idx).row())
+
+    def current_row(self) -> int:
+        """Row of the current image among the shown ones (-1 if none)."""
+        idx = self.view.currentIndex()
+        return idx.row() if idx.isValid() else -1
+
+    def shown_count(self) -> int:
+        return self.proxy.rowCount()
+
+    def path_at(self, row: int) -> Path:
+        """The image shown at ``row``."""
+        return self.model.path(self.proxy.mapToSource(self.proxy.index(row, 0)).row())
+
+    def source_row_at(self, row: int) -> int:
+        return self.proxy.mapToSource(self.proxy.index(row, 0)).row()
+
+    def select_row(self, row: int) -> bool:
+        """Make shown row ``row`` the current image; False if there is no such row."""
+        if not 0 <= row < self.proxy.rowCount():
+            return False
+        idx = self.proxy.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(idx, QItemSelectionModel.ClearAndSelect)
+        self.view.scrollTo(idx)
+        return True
+
+    def select_path(self, path, clear_filter: bool = True) -> bool:
+        """Show image ``path``, clearing the filters if they hide it."""
+        row = self.model.row_of(path)
+        if row < 0:
+            return False
+        idx = self.proxy.mapFromSource(self.model.index(row))
+        if not idx.isValid():
+            if not clear_filter:
+                return False
+            self.clear_filters()
+            idx = self.proxy.mapFromSource(self.model.index(row))
+        return self.select_row(idx.row())
+
+    def clear_filters(self) -> None:
+        for w in (self.state_box, self.class_box, self.search):
+            w.blockSignals(True)
+        self.state_box.setCurrentIndex(0)
+        self.class_box.setCurrentIndex(0)
+        self.search.clear()
+        for w in (self.state_box, self.class_box, self.search):
+            w.blockSignals(False)
+        self.proxy.set_filter()
+        self._update_count()
+
+    def selected_paths(self) -> list[Path]:
+        """Images selected in the list (several with Ctrl/Shift-click)."""
+        rows = sorted(self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedIndexes())
+        return [self.model.path(r) for r in rows]
+
+    def _current_changed(self, current, _previous) -> None:
+        if current.isValid():
+            self.currentPathChanged.emit(self.model.path(self.proxy.mapToSource(current).row()))

@@ -1,0 +1,462 @@
+"""LabellerPanel: the Label tab. Wires the image list, the canvas and the class list.
+
+Every edit becomes an undo command on the current image's own undo stack
+(a QUndoGroup switches stacks with the image), and lands on disk through the
+AnnotationStore's autosave.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QAction, QImage, QKeySequence, QUndoGroup, QUndoStack
+from PySide6.QtWidgets import (QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+
+from yolo_studio.core.annotations import Box, ImageAnnotation
+from yolo_studio.core.errors import ImageFileError, LabelFileError, YoloStudioError
+from yolo_studio.core.images import read_image
+from yolo_studio.gui.labeller import box_ops
+from yolo_studio.gui.labeller.box_list import BoxList
+from yolo_studio.gui.labeller.browser import ImageBrowser
+from yolo_studio.gui.labeller.canvas import Canvas
+from yolo_studio.gui.labeller.class_list import ClassList
+from yolo_studio.gui.labeller.colors import color_map
+from yolo_studio.gui.labeller.commands import EditAnnotation
+from yolo_studio.gui.labeller.document import AnnotationStore
+from yolo_studio.gui.labeller.image_list import BROKEN, NONE, VERIFIED
+from yolo_studio.gui.shortcuts import LABELLER_BINDINGS
+from yolo_studio.gui.style import icon
+
+TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", "verify",
+           "accept", None, "undo", "redo", None, "zoom_in", "zoom_out", "fit", None, "prelabel")
+
+
+def to_qimage(bgr) -> QImage:
+    """A QImage sharing nothing with ``bgr`` (the array may be freed afterwards)."""
+    h, w = bgr.shape[:2]
+    fmt = QImage.Format_BGR888 if bgr.ndim == 3 else QImage.Format_Grayscale8
+    return QImage(bgr.data, w, h, bgr.strides[0], fmt).copy()
+
+
+class LabellerPanel(QWidget):
+    """The Label tab: draw and edit boxes on the project's images."""
+
+    def __init__(self, context, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.project = None
+        self.store = AnnotationStore(self)
+        self.undo_group = QUndoGroup(self)
+        self._stacks: dict[Path, QUndoStack] = {}
+        self._current: Path | None = None
+        self._ann: ImageAnnotation | None = None
+        self._readonly = ""
+        self.browser = ImageBrowser()
+        self.canvas = Canvas()
+        self.classes = ClassList()
+        self.boxes = BoxList()
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.actions: dict[str, QAction] = {}
+        self.class_actions: list[QAction] = []
+        self._make_actions()
+        self._build_layout()
+        self._connect()
+        self.set_project(context.project)
+
+    # -- construction ---------------------------------------------------
+    def _make_actions(self) -> None:
+        slots = {"prev_image": lambda: self.step(-1), "next_image": lambda: self.step(1),
+                 "next_unlabelled": lambda: self.next_where({NONE}),
+                 "next_unverified": lambda: self.next_where({NONE, "labelled", BROKEN}),
+                 "draw": self._toggle_draw, "delete": self.delete_selected,
+                 "verify": self.toggle_verified, "copy_previous": self.copy_previous,
+                 "accept": self.accept_predictions, "prelabel": self.open_prelabel,
+                 "zoom_in": lambda: self.canvas.zoom_by(1.25),
+                 "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit}
+        for b in LABELLER_BINDINGS:
+            if not b.name:
+                continue
+            if b.name == "set_class":
+                for i, key in enumerate(b.keys):
+                    act = QAction(f"Class {key}", self)
+                    act.triggered.connect(lambda _=False, i=i: self.set_class_index(i))
+                    self._register(act, (key,))
+                    self.class_actions.append(act)
+                continue
+            if b.name in ("undo", "redo"):
+                make = self.undo_group.createUndoAction if b.name == "undo" else self.undo_group.createRedoAction
+                act = make(self, b.text)
+                act.setIcon(icon(b.icon))
+            else:
+                act = QAction(icon(b.icon), b.text, self)
+                act.triggered.connect(slots[b.name])
+            act.setToolTip(f"{b.help} ({b.keys[0]})" if b.keys else b.help)
+            act.setObjectName(b.name)
+            self._register(act, b.keys)
+            self.actions[b.name] = act
+        self.actions["draw"].setCheckable(True)
+        self.actions["verify"].setCheckable(True)
+
+    def _register(self, act: QAction, keys) -> None:
+        act.setShortcuts([QKeySequence(k) for k in keys])
+        # Keys act only while the Label tab has focus, so they never fire in other tabs.
+        act.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        self.addAction(act)
+
+    def _build_layout(self) -> None:
+        bar = QToolBar("Labeller")
+        bar.setObjectName("labellerToolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
+        for name in TOOLBAR:
+            if name is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(self.actions[name])
+        centre = QWidget()
+        cl = QVBoxLayout(centre)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(self.banner)
+        cl.addWidget(self.canvas, 1)
+        right = QWidget()
+        right.setObjectName("sidePanel")
+        rl = QVBoxLayout(right)
+        rl.addWidget(self.classes, 1)
+        rl.addWidget(self.boxes, 1)
+        left = QWidget()
+        left.setObjectName("sidePanel")
+        ll = QVBoxLayout(left)
+        ll.addWidget(self.browser)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(centre)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([270, 900, 230])
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(bar)
+        layout.addWidget(split, 1)
+
+    def _connect(self) -> None:
+        self.browser.currentPathChanged.connect(self.load_image)
+        self.canvas.boxDrawn.connect(self._box_drawn)
+        self.canvas.boxEdited.connect(self._box_edited)
+        self.canvas.selectionChanged.connect(self._selection_changed)
+        self.canvas.spaceTapped.connect(self.toggle_verified)
+        self.canvas.drawModeChanged.connect(self.actions["draw"].setChecked)
+        self.boxes.selectionChanged.connect(self.canvas.select)
+        self.classes.currentClassChanged.connect(self._class_picked)
+        self.classes.aboutToEdit.connect(self.store.flush)
+        self.classes.classesEdited.connect(self._classes_edited)
+        self.classes.colorsChanged.connect(self._show_boxes)
+        self.store.changed.connect(self._annotation_changed)
+        self.store.saveFailed.connect(self._save_failed)
+        self.context.projectChanged.connect(self.set_project)
+        self.context.labelsChanged.connect(self.reload_labels)
+        self.context.imagesAdded.connect(lambda _paths: self.browser.reload_paths(self.project))
+        self.context.showImageRequested.connect(self.show_image)
+        self.context.classesChanged.connect(self._classes_changed_elsewhere)
+
+    # -- project and images ---------------------------------------------
+    def set_project(self, project) -> None:
+        """Show ``project`` (saving what is pending first) at its first image."""
+        self.store.flush()
+        self.project = project
+        self.store.project = project
+        self._clear_stacks()
+        self._current, self._ann = None, None
+        self.classes.set_project(project)
+        self.browser.set_project(project)
+        self.canvas.set_image(None, "No images in this project yet: use File > Open folder."
+                              if project is not None else "Open a folder of images (File > Open folder).")
+        self.boxes.set_boxes([], {})
+        if project is not None:
+            self.browser.select_row(0)
+
+    def current_path(self) -> Path | None:
+        return self._current
+
+    def annotation(self) -> ImageAnnotation | None:
+        """The current image's annotation as shown (including unsaved edits)."""
+        return self._ann
+
+    def show_image(self, path) -> bool:
+        """Jump to image ``path`` (clearing list filters that hide it)."""
+        return self.browser.select_path(Path(path))
+
+    def load_image(self, path: Path) -> None:
+        """Show ``path`` with its boxes; saves the previous image's edits first."""
+        self.store.flush()
+        self.canvas.set_draw_mode(False)
+        self._current, self._ann, self._readonly = Path(path), None, ""
+        self.undo_group.setActiveStack(self._stack(self._current))
+        try:
+            bgr = read_image(path)
+        except ImageFileError as e:
+            self.browser.model.mark_broken(path, str(e))
+            self.canvas.set_image(None, f"{e}\n\nThis image cannot be shown. Replace or remove "
+                                  "the file; everything else keeps working.")
+            self._set_banner("")
+            self.boxes.set_boxes([], {})
+            self.show_status()
+            return
+        self.canvas.set_image(to_qimage(bgr))
+        self._ann = self.store.pending(path) or self._read_labels(path, bgr.shape[1], bgr.shape[0])
+        self._show_boxes()
+        self.show_status()
+
+    def _read_labels(self, path: Path, w: int, h: int) -> ImageAnnotation:
+        try:
+            ann = self.project.load_annotation(path)
+        except (LabelFileError, OSError) as e:
+            # Never overwrite a label file we could not read: it may hold someone's work.
+            self._readonly = (f"The label file of this image cannot be read, so editing is off "
+                              f"and the file is left untouched: {e}")
+            self._set_banner(self._readonly)
+            return ImageAnnotation(path, w, h)
+        self._set_banner("")
+        if (ann.width, ann.height) != (w, h):
+            ann = ImageAnnotation(ann.image_path, w, h, list(ann.boxes), ann.verified)
+        return ann
+
+    def reload_labels(self, paths) -> None:
+        """Label files changed on disk (pre-labelling, class rename): show them afresh."""
+        self.store.flush()
+        for p in map(Path, paths):
+            self.browser.model.forget(p)
+            if p in self._stacks:
+                self._stacks[p].clear()
+        if self._current is not None and self._current in set(map(Path, paths)):
+            self.load_image(self._current)
+
+    # -- navigation -----------------------------------------------------
+    def step(self, delta: int) -> bool:
+        """Go to the next (1) or previous (-1) image in the list."""
+        row = self.browser.current_row() + delta
+        if not self.browser.select_row(row):
+            self._say("This is the last image." if delta > 0 else "This is the first image.")
+            return False
+        return True
+
+    def next_where(self, states: set) -> bool:
+        """Go to the next image (wrapping) whose state is one of ``states``."""
+        n, start = self.browser.shown_count(), self.browser.current_row()
+        for k in range(1, n + 1):
+            row = (start + k) % n
+            if self.browser.model.info(self.browser.source_row_at(row)).state in states:
+                return self.browser.select_row(row)
+        self._say("No such image left in the list.")
+        return False
+
+    # -- edits ----------------------------------------------------------
+    def _edit(self, boxes: list[Box], text: str, verified: bool | None = None, selected=()) -> bool:
+        if self._ann is None:
+            self._say("There is no image to edit.")
+            return False
+        if self._readonly:
+            self._say(self._readonly)
+            return False
+        after = ImageAnnotation(self._ann.image_path, self._ann.width, self._ann.height, boxes,
+                                self._ann.verified if verified is None else verified)
+        self._stack(self._current).push(EditAnnotation(self.store, self._ann, after, text, selected))
+        return True
+
+    def _box_drawn(self, rect: QRectF) -> None:
+        label = self.classes.current_class() or self.classes.add_class()
+        if not label:
+            self._say("Add a class first (the + next to Classes).")
+            return
+        box = Box(rect.left(), rect.top(), rect.right(), rect.bottom(), label)
+        self._edit([*self._ann.boxes, box], f"Draw {label}", selected=(len(self._ann.boxes),))
+
+    def _box_edited(self, index: int, rect: QRectF) -> None:
+        old = self._ann.boxes[index]
+        same_size = abs(old.width - rect.width()) < 1e-6 and abs(old.height - rect.height()) < 1e-6
+        boxes = box_ops.set_rect(self._ann.boxes, index,
+                                 (rect.left(), rect.top(), rect.right(), rect.bottom()))
+        if not self._edit(boxes, "Move box" if same_size else "Resize box", selected=(index,)):
+            self._show_boxes()  # put the dragged item back where the file says it is
+
+    def delete_selected(self) -> bool:
+        """Delete the selected boxes (one undo step)."""
+        sel = self.canvas.selected_indices()
+        if not sel:
+            self._say("Select a box to delete (click it).")
+            return False
+        return self._edit(box_ops.delete(self._ann.boxes, sel), f"Delete {len(sel)} box(es)")
+
+    def set_class_index(self, i: int) -> bool:
+        """Key 1-9: class ``i`` for the selected boxes and for new boxes."""
+        classes = self.classes.classes()
+        if i >= len(classes):
+            self._say(f"There is no class {i + 1}; the project has {len(classes)}.")
+            return False
+        self.classes.set_current_class(classes[i])
+        return True
+
+    def _class_picked(self, label: str) -> None:
+        sel = self.canvas.selected_indices()
+        if self._ann is None or not sel:
+            return
+        if all(self._ann.boxes[i].label == label and not self._ann.boxes[i].predicted for i in sel):
+            return
+        self._edit(box_ops.relabel(self._ann.boxes, sel, label), f"Set class {label}", selected=sel)
+
+    def toggle_verified(self) -> bool:
+        """Space: mark the image verified (accepting its pre-labels), or unverified."""
+        if self._ann is None:
+            return False
+        if self._ann.verified:
+            return self._edit(list(self._ann.boxes), "Unverify image", verified=False)
+        return self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True)
+
+    def accept_predictions(self) -> bool:
+        """Accept the selected pre-labels, or all of this image's."""
+        if self._ann is None:
+            return False
+        sel = [i for i in self.canvas.selected_indices() if self._ann.boxes[i].predicted]
+        if not any(b.predicted for b in self._ann.boxes):
+            self._say("This image has no pre-labels to accept.")
+            return False
+        return self._edit(box_ops.accept(self._ann.boxes, sel or None), "Accept pre-labels",
+                          selected=sel)
+
+    def copy_previous(self) -> bool:
+        """Ctrl+D: add the previous image's boxes to this one."""
+        row = self.browser.current_row()
+        if self._ann is None or row <= 0:
+            self._say("There is no previous image to copy from.")
+            return False
+        prev = self.browser.path_at(row - 1)
+        try:
+            source = self.store.pending(prev) or self.project.load_annotation(prev)
+        except (YoloStudioError, OSError) as e:
+            self._say(f"Cannot copy from {prev.name}: {e}")
+            return False
+        boxes = box_ops.copy_onto(self._ann.boxes, source.boxes, self._ann.width, self._ann.height)
+        if len(boxes) == len(self._ann.boxes):
+            self._say(f"{prev.name} has no boxes to copy.")
+            return False
+        added = range(len(self._ann.boxes), len(boxes))
+        return self._edit(boxes, f"Copy {len(added)} box(es) from {prev.name}", selected=added)
+
+    def _toggle_draw(self) -> None:
+        self.canvas.set_draw_mode(not self.canvas.is_drawing())
+        self.actions["draw"].setChecked(self.canvas.is_drawing())
+        self.canvas.setFocus()
+
+    # -- pre-labelling --------------------------------------------------
+    def open_prelabel(self) -> None:
+        """Run a model over the selected images (or all unlabelled ones)."""
+        if self.project is None:
+            return
+        self.store.flush()
+        paths = self.browser.selected_paths()
+        if len(paths) < 2:
+            paths = [p for p in self.browser.model.paths() if not self.project.has_labels(p)]
+        if not paths:
+            self._say("Every image has labels; select the images to pre-label in the list.")
+            return
+        try:
+            from yolo_studio.gui.preview.prelabel import PrelabelDialog
+        except ImportError as e:
+            QMessageBox.warning(self, "Pre-label", f"Pre-labelling is not available: {e}")
+            return
+        dialog = PrelabelDialog(self.context, paths, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+
+    # -- view updates ---------------------------------------------------
+    def _annotation_changed(self, ann: ImageAnnotation, selected) -> None:
+        self.browser.model.update_annotation(ann)
+        if ann.image_path == self._current:
+            self._ann = ann
+            self._show_boxes(selected)
+            self.show_status()
+
+    def _show_boxes(self, selected=None) -> None:
+        if self._ann is None:
+            return
+        if selected is None or selected is False:
+            selected = self.canvas.selected_indices()
+        colors = color_map(self.classes.classes(), self._ann.labels())
+        self.canvas.set_boxes(self._ann.boxes, colors, selected)
+        self.boxes.set_boxes(self._ann.boxes, colors)
+        self.boxes.select(self.canvas.selected_indices())
+        self.actions["verify"].setChecked(self._ann.verified)
+
+    def _selection_changed(self, indices: list) -> None:
+        self.boxes.select(indices)
+        if self._ann is not None and indices:
+            labels = {self._ann.boxes[i].label for i in indices}
+            if len(labels) == 1:
+                self.classes.blockSignals(True)
+                self.classes.set_current_class(labels.pop())
+                self.classes.blockSignals(False)
+
+    def _classes_edited(self, changed: list) -> None:
+        self.browser.set_classes(self.classes.classes())
+        self._clear_stacks()
+        self.browser.model.forget_all()
+        self.context.classesChanged.emit()
+        if changed:
+            self.context.labelsChanged.emit([str(p) for p in changed])
+        elif self._current is not None:
+            self.load_image(self._current)
+
+    def _classes_changed_elsewhere(self) -> None:
+        self.classes.refresh()
+        self.browser.set_classes(self.classes.classes())
+        self._show_boxes()
+
+    def show_status(self) -> None:
+        if self._current is None:
+            return
+        n, row = self.browser.model.rowCount(), self.browser.model.row_of(self._current) + 1
+        text = f"{self._current.name}  ·  image {row:,} of {n:,}"
+        if self._ann is not None:
+            text += (f"  ·  {self._ann.width}×{self._ann.height}  ·  {len(self._ann.boxes)} boxes"
+                     + ("  ·  verified" if self._ann.verified else ""))
+        else:
+            text += "  ·  cannot be read"
+        self.context.statusMessage.emit(text)
+
+    def _set_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _say(self, text: str) -> None:
+        self.context.statusMessage.emit(text)
+
+    def _save_failed(self, text: str) -> None:
+        self._say(text)
+        self._set_banner(text)
+
+    # -- undo stacks and closing ----------------------------------------
+    def _stack(self, path: Path) -> QUndoStack:
+        stack = self._stacks.get(path)
+        if stack is None:
+            stack = self._stacks[path] = QUndoStack(self.undo_group)
+        return stack
+
+    def _clear_stacks(self) -> None:
+        for stack in self._stacks.values():
+            self.undo_group.removeStack(stack)
+            stack.deleteLater()
+        self._stacks.clear()
+
+    def may_close(self) -> bool:
+        """Save pending edits; if that fails, ask before letting the window close."""
+        if self.store.flush():
+            return True
+        answer = QMessageBox.warning(
+            self, "Unsaved labels", "Some labels could not be saved (see the message above the "
+            "image). Close anyway and lose those edits?", QMessageBox.Close | QMessageBox.Cancel,
+            QMessageBox.Cancel)
+        return answer == QMessageBox.Close

@@ -1,0 +1,191 @@
+"""The main window: the four panels as tabs, the menus and the status bar; no logic."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget)
+
+from yolo_studio import __version__
+from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.project import PROJECT_FILE, Project
+from yolo_studio.gui.anchors.panel import AnchorsPanel
+from yolo_studio.gui.labeller.export import EXPORT_FORMATS, export_labels
+from yolo_studio.gui.labeller.panel import LabellerPanel
+from yolo_studio.gui.preview.panel import PreviewPanel
+from yolo_studio.gui.shortcuts import shortcut_sheet_html
+from yolo_studio.gui.style import icon
+from yolo_studio.gui.training.panel import TrainingPanel
+
+RECENT_KEY = "recentProjects"
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    """Label, Anchors, Train and Preview tabs over one AppContext."""
+
+    def __init__(self, context, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle("YOLO Studio")
+        self.labeller = LabellerPanel(context)
+        self.panels = [self.labeller, AnchorsPanel(context), TrainingPanel(context),
+                       PreviewPanel(context)]
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for panel, name in zip(self.panels, ("Label", "Anchors", "Train", "Preview")):
+            self.tabs.addTab(panel, name)
+        self.setCentralWidget(self.tabs)
+        self.statusBar().setSizeGripEnabled(True)
+        context.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        context.projectChanged.connect(self._project_changed)
+        self._build_menus()
+        self._project_changed(context.project)
+        self.labeller.show_status()
+
+    # -- menus ----------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._add(file, "Open folder…", self.open_folder, QKeySequence.Open, "open")
+        self._add(file, "Open project…", self.open_project_file, "Ctrl+Shift+O")
+        self.recent_menu = file.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        self._add(file, "Save", self.save_all, QKeySequence.Save)
+        export = file.addMenu("Export labels as")
+        for fmt, title in EXPORT_FORMATS.items():
+            self._add(export, title, lambda _=False, f=fmt: self.export(f))
+        file.addSeparator()
+        self._add(file, "Quit", self.close, QKeySequence.Quit)
+        edit = bar.addMenu("&Edit")
+        la = self.labeller.actions
+        for name in ("undo", "redo", None, "draw", "delete", "copy_previous", "verify", "accept",
+                     None, "prelabel"):
+            edit.addSeparator() if name is None else edit.addAction(la[name])
+        view = bar.addMenu("&View")
+        for name in ("zoom_in", "zoom_out", "fit", None, "prev_image", "next_image",
+                     "next_unlabelled", "next_unverified"):
+            view.addSeparator() if name is None else view.addAction(la[name])
+        help_menu = bar.addMenu("&Help")
+        self._add(help_menu, "Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._add(help_menu, "About YOLO Studio", self.show_about)
+
+    def _add(self, menu, text, slot, keys=None, icon_name="") -> QAction:
+        act = QAction(icon(icon_name), text, self)
+        if keys is not None:
+            act.setShortcut(QKeySequence(keys))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_projects():
+            self._add(self.recent_menu, path, lambda _=False, p=path: self.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    # -- commands -------------------------------------------------------
+    def open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of images or a project")
+        if path:
+            self.open_path(path)
+
+    def open_project_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Project ({PROJECT_FILE})")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Open a project folder, project file or image folder; says why if it cannot."""
+        if not self._may_switch():
+            return False
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            project = Project.open(path)
+            project.image_paths()
+        except (YoloStudioError, OSError) as e:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.warning(self, "Open", f"Cannot open {path}:\n\n{e}")
+            return False
+        QApplication.restoreOverrideCursor()
+        self.context.set_project(project)
+        return True
+
+    def save_all(self) -> None:
+        """Labels save themselves; this also writes the project file now."""
+        ok = self.labeller.store.flush()
+        try:
+            if self.context.project is not None:
+                self.context.project.save()
+        except (YoloStudioError, OSError) as e:
+            QMessageBox.warning(self, "Save", str(e))
+            return
+        self.context.statusMessage.emit("Saved." if ok else "Some labels could not be saved.")
+
+    def export(self, fmt: str) -> None:
+        project = self.context.project
+        if project is None:
+            return
+        self.labeller.store.flush()
+        out = QFileDialog.getExistingDirectory(self, f"Export labels as {EXPORT_FORMATS[fmt]} into…")
+        if not out:
+            return
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            written, problems = export_labels(project, fmt, Path(out))
+        except (YoloStudioError, OSError) as e:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.warning(self, "Export labels", str(e))
+            return
+        QApplication.restoreOverrideCursor()
+        text = f"Exported {written} labelled images as {EXPORT_FORMATS[fmt]} to {out}."
+        if problems:
+            text += f"\n\n{len(problems)} problem(s), skipped:\n" + "\n".join(map(str, problems[:10]))
+        QMessageBox.information(self, "Export labels", text)
+
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.RichText)
+        box.setText(shortcut_sheet_html())
+        box.setObjectName("shortcutSheet")
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About YOLO Studio",
+                          f"<b>YOLO Studio {__version__}</b><p>Label boxes, fit anchors, train "
+                          "YOLOv3 and watch it detect, in one window.</p>")
+
+    # -- project and closing --------------------------------------------
+    def _project_changed(self, project) -> None:
+        if project is None:
+            self.setWindowTitle("YOLO Studio")
+            return
+        self.setWindowTitle(f"{project.root.name} — YOLO Studio")
+        remember_project(str(project.root))
+
+    def _may_switch(self) -> bool:
+        return self.labeller.may_close()
+
+    def closeEvent(self, event) -> None:
+        for panel in self.panels:
+            may_close = getattr(panel, "may_close", None)
+            if may_close is not None and not may_close():
+                event.ignore()
+                return
+        event.accept()
+
+
+def recent_projects() -> list[str]:
+    """Recently opened projects, newest first, that still exist."""
+    value = QSettings().value(RECENT_KEY) or []
+    items = [value] if isinstance(value, str) else list(value)
+    return [p for p in items if Path(p).exists()]
+
+
+def remember_project(path: str) -> None:
+    items = [p for p in recent_projects() if p != path]
+    QSettings().setValue(RECENT_KEY, [path, *items][:MAX_RECENT])

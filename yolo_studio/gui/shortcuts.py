@@ -1,0 +1,83 @@
+"""The one table of the labeller's key and mouse bindings.
+
+Actions are created from this table and Help > Shortcuts is generated from
+it, so the sheet can never drift from what the keys really do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One user command: the action it creates (if any), its keys, and its help line."""
+
+    name: str                # action id; '' for mouse gestures handled by the canvas
+    text: str                # menu / toolbar text
+    keys: tuple[str, ...]    # QKeySequence strings, first one shown first
+    help: str                # one line for the shortcut sheet
+    group: str               # section of the sheet
+    icon: str = ""           # file name stem in resources/icons
+
+
+LABELLER_BINDINGS: tuple[Binding, ...] = (
+    Binding("prev_image", "Previous", ("A",), "Previous image", "Navigate", "prev"),
+    Binding("next_image", "Next", ("D",), "Next image", "Navigate", "next"),
+    Binding("next_unlabelled", "Next unlabelled", ("U",),
+            "Next image without labels", "Navigate"),
+    Binding("next_unverified", "Next unverified", ("Shift+U",),
+            "Next image not yet verified", "Navigate"),
+    Binding("draw", "Draw box", ("W",),
+            "Draw a box: drag from corner to corner (Esc cancels)", "Edit", "draw"),
+    Binding("delete", "Delete", ("Del", "Backspace"), "Delete the selected boxes", "Edit", "delete"),
+    Binding("verify", "Verify", ("Space",),
+            "Mark the image verified / unverified (also accepts its pre-labels)", "Edit", "verify"),
+    Binding("copy_previous", "Copy previous", ("Ctrl+D",),
+            "Copy the previous image's boxes onto this one", "Edit", "copy"),
+    Binding("accept", "Accept", ("Return", "Enter"),
+            "Accept pre-labels (the selected ones, or all on the image)", "Edit", "accept"),
+    Binding("set_class", "Set class", tuple(str(i) for i in range(1, 10)),
+            "Give the selected boxes class 1-9 (also the class for new boxes)", "Edit"),
+    Binding("undo", "Undo", ("Ctrl+Z",), "Undo the last edit on this image", "Edit", "undo"),
+    Binding("redo", "Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), "Redo", "Edit", "redo"),
+    Binding("prelabel", "Pre-label…", (),
+            "Run a trained model over the selected (or all unlabelled) images", "Edit", "model"),
+    Binding("zoom_in", "Zoom in", ("+", "="), "Zoom in around the cursor", "View", "zoom-in"),
+    Binding("zoom_out", "Zoom out", ("-",), "Zoom out around the cursor", "View", "zoom-out"),
+    Binding("fit", "Fit", ("F", "Ctrl+0"), "Fit the image to the window", "View", "fit"),
+    Binding("", "", ("Ctrl+Wheel",), "Zoom around the cursor", "View"),
+    Binding("", "", ("Middle-drag", "Space+drag"), "Pan", "View"),
+    Binding("", "", ("Drag box", "Drag handle"), "Move a box / resize it from a corner or edge",
+            "Edit"),
+    Binding("", "", ("Ctrl+Click",), "Add a box to the selection", "Edit"),
+)
+
+
+def binding(name: str) -> Binding:
+    """The binding called ``name`` (KeyError if there is none)."""
+    for b in LABELLER_BINDINGS:
+        if b.name == name:
+            return b
+    raise KeyError(name)
+
+
+def _keys_text(keys: tuple[str, ...]) -> str:
+    if len(keys) == 9 and keys[0] == "1":
+        return "1 … 9"
+    return " / ".join(keys)
+
+
+def shortcut_sheet_html(bindings=LABELLER_BINDINGS) -> str:
+    """An HTML table of every binding, grouped, for Help > Shortcuts."""
+    groups: dict[str, list[Binding]] = {}
+    for b in bindings:
+        if b.keys:
+            groups.setdefault(b.group, []).append(b)
+    parts = ["<style>td{padding:2px 10px 2px 0} th{text-align:left;padding-top:10px}"
+             " code{font-weight:bold}</style><table>"]
+    for group, items in groups.items():
+        parts.append(f"<tr><th colspan=2>{group}</th></tr>")
+        for b in items:
+            parts.append(f"<tr><td><code>{_keys_text(b.keys)}</code></td><td>{b.help}</td></tr>")
+    parts.append("</table>")
+    return "".join(parts)
