@@ -1,0 +1,173 @@
+"""Load any trained model and turn images into detections in the original image's pixels.
+
+The network runs as one compiled ``tf.function`` with a fixed input size and
+thresholds passed as tensors, so changing images or sliders never retraces.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from yolo_studio.core.annotations import Detection
+from yolo_studio.core.boxes import Letterbox, unletterbox_boxes
+from yolo_studio.core.errors import ConfigError, YoloStudioError
+from yolo_studio.core.images import letterbox_image
+from yolo_studio.core.model import ModelSpec, decode_predictions, nms
+from yolo_studio.core.model.darknet import resolve_class_names
+from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model, model_kind
+
+
+class DetectorInputError(YoloStudioError):
+    """An image array the detector cannot use (wrong shape or type)."""
+
+
+def make_detect_function(model, spec: ModelSpec, input_size: int, on_trace=None):
+    """A tf.function: uint8 RGB letterboxed batch + thresholds -> NMS-ed detections."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None, input_size, input_size, 3], tf.uint8),
+                                  tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.float32),
+                                  tf.TensorSpec([], tf.int32)])
+    def detect(images, score_threshold, iou_threshold, max_detections):
+        if on_trace is not None:
+            on_trace()              # Python side effect: runs only while tracing
+        raw = model(tf.cast(images, tf.float32) / 255.0, training=False)
+        decoded = decode_predictions(raw, spec.anchors, spec.num_classes, spec.strides)
+        return nms(decoded, score_threshold, iou_threshold, max_detections)
+
+    return detect
+
+
+def to_detections(boxes, scores, classes, count: int, lb: Letterbox, width: int, height: int,
+                  class_names: list[str]) -> list[Detection]:
+    """NMS rows in network pixels -> Detections in the original image, clipped, empties dropped."""
+    n = int(count)
+    orig = unletterbox_boxes(np.asarray(boxes)[:n], lb, width, height)
+    dets = []
+    for (x1, y1, x2, y2), s, c in zip(orig, np.asarray(scores)[:n], np.asarray(classes)[:n]):
+        if x2 - x1 < 1e-3 or y2 - y1 < 1e-3:       # wholly inside the padding
+            continue
+        c = int(c)
+        dets.append(Detection(float(x1), float(y1), float(x2), float(y2), float(s), c,
+                              class_names[c] if 0 <= c < len(class_names) else str(c)))
+    return dets
+
+
+def as_rgb_uint8(image, rgb: bool) -> np.ndarray:
+    """Any HxW, HxWx1, HxWx3 or HxWx4 array -> contiguous RGB uint8; DetectorInputError otherwise."""
+    if not isinstance(image, np.ndarray):
+        raise DetectorInputError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or min(image.shape[:2]) < 1:
+        raise DetectorInputError(f"image must be HxW, HxWx3 or HxWx4, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        scale = 255.0 if np.issubdtype(image.dtype, np.floating) and image.max(initial=0) <= 1.0 else 1.0
+        image = np.clip(image.astype(np.float32) * scale, 0, 255).astype(np.uint8)
+    if image.shape[2] == 1:
+        return np.ascontiguousarray(np.repeat(image, 3, axis=2))
+    image = image[:, :, :3]
+    return np.ascontiguousarray(image if rgb else image[:, :, ::-1])
+
+
+class Detector:
+    """A loaded model with its classes, input size and anchors: image in, detections out."""
+
+    def __init__(self, run, spec: ModelSpec, input_size: int, source: str = "", message: str = ""):
+        self._run = run
+        self.spec = spec
+        self.input_size = int(input_size)
+        self.source = source
+        self.message = message
+        self.trace_count = 0
+        # Seconds spent in the last detect(): for the preview's latency read-out.
+        self.timings = {"preprocess": 0.0, "infer": 0.0, "postprocess": 0.0}
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.spec.class_names
+
+    @classmethod
+    def from_model(cls, model, spec: ModelSpec, input_size: int | None = None, source="", message=""):
+        """Wrap an in-memory Keras model (e.g. the trainer's) in a compiled detector."""
+        size = int(input_size or spec.input_size)
+        if size % 32:
+            raise ConfigError(f"input size must be a multiple of 32, got {size}")
+        det = cls(None, spec, size, source, message)
+        det._run = make_detect_function(model, spec, size, det._count_trace)
+        return det
+
+    def _count_trace(self) -> None:
+        self.trace_count += 1
+
+    @classmethod
+    def load(cls, path, classes=None, cfg=None, input_size: int | None = None) -> "Detector":
+        """Load a checkpoint, darknet .weights (+ cfg) or a SavedModel exported by the app."""
+        if model_kind(path) == "savedmodel":
+            return cls._load_savedmodel(Path(path), classes)
+        size = int(input_size) if input_size else None
+        if size is not None and (size <= 0 or size % 32):
+            raise ConfigError(f"input size must be a positive multiple of 32, got {input_size}")
+        model, spec, message = load_keras_model(path, classes, cfg, size, None)
+        return cls.from_model(model, spec, spec.input_size, str(path), message)
+
+    @classmethod
+    def _load_savedmodel(cls, path: Path, classes) -> "Detector":
+        spec_file = path / SAVEDMODEL_SPEC
+        try:
+            spec = ModelSpec.from_dict(json.loads(spec_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{spec_file}: SavedModel description missing or unreadable ({e}); "
+                              f"export the model again with 'yolo-studio export'") from e
+        if classes is not None:
+            spec.class_names = resolve_class_names(classes, spec.num_classes, path.name)
+        loaded = tf.saved_model.load(str(path))
+        fn = loaded.signatures["detect"]
+
+        def run(images, score, iou, max_det):
+            out = fn(images=tf.cast(images, tf.float32) / 255.0, score_threshold=score,
+                     iou_threshold=iou, max_detections=max_det)
+            return out["boxes"], out["scores"], out["classes"], out["valid"]
+
+        det = cls(run, spec, spec.input_size, str(path), f"{path.name}: SavedModel")
+        det._keep = loaded          # the concrete function needs its module alive
+        return det
+
+    def detect(self, image, rgb: bool = False, score_threshold: float = 0.25,
+               iou_threshold: float = 0.45, max_detections: int = 100) -> list[Detection]:
+        """Detections for one BGR (default) or RGB image of any size, in its pixels."""
+        t0 = time.perf_counter()
+        img = as_rgb_uint8(image, rgb)
+        h, w = img.shape[:2]
+        boxed, lb = letterbox_image(img, self.input_size)
+        t1 = time.perf_counter()
+        boxes, scores, classes, valid = self._run(
+            tf.constant(boxed[None]), tf.constant(float(score_threshold), tf.float32),
+            tf.constant(float(iou_threshold), tf.float32), tf.constant(int(max_detections), tf.int32))
+        boxes, scores, classes, valid = boxes.numpy(), scores.numpy(), classes.numpy(), valid.numpy()
+        t2 = time.perf_counter()
+        dets = to_detections(boxes[0], scores[0], classes[0], valid[0], lb, w, h, self.class_names)
+        self.timings = {"preprocess": t1 - t0, "infer": t2 - t1, "postprocess": time.perf_counter() - t2}
+        return dets
+
+
+def draw_detections(image_bgr: np.ndarray, detections: list[Detection]) -> np.ndarray:
+    """A copy of ``image_bgr`` with boxes and 'label score' tags drawn (for the CLI)."""
+    out = image_bgr.copy()
+    thick = max(1, round(min(out.shape[:2]) / 300))
+    for d in detections:
+        hue = (d.class_id * 47) % 180
+        color = tuple(int(c) for c in cv2.cvtColor(np.uint8([[[hue, 220, 255]]]), cv2.COLOR_HSV2BGR)[0, 0])
+        p1, p2 = (int(d.x1), int(d.y1)), (int(d.x2), int(d.y2))
+        cv2.rectangle(out, p1, p2, color, thick)
+        text = f"{d.label} {d.score:.2f}"
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, 1)
+        y = max(p1[1], th + base)
+        cv2.rectangle(out, (p1[0], y - th - base), (p1[0] + tw, y), color, -1)
+        cv2.putText(out, text, (p1[0], y - base), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return out
