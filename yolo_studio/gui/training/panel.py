@@ -15,7 +15,8 @@ from yolo_studio.gui.training.message_bar import MessageBar
 from yolo_studio.gui.training.plots import TrainingPlots, row_map50
 from yolo_studio.gui.training.progress import progress_text
 from yolo_studio.gui.training.project_info import (checkpoint_in, count_labelled_train,
-                                                   has_last_checkpoint, list_runs, read_batches)
+                                                   has_last_checkpoint, list_runs, read_batches,
+                                                   weights_file)
 from yolo_studio.gui.training.results import ResultsView
 from yolo_studio.gui.training.runs_view import RunsView
 from yolo_studio.gui.training.worker import DeviceWorker, EvalWorker, TrainWorker
@@ -256,14 +257,16 @@ class TrainingPanel(QWidget):
     def _on_end(self, report) -> None:
         self._update_progress()
         self._run_dir = report.run_dir or self._run_dir
-        best = report.best_checkpoint or (checkpoint_in(self._run_dir, "best") if self._run_dir else None)
-        self.results.set_checkpoint(best or report.last_checkpoint)
+        best = weights_file(report.best_checkpoint) or (
+            checkpoint_in(self._run_dir, "best") if self._run_dir else None)
+        last = weights_file(report.last_checkpoint)
+        self.results.set_checkpoint(best or last)
         if report.reason == "failed":
             self.message_bar.show_error(f"Training failed: {report.message}")
             self.progress.setFormat("Failed")
         elif report.reason == "stopped":
-            self.message_bar.show_info(f"Stopped. Checkpoint: {report.last_checkpoint or 'none written'}."
-                                       " Select the run and press Resume to continue.")
+            self.message_bar.show_info(f"Stopped. Checkpoint: {last or 'none written'}. "
+                                       "Select the run and press Resume to continue.")
             self.progress.setFormat("Stopped")
         else:
             score = f", best mAP@0.5 {report.best_map50:.3f}" if report.best_map50 is not None else ""

@@ -45,6 +45,17 @@ def checkpoint_in(run_dir, kind: str) -> str | None:
     return str(weights) if ok else None
 
 
+def weights_file(checkpoint) -> str | None:
+    """The .weights.h5 file of a checkpoint given as a stem, .json or .weights.h5 path."""
+    if not checkpoint:
+        return None
+    p = Path(checkpoint)
+    for suffix in (WEIGHTS_SUFFIX, ".json"):
+        if p.name.endswith(suffix):
+            p = p.with_name(p.name[: -len(suffix)])
+    return str(p.with_name(p.name + WEIGHTS_SUFFIX))
+
+
 def read_batches(run_dir) -> list[dict]:
     """Per-batch rows of a run if the trainer kept them, else []."""
     for name in BATCH_FILES:

@@ -1,0 +1,181 @@
+"""How smooth the window stays while YOLOv3-tiny trains in the training panel.
+
+Prints, for one process on this machine:
+- the lateness of a 10 ms QTimer on the GUI thread while training runs
+  (p50 / p99 / max, in ms; the issue's goal is p99 < 50 ms);
+- training images/s inside the GUI against the plain Trainer (what the CLI
+  runs) on the same settings and data, as a ratio (goal: GUI costs < 10%).
+
+Both runs measure speed the same way: images per second of wall time between
+the first and the last batch of the later epochs (the first epoch pays for
+tracing the train step). Run: `python bench/bench_gui_responsiveness.py`
+(add --input-size 320 --images 96 for a heavier load; QT_QPA_PLATFORM=offscreen
+works without a display).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--images", type=int, default=64, help="demo images to generate")
+    p.add_argument("--input-size", type=int, default=160)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=2,
+                   help="alternate plain/GUI runs this many times (noise check)")
+    return p.parse_args(argv)
+
+
+class Timing:
+    """Wall-clock time of each batch, taken on the trainer's thread."""
+
+    def __init__(self):
+        self.times: list[tuple[int, int, float]] = []   # (epoch, step, t)
+
+    def mark(self, report) -> None:
+        self.times.append((report.epoch, report.step, time.perf_counter()))
+
+    def images_per_sec(self, batch: int) -> float:
+        """Throughput over every epoch after the first (tracing excluded)."""
+        later = [t for t in self.times if t[0] >= 1]
+        if len(later) < 2:
+            later = self.times[len(self.times) // 2:]
+        steps = later[-1][1] - later[0][1]
+        return steps * batch / (later[-1][2] - later[0][2]) if steps else float("nan")
+
+
+class PlainListener:
+    """The CLI's view of training: it only keeps the batch times."""
+
+    def __init__(self, timing: Timing):
+        self.timing = timing
+
+    def on_message(self, text):
+        pass
+
+    def on_batch(self, report):
+        self.timing.mark(report)
+
+    def on_epoch(self, report):
+        pass
+
+    def on_end(self, report):
+        self.end = report
+
+
+def plain_run(project_root: Path, cfg) -> float:
+    """images/s of the Trainer alone, on this (main) thread, like `yolo-studio train`."""
+    from yolo_studio.core.project import Project
+    from yolo_studio.core.training.trainer import Trainer
+
+    timing = Timing()
+    listener = PlainListener(timing)
+    Trainer(Project.open(project_root), cfg, listener=listener).run(threading.Event())
+    if listener.end.reason != "finished":
+        sys.exit(f"plain run {listener.end.reason}: {listener.end.message}")
+    return timing.images_per_sec(cfg.batch_size)
+
+
+def gui_run(app, project_root: Path, cfg) -> tuple[float, list[float], int]:
+    """images/s inside the panel, the 10 ms timer's lateness (ms) and the plot redraw count."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    from yolo_studio.core.project import Project
+    from yolo_studio.gui.context import AppContext
+    from yolo_studio.gui.training import worker as worker_module
+    from yolo_studio.gui.training.panel import TrainingPanel
+
+    timing = Timing()
+    original = worker_module.TrainWorker.on_batch
+
+    def timed_on_batch(self, report):     # same clock, same thread as the plain run
+        timing.mark(report)
+        original(self, report)
+
+    worker_module.TrainWorker.on_batch = timed_on_batch
+    panel = TrainingPanel(AppContext(Project.open(project_root)))
+    panel.resize(1400, 900)
+    panel.show()
+    panel.form.set_config(cfg)
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(10)
+    last = [None]
+
+    def tick():
+        now = clock.nsecsElapsed() / 1e6
+        if last[0] is not None and timing.times:     # only while batches flow
+            lateness.append(max(0.0, now - last[0] - 10.0))
+        last[0] = now
+
+    ticker.timeout.connect(tick)
+    loop = QEventLoop()
+    panel.runEnded.connect(lambda r: loop.quit())
+    clock.start()
+    ticker.start()
+    panel.start()
+    loop.exec()
+    ticker.stop()
+    end = panel.plots.redraws
+    panel.wait_for_workers()
+    worker_module.TrainWorker.on_batch = original
+    if panel.message_bar.kind == "error":
+        sys.exit(f"GUI run failed: {panel.message_bar.text()}")
+    panel.close()
+    return timing.images_per_sec(cfg.batch_size), lateness, end
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from PySide6.QtWidgets import QApplication
+
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.core.training.events import TrainConfig
+
+    app = QApplication.instance() or QApplication([])
+    cfg = TrainConfig(model="yolov3-tiny", input_size=args.input_size, batch_size=args.batch,
+                      epochs=args.epochs, warmup_epochs=0, augment=True, map_every=args.epochs)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = generate_demo_project(Path(tmp) / "demo", n_images=args.images, seed=3,
+                                     min_size=128, max_size=320)
+        print(f"yolov3-tiny, {args.images} images at {args.input_size}px, batch {args.batch}, "
+              f"{args.epochs} epochs, {os.cpu_count()} CPUs; Qt platform "
+              f"{app.platformName()}")
+        plain, gui, late, redraws = [], [], [], 0
+        for _ in range(args.repeats):
+            plain.append(plain_run(root, cfg))
+            g, lateness, redraws = gui_run(app, root, cfg)
+            gui.append(g)
+            late += lateness
+    print(f"10 ms GUI timer while training ({len(late)} ticks): lateness p50 "
+          f"{percentile(late, 50):.1f} ms, p99 {percentile(late, 99):.1f} ms, "
+          f"max {max(late):.1f} ms")
+    print(f"plot redraws in the last GUI run: {redraws}")
+    print("images/s plain Trainer: " + ", ".join(f"{v:.1f}" for v in plain))
+    print("images/s in the GUI:    " + ", ".join(f"{v:.1f}" for v in gui))
+    ratio = statistics.median(gui) / statistics.median(plain)
+    print(f"GUI / plain throughput (median of {args.repeats}): {ratio:.3f} "
+          f"({(1 - ratio) * 100:+.1f}% cost)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The training panel driving the real Trainer: tiny model, 64 px, the 48-image demo project."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from yolo_studio.core.project import Project
+from yolo_studio.core.training.events import TrainConfig
+from yolo_studio.gui.context import AppContext
+from yolo_studio.gui.training import panel as panel_module
+from yolo_studio.gui.training.panel import TrainingPanel
+
+TINY = TrainConfig(model="yolov3-tiny", input_size=64, batch_size=8, epochs=2, warmup_epochs=0,
+                   lr_init=1e-3, augment=False, seed=0)
+TRAIN_TIMEOUT_MS = 120_000
+
+
+def _labels(project) -> dict[str, str]:
+    """Hash of every label file, to prove training leaves them alone."""
+    out = {}
+    for image in project.image_paths():
+        path = project.label_path(image)
+        if path.is_file():
+            out[str(path)] = hashlib.sha1(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture
+def panel(qtbot, demo_copy):
+    project = Project.open(demo_copy)
+    context = AppContext(project)
+    p = TrainingPanel(context)
+    qtbot.addWidget(p)
+    p.form.set_config(TINY)
+    yield p
+    if p.is_running():
+        p.stop()
+    assert p.wait_for_workers(timeout_s=120)
+
+
+def _weights(checkpoint) -> Path:
+    stem = Path(str(checkpoint).removesuffix(".weights.h5"))
+    return stem.with_name(stem.name + ".weights.h5")
+
+
+def _points(curve) -> int:
+    return 0 if curve.xData is None else len(curve.xData)
+
+
+def test_training_draws_live_and_finishes_with_results(qtbot, panel):
+    labels = _labels(panel.context.project)
+    with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
+        assert panel.start()
+        assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
+        qtbot.waitUntil(lambda: _points(panel.plots.loss.raw_curves["total_loss"]) >= 2,
+                        timeout=TRAIN_TIMEOUT_MS)
+        assert "Epoch 1/2" in panel.progress.format() or "Epoch 2/2" in panel.progress.format()
+    report = ended.args[0]
+    assert report.reason == "finished", report.message
+    assert _weights(report.last_checkpoint).is_file()
+    run_dir = Path(report.run_dir)
+    assert (run_dir / "results.csv").is_file() and (run_dir / "config.json").is_file()
+    assert _points(panel.plots.epochs.val_curve) == 2          # one val point per epoch
+    assert panel.plots.loss.series["box_loss"].raw.n == report_steps(panel)
+    assert panel.log.toPlainText().strip()                     # the trainer's messages
+    assert panel.message_bar.kind == "info" and "Finished" in panel.message_bar.text()
+    assert panel.runs_view.rowCount() == 1 and panel.runs_view.selected_run().path == run_dir
+    assert "mAP@0.5" in panel.results.summary.text()
+    assert panel.results.table.rowCount() == len(panel.context.project.classes)
+    with qtbot.waitSignal(panel.context.modelChosen) as chosen:
+        panel.results.use_button.click()
+    assert Path(chosen.args[0]).is_file() and Path(chosen.args[0]).parent == run_dir / "weights"
+    saved = Project.open(panel.context.project.root).train_settings
+    assert saved["input_size"] == 64 and saved["epochs"] == 2   # the form was kept
+    assert _labels(panel.context.project) == labels
+
+
+def report_steps(panel) -> int:
+    last = panel._last_batch
+    return last.step if last else -1
+
+
+def test_stop_then_resume_then_close_asks_and_stops(qtbot, panel, monkeypatch):
+    panel.form.set_config(TrainConfig.from_dict({**TINY.to_dict(), "epochs": 50}))
+    with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
+        assert panel.start()
+        qtbot.waitUntil(lambda: panel.plots.loss.series["total_loss"].raw.n >= 1,
+                        timeout=TRAIN_TIMEOUT_MS)
+        panel.stop_button.click()
+        assert not panel.stop_button.isEnabled()              # no double stop
+    stopped = ended.args[0]
+    assert stopped.reason == "stopped", stopped.message
+    assert _weights(stopped.last_checkpoint).is_file()       # a checkpoint to resume from
+    assert "Stopped" in panel.message_bar.text()
+    stopped_step = panel._last_batch.step
+    assert stopped_step < 50 * 5
+
+    qtbot.waitUntil(lambda: not panel.is_running())
+    panel.runs_view.selectRow(0)
+    assert panel.resume_button.isEnabled()
+    panel.resume_button.click()
+    qtbot.waitUntil(lambda: panel._last_batch is not None and panel._last_batch.step > stopped_step,
+                    timeout=TRAIN_TIMEOUT_MS)
+    # The resumed run continues the same folder and the old points stay on the plot.
+    assert panel.plots.epochs.val.n + panel.plots.loss.series["total_loss"].raw.n > 0
+    assert panel.is_running()
+
+    asked = []
+    monkeypatch.setattr(panel_module.QMessageBox, "question",
+                        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No)
+    assert not panel.may_close() and panel.is_running()      # "No" keeps training
+    monkeypatch.setattr(panel_module.QMessageBox, "question",
+                        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
+        assert panel.may_close()
+    assert len(asked) == 2 and not panel.is_running()
+    again = ended.args[0]
+    assert again.reason == "stopped" and Path(again.run_dir) == Path(stopped.run_dir)
+    assert _weights(again.last_checkpoint).is_file()
+
+
+def test_trainer_refusal_shows_a_message_and_keeps_labels(qtbot, panel):
+    labels = _labels(panel.context.project)
+    panel.form.batch_size.setValue(200)           # more than the demo's training images
+    with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
+        assert panel.start()
+    assert ended.args[0].reason == "failed"
+    assert panel.message_bar.kind == "error"
+    assert "batch size" in panel.message_bar.text().lower()
+    assert "Traceback" not in panel.message_bar.text()
+    qtbot.waitUntil(lambda: not panel.is_running())
+    assert panel.start_button.isEnabled()
+    assert _labels(panel.context.project) == labels
+
+
+def test_empty_project_is_refused_with_a_message(qtbot, tmp_path):
+    project = Project.create(tmp_path / "empty", classes=["cat"])
+    p = TrainingPanel(AppContext(project))
+    qtbot.addWidget(p)
+    p.form.set_config(TINY)
+    with qtbot.waitSignal(p.runEnded, timeout=TRAIN_TIMEOUT_MS):
+        assert p.start()
+    assert p.message_bar.kind == "error"
+    assert "label" in p.message_bar.text().lower()
+    assert p.wait_for_workers(timeout_s=60)
+
+
+def test_no_project_and_bad_form_are_caught_before_training(qtbot, panel):
+    panel.form.input_size.setValue(100)
+    assert not panel.start()
+    assert "Input size 100" in panel.message_bar.text() and not panel.is_running()
+    panel.context.set_project(None)
+    assert not panel.start_button.isEnabled()
+    assert not panel.start()
+    assert "Open a project" in panel.message_bar.text()
