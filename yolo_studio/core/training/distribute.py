@@ -1,0 +1,41 @@
+"""Pick TensorFlow's distribution strategy for the devices at hand."""
+from __future__ import annotations
+
+import json
+import os
+
+
+def tf_config_workers() -> int:
+    """Number of workers named in the TF_CONFIG environment variable (0 when unset)."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return 0
+    try:
+        cluster = json.loads(raw).get("cluster", {})
+    except (ValueError, AttributeError):
+        return 0
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def choose_strategy(devices: list[str] | None = None):
+    """MultiWorkerMirrored when TF_CONFIG names several workers, Mirrored for >1 GPU
+    (or for the explicit ``devices`` given), else the default one-device strategy."""
+    import tensorflow as tf
+
+    if tf_config_workers() > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if devices and len(devices) > 1:
+        return tf.distribute.MirroredStrategy(devices)
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy([g.name for g in gpus])
+    return tf.distribute.get_strategy()
+
+
+def describe_strategy(strategy) -> str:
+    """A log line: which strategy and how many replicas."""
+    n = strategy.num_replicas_in_sync
+    kind = type(strategy).__name__
+    if kind.startswith("_Default"):
+        return "one device (no distribution)"
+    return f"{kind} with {n} replicas"

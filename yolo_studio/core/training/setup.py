@@ -1,0 +1,174 @@
+"""Everything a Trainer does before its first step: data, checks, model, optimizer, run folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from yolo_studio.core import defaults
+from yolo_studio.core.errors import ConfigError
+
+from . import device, runs
+from .distribute import choose_strategy, describe_strategy
+from .pipeline import DataSource, load_samples
+from .preflight import check_memory, check_samples, estimate_memory_mb
+from .progress import Progress
+
+
+def prepare_run(t) -> None:
+    """Fill in the Trainer ``t``'s data sources, model, optimizer, counters and run folder."""
+    import keras
+
+    cfg = t.config
+    _load_data(t)
+    device.configure_gpus()
+    t.strategy = choose_strategy()
+    replicas = t.strategy.num_replicas_in_sync
+    if cfg.batch_size % replicas:
+        raise ConfigError(f"batch size {cfg.batch_size} must be a multiple of the {replicas} "
+                          "devices training together")
+    t._say(f"devices: {describe_strategy(t.strategy)}")
+    keras.utils.set_random_seed(cfg.seed)
+    policy = device.mixed_policy_name() if cfg.mixed_precision else None
+    with device.dtype_policy(policy), t.strategy.scope():
+        _build(t, policy)
+    _check_memory(t)
+    if not t.resume:
+        _start_weights(t)     # before the run folder exists, so a bad weights file leaves none
+    _open_run_dir(t)
+    if t.resume:
+        _restore(t)
+    _finish(t)
+
+
+def _load_data(t) -> None:
+    cfg, project = t.config, t.project
+    t.class_names = list(project.classes)
+    train_paths, val_paths = project.split()
+    train, p_train = load_samples(project, train_paths, t.class_names)
+    val, p_val = load_samples(project, val_paths, t.class_names)
+    t.problems = p_train + p_val
+    for p in t.problems[:20]:
+        t._say(f"skipped: {p}")
+    if len(t.problems) > 20:
+        t._say(f"... and {len(t.problems) - 20} more problems")
+    check_samples(project.root, t.class_names, train, cfg.batch_size)
+    if not val:
+        t._say("no labelled images in the validation split: validating on the training images, "
+               "so val loss and mAP will look better than they are")
+        val = train
+    t.anchors = project.model_anchors(cfg.model, cfg.input_size)
+    t.strides = defaults.strides(cfg.model)
+    n = len(t.class_names)
+    t.train_source = DataSource(train, n, cfg.input_size, t.anchors, t.strides,
+                                augment=cfg.augment, multiscale=cfg.multiscale, seed=cfg.seed)
+    t.val_source = DataSource(val, n, cfg.input_size, t.anchors, t.strides, seed=cfg.seed)
+    t.steps_per_epoch = t.train_source.steps_per_epoch(cfg.batch_size)
+
+
+def _build(t, policy: str | None) -> None:
+    import keras
+    import tensorflow as tf
+
+    from yolo_studio.core.model import build_model
+
+    from .schedule import WarmupCosine
+
+    cfg = t.config
+    t.model = build_model(cfg.model, len(t.class_names), None if cfg.multiscale else cfg.input_size)
+    schedule = WarmupCosine(cfg.warmup_epochs * t.steps_per_epoch, cfg.epochs * t.steps_per_epoch,
+                            cfg.lr_init, cfg.lr_end)
+    if cfg.weight_decay > 0:
+        opt = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=cfg.weight_decay)
+    else:
+        opt = keras.optimizers.Adam(learning_rate=schedule)
+    if policy == "mixed_float16":
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    # Built on every variable up front, so freezing the backbone later only
+    # narrows which of them a step updates.
+    opt.build(t.model.trainable_variables)
+    t.optimizer = opt
+    t.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    t.batch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    t.step_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    t.best_map = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
+    t.best_loss = tf.Variable(float("inf"), dtype=tf.float64, trainable=False)
+
+
+def _check_memory(t) -> None:
+    cfg = t.config
+    needed = estimate_memory_mb(t.model, cfg.batch_size, cfg.mixed_precision)
+    gpus = [d for d in device.describe_devices() if d.kind == "GPU"]
+    if gpus:
+        available = min((g.memory_mb for g in gpus if g.memory_mb), default=None)
+        where = "GPU"
+        needed /= len(gpus)
+    else:
+        available, where = device.available_memory_mb(), "system"
+    check_memory(needed, available, where, cfg.batch_size, cfg.input_size)
+
+
+def _open_run_dir(t) -> None:
+    import tensorflow as tf
+
+    from .trainer import write_run_config
+
+    if t.run_dir is None:
+        t.run_dir = runs.new_run_dir(t.project, t.config.model)
+    t.run_dir.mkdir(parents=True, exist_ok=True)
+    t.checkpoint = tf.train.Checkpoint(model=t.model, optimizer=t.optimizer, epoch=t.epoch_var,
+                                       batch=t.batch_var, step=t.step_var,
+                                       best_map=t.best_map, best_loss=t.best_loss)
+    t.resume_manager = tf.train.CheckpointManager(t.checkpoint, str(t.run_dir / runs.RESUME_DIR),
+                                                  max_to_keep=2)
+    if not t.resume:
+        write_run_config(t.run_dir, t.config, {
+            "classes": t.class_names, "anchors": [[list(a) for a in s] for s in t.anchors],
+            "train_images": len(t.train_source), "val_images": len(t.val_source)})
+
+
+def _restore(t) -> None:
+    cfg = t.config
+    latest = t.resume_manager.latest_checkpoint
+    try:
+        t.checkpoint.restore(latest).assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf_errors()) as e:
+        raise ConfigError(f"{latest}: resume state does not fit this model ({e})") from e
+    t.epoch, t.batch_in_epoch = int(t.epoch_var.numpy()), int(t.batch_var.numpy())
+    t.step = int(t.step_var.numpy())
+    if t.epoch >= cfg.epochs:
+        raise ConfigError(f"{t.run_dir}: this run already finished its {t.epoch} epochs; "
+                          "raise the number of epochs to train on")
+    runs.truncate_history(t.run_dir, t.epoch)
+    t._say(f"resuming {t.run_dir.name} at epoch {t.epoch + 1}, step {t.step}")
+
+
+def tf_errors():
+    """TensorFlow's error base class (for damaged checkpoint files)."""
+    import tensorflow as tf
+    return tf.errors.OpError
+
+
+def _start_weights(t) -> None:
+    from .init_weights import load_darknet, load_last
+
+    cfg = t.config
+    t.epoch = t.batch_in_epoch = t.step = 0
+    if cfg.start_from == "darknet":
+        t._say(load_darknet(t.model, cfg.darknet_weights))
+    elif cfg.start_from == "last":
+        t._say(load_last(t.project, t.model, cfg.model))
+
+
+def _finish(t) -> None:
+    import tensorflow as tf
+
+    from .steps import make_eval_step
+
+    cfg = t.config
+    t.writer = tf.summary.create_file_writer(str(Path(t.run_dir) / runs.TENSORBOARD_DIR))
+    t.eval_steps = {m: make_eval_step(t.model, t.anchors, t.strides, len(t.class_names), m,
+                                      cfg.score_threshold, cfg.iou_threshold)
+                    for m in (False, True)}
+    t.train_step = None
+    t._frozen = None
+    t.progress = Progress(cfg.batch_size)
+    t.bad_images = {}
