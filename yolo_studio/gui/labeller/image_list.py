@@ -161,8 +161,14 @@ class ImageFilter(QSortFilterProxyModel):
 
     def set_filter(self, state: str = "", cls: str = "", text: str = "") -> None:
         """Keep rows in ``state`` (''=any), containing ``cls`` (''=any), named like ``text``."""
+        begin = getattr(self, "beginFilterChange", None)  # Qt >= 6.10
+        if begin is not None:
+            begin()
         self._state, self._cls, self._text = state, cls, text.lower()
-        self.invalidateFilter()
+        if begin is not None:
+            self.endFilterChange()
+        else:
+            self.invalidateFilter()
 
     def is_active(self) -> bool:
         return bool(self._state or self._cls or self._text)

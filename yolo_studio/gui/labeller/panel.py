@@ -400,14 +400,17 @@ class LabellerPanel(QWidget):
                 self.classes.set_current_class(labels.pop())
                 self.classes.blockSignals(False)
 
-    def _classes_edited(self, changed: list) -> None:
+    def _classes_edited(self, changed_labels: list) -> None:
         self.browser.set_classes(self.classes.classes())
         self._clear_stacks()
         self.browser.model.forget_all()
         self.context.classesChanged.emit()
-        if changed:
-            self.context.labelsChanged.emit([str(p) for p in changed])
-        elif self._current is not None:
+        if changed_labels:
+            # The project reports label files; the app's signal speaks of images.
+            by_label = {self.project.label_path(p): p for p in self.browser.model.paths()}
+            images = [by_label[Path(p)] for p in changed_labels if Path(p) in by_label]
+            self.context.labelsChanged.emit([str(p) for p in images])
+        if self._current is not None:
             self.load_image(self._current)
 
     def _classes_changed_elsewhere(self) -> None:

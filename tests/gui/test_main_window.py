@@ -1,0 +1,135 @@
+"""The main window: tabs, menus, the shortcut sheet, export, opening and closing."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from yolo_studio.core.formats.coco import read_coco
+from yolo_studio.core.formats.pylessons import read_pylessons
+from yolo_studio.core.project import Project
+from yolo_studio.gui.context import AppContext
+from yolo_studio.gui.main_window import MainWindow, recent_projects
+from yolo_studio.gui.shortcuts import LABELLER_BINDINGS, shortcut_sheet_html
+
+
+@pytest.fixture
+def window(qtbot, demo_copy):
+    w = MainWindow(AppContext(Project.open(demo_copy)))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def menu_texts(window, title):
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == title)
+    return [a.text() for a in menu.actions() if a.text()]
+
+
+def test_four_tabs_and_the_demo_image_on_screen(window, demo_copy):
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == \
+        ["Label", "Anchors", "Train", "Preview"]
+    assert window.labeller.canvas.has_image()
+    assert window.labeller.annotation().boxes  # demo images come labelled
+    assert demo_copy.name in window.windowTitle()
+    assert "image 1 of 48" in window.statusBar().currentMessage()
+
+
+def test_menus_hold_the_commands(window):
+    assert {"Open folder…", "Open project…", "Open recent", "Save", "Export labels as", "Quit"} \
+        <= set(menu_texts(window, "File"))
+    edit = menu_texts(window, "Edit")
+    assert edit[0].startswith("Undo") and edit[1].startswith("Redo")
+    assert {"Zoom in", "Zoom out", "Fit"} <= set(menu_texts(window, "View"))
+    assert {"Keyboard shortcuts", "About YOLO Studio"} <= set(menu_texts(window, "Help"))
+
+
+def test_shortcut_sheet_lists_the_keys_the_actions_really_have(window):
+    sheet = shortcut_sheet_html()
+    for b in LABELLER_BINDINGS:
+        assert (b.help in sheet) == bool(b.keys)
+    panel = window.labeller
+    for name, act in panel.actions.items():
+        b = next(x for x in LABELLER_BINDINGS if x.name == name)
+        assert [s.toString() for s in act.shortcuts()] == \
+            [QKeySequence(k).toString() for k in b.keys]
+    assert [a.shortcut().toString() for a in panel.class_actions] == [str(i) for i in range(1, 10)]
+
+
+def test_labeller_keys_only_act_in_the_label_tab(qtbot, window):
+    panel = window.labeller
+    first = panel.current_path()
+    window.tabs.setCurrentIndex(2)
+    window.tabs.currentWidget().setFocus()
+    qtbot.keyClick(window.tabs.currentWidget(), Qt.Key_D)
+    assert panel.current_path() == first
+    window.tabs.setCurrentIndex(0)
+    panel.canvas.setFocus()
+    qtbot.keyClick(panel.canvas, Qt.Key_D)
+    assert panel.current_path() != first
+
+
+@pytest.mark.parametrize("fmt", ["coco", "pylessons"])
+def test_export_labels(window, tmp_path, monkeypatch, fmt):
+    out = tmp_path / "export"
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory", lambda *a, **k: str(out))
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: said.append(text))
+    window.export(fmt)
+    project = window.context.project
+    anns, _ = project.load_all()
+    if fmt == "coco":
+        exported, classes = read_coco(out / "annotations.json", image_root=project.root)
+    else:
+        exported, classes = read_pylessons(out / "train.txt")
+    assert classes == project.classes
+    assert sum(len(a.boxes) for a in exported) == sum(len(a.boxes) for a in anns)
+    assert f"Exported {len(anns)}" in said[0]
+
+
+def test_export_refuses_the_image_folder(window, monkeypatch):
+    folder = window.context.project.image_dirs[0]
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory", lambda *a, **k: str(folder))
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: said.append(text))
+    window.export("yolo")
+    assert said and "another folder" in said[0]
+    assert not list(folder.glob("*.txt"))
+
+
+def test_open_bad_path_says_why_and_keeps_the_project(window, tmp_path, monkeypatch):
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: said.append(text))
+    before = window.context.project
+    assert not window.open_path(str(tmp_path / "missing"))
+    assert "missing" in said[0]
+    assert window.context.project is before
+
+
+def test_open_folder_switches_project_and_remembers_it(window, demo_copy, tmp_path):
+    import shutil
+    other = tmp_path / "other"
+    shutil.copytree(demo_copy / "images", other)
+    assert window.open_path(str(other))
+    assert window.labeller.project.root == other
+    assert window.labeller.current_path().parent == other
+    assert str(other) in recent_projects()
+
+
+def test_close_asks_every_panel(window, monkeypatch):
+    training = window.panels[2]
+    monkeypatch.setattr(training, "may_close", lambda: False, raising=False)
+    assert not window.close()
+    monkeypatch.setattr(training, "may_close", lambda: True, raising=False)
+    assert window.close()
+
+
+def test_project_file_is_saved_by_save(window, demo_copy):
+    window.context.project.val_fraction = 0.3
+    window.save_all()
+    assert json.loads((demo_copy / "yolo_studio.json").read_text())["val_fraction"] == 0.3
