@@ -44,6 +44,7 @@ class PreviewPanel(QWidget):
         self._mailbox = None
         self._restart_after_stop = False
         self._source_desc = ""
+        self._alive = set()
         self._build()
         self._wire()
 
@@ -121,10 +122,11 @@ class PreviewPanel(QWidget):
         self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector)
         self._grab = GrabWorker(source, self._mailbox, self._stop)
         self._connect_workers()
+        self._alive = {self._detect}
         self.stats.reset()
         self._source_desc = ""
-        self._threads = [start_worker(self._detect, "preview-detect"),
-                         start_worker(self._grab, "preview-grab")]
+        # The grabber starts once the model is ready, so a video plays from its start.
+        self._threads = [start_worker(self._detect, "preview-detect")]
         self._info(f"Loading {model_path.name}\u2026" if detector is None else "Starting\u2026")
         self._set_running_ui(True)
         return True
@@ -169,14 +171,15 @@ class PreviewPanel(QWidget):
         if not self._current(self._detect):
             return
         self.detector = detector
+        if not self._stop.is_set():
+            self._alive.add(self._grab)
+            self._threads.append(start_worker(self._grab, "preview-grab"))
         names = list(getattr(detector, "class_names", []) or [])
         spec = getattr(detector, "spec", None)
         size = getattr(detector, "input_size", None)
         arch = getattr(spec, "model", "model")
         self.model_info.setText(f"{arch} at {size} px, {len(names)} classes")
         self._fill_classes(names)
-        if self._source_desc:
-            self._info(f"Playing {self._source_desc}")
 
     def _show_result(self, result) -> None:
         if not self._current(self._detect):
@@ -193,8 +196,7 @@ class PreviewPanel(QWidget):
         if self._current(self._grab):
             self._source_desc = description
             self.view.set_message("")
-            if self.detector is not None and self._detect.detector is not None:
-                self._info(f"Playing {description}")
+            self._info(f"Playing {description}")
 
     def _source_ended(self, message: str) -> None:
         if self._current(self._grab):
@@ -209,9 +211,9 @@ class PreviewPanel(QWidget):
         self._error(message)
 
     def _worker_finished(self) -> None:
-        if self.sender() not in (self._grab, self._detect):
-            return
-        if self.is_running():
+        # Counted per worker: the thread itself may not have quit yet when this runs.
+        self._alive.discard(self.sender())
+        if self._alive or self.sender() not in (self._grab, self._detect):
             return
         if self._stop is not None:
             self._stop.set()
@@ -313,10 +315,13 @@ def _save_snapshot(project, result):
 
 
 def _file_key(path):
-    try:
-        return (str(path), path.stat().st_mtime_ns)
-    except OSError:
-        return (str(path), None)
+    """Path plus modification time, so a checkpoint rewritten by training is loaded again."""
+    for candidate in (path, path.with_name(path.name + ".weights.h5")):
+        try:
+            return (str(path), candidate.stat().st_mtime_ns)
+        except OSError:
+            continue
+    return (str(path), None)
 
 
 def _group(title: str, *widgets) -> QGroupBox:

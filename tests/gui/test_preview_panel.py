@@ -1,0 +1,208 @@
+"""The preview panel plays a real video through a real (random-weight) tiny YOLO model."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from yolo_studio.core.project import Project
+from yolo_studio.gui.context import AppContext
+from yolo_studio.gui.preview.panel import PreviewPanel
+from yolo_studio.gui.preview.view import class_color
+
+CLASSES = ["circle", "square", "triangle"]
+WAIT_MS = 30000
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """A random-weight yolov3-tiny at 64 px, saved twice: with the project's classes and others."""
+    from yolo_studio.core.model import ModelSpec, build_model, save_checkpoint
+
+    folder = tmp_path_factory.mktemp("models")
+    model = build_model("yolov3-tiny", 3, 64)
+    a = save_checkpoint(model, ModelSpec("yolov3-tiny", 3, 64, class_names=CLASSES), folder / "shapes")
+    b = save_checkpoint(model, ModelSpec("yolov3-tiny", 3, 64, class_names=["cat", "dog", "owl"]),
+                        folder / "pets")
+    return {"shapes": a.with_name(a.name + ".weights.h5"), "pets": b.with_name(b.name + ".weights.h5")}
+
+
+def write_video(path, n=24, fps=30, size=(128, 96)):
+    """Demo-like frames: a red disc and a green square moving over a grey background."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(n):
+        img = np.full((size[1], size[0], 3), 150, np.uint8)
+        cv2.circle(img, (20 + 3 * i, 40), 14, (40, 40, 215), -1)
+        cv2.rectangle(img, (70, 20 + i), (100, 50 + i), (45, 185, 45), -1)
+        writer.write(img)
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path, checkpoints):
+    project = Project.create(tmp_path / "proj", CLASSES)
+    context = AppContext(project)
+    p = PreviewPanel(context)
+    qtbot.addWidget(p)
+    p.resize(900, 600)
+    p.show()
+    p.source_picker.set_kind("video")
+    p.source_picker.video_path.setText(str(write_video(tmp_path / "clip.avi")))
+    p.model_picker.choose_file(checkpoints["shapes"])
+    p.score_slider.setValue(0.05)  # random weights score low
+    yield p
+    p.shutdown()
+
+
+def wait_frames(qtbot, p, n):
+    start = p.stats.frames_shown
+    qtbot.waitUntil(lambda: p.stats.frames_shown >= start + n, timeout=WAIT_MS)
+
+
+def test_video_plays_with_detections_painted(qtbot, panel):
+    panel.source_picker.loop.setChecked(True)
+    assert panel.start()
+    wait_frames(qtbot, panel, 3)
+    view = panel.view
+    assert view.detections, "a random model at score 0.05 still finds boxes"
+    assert view.image.width() == 128 and view.image.height() == 96
+    # The box drawn last (on top) has its bottom edge painted in its class colour.
+    d = view.detections[-1]
+    rect = view.image_rect()
+    scale = rect.width() / 128
+    x = int(rect.x() + (d.x1 + d.x2) / 2 * scale)
+    y = int(rect.y() + d.y2 * scale)
+    shot = view.grab().toImage()
+    colours = {shot.pixelColor(x, y + dy).name() for dy in range(-2, 3)}
+    assert class_color(d.class_id).name() in colours
+    assert "fps shown" in " ".join(view.hud_lines)
+    assert panel.stats.median("infer") > 0 and panel.stats.median("latency") > 0
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+
+
+def test_a_video_that_ends_stops_with_a_message_after_its_last_frame(qtbot, panel):
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    assert "End of clip.avi" in panel.message_label.text()
+    assert panel.start_button.text() == "Start"
+    assert panel.last_result.index == 23
+    assert panel.source_picker.isEnabled()
+
+
+def test_thresholds_and_class_filter_apply_to_the_next_frames(qtbot, panel):
+    panel.source_picker.loop.setChecked(True)
+    assert panel.start()
+    wait_frames(qtbot, panel, 2)
+    assert panel.last_result.detections
+    panel.score_slider.setValue(0.99)
+    panel.iou_slider.setValue(0.3)
+    qtbot.waitUntil(lambda: panel.last_result.options.score_threshold == 0.99, timeout=WAIT_MS)
+    wait_frames(qtbot, panel, 1)
+    assert panel.last_result.options.iou_threshold == 0.3
+    assert all(d.score >= 0.99 for d in panel.last_result.detections)
+    assert all(d.score >= 0.99 for d in panel.view.detections)
+
+    panel.score_slider.setValue(0.05)
+    labels = [panel.class_list.item(i).text() for i in range(panel.class_list.count())]
+    assert labels == CLASSES
+    for name in CLASSES[1:]:
+        panel.set_class_visible(name, False)
+    qtbot.waitUntil(lambda: panel.last_result.options.hidden_classes == frozenset(CLASSES[1:])
+                    and panel.last_result.options.score_threshold == 0.05, timeout=WAIT_MS)
+    wait_frames(qtbot, panel, 2)
+    assert {d.label for d in panel.view.detections} <= {"circle"}
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+
+
+def test_snapshot_key_saves_the_frame_with_unverified_pre_labels(qtbot, panel):
+    assert panel.start()
+    wait_frames(qtbot, panel, 2)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    expected = [(d.label, round(d.score, 4)) for d in panel.last_result.detections]
+    assert expected
+    panel.setFocus()
+    with qtbot.waitSignal(panel.context.imagesAdded, timeout=5000) as added, \
+            qtbot.waitSignal(panel.context.labelsChanged, timeout=5000) as changed:
+        qtbot.keyClick(panel, Qt.Key.Key_S)
+    path = added.args[0][0]
+    assert changed.args[0] == [path]
+    assert "Saved" in panel.message_label.text()
+    reopened = Project.open(panel.context.project.root)
+    assert path in reopened.image_paths()
+    ann = reopened.load_annotation(path)
+    assert (ann.width, ann.height) == (128, 96)
+    assert not ann.verified
+    assert all(b.predicted for b in ann.boxes)
+    assert sorted((b.label, round(b.score, 4)) for b in ann.boxes) == sorted(expected)
+    saved = cv2.imread(str(path))
+    shown = cv2.cvtColor(panel.last_result.rgb, cv2.COLOR_RGB2BGR)
+    assert np.abs(saved.astype(int) - shown).mean() < 3  # same frame, JPEG-saved
+
+
+def test_snapshot_without_a_frame_or_project_explains_why(qtbot, panel):
+    assert panel.snapshot() is None
+    assert "start the preview first" in panel.message_label.text()
+
+
+def test_missing_video_and_absent_camera_show_a_message(qtbot, panel, tmp_path):
+    panel.source_picker.video_path.setText(str(tmp_path / "gone.avi"))
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    assert "gone.avi: video file not found" in panel.message_label.text()
+    assert panel.start_button.text() == "Start"
+
+    panel.source_picker.set_kind("camera")
+    qtbot.waitUntil(lambda: panel.source_picker.refresh.isEnabled(), timeout=5000)
+    assert not panel.start()
+    assert "No camera to open" in panel.message_label.text()
+    panel.source_picker.cameras.addItem("Camera 7", 7)  # as if it had been listed, then unplugged
+    panel.source_picker.cameras.setCurrentIndex(panel.source_picker.cameras.count() - 1)
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    assert "Camera 7 cannot be opened" in panel.message_label.text()
+
+
+def test_a_model_that_fails_to_load_stops_the_preview_with_a_message(qtbot, panel, tmp_path):
+    bad = tmp_path / "broken.weights.h5"
+    bad.write_bytes(b"not hdf5")
+    panel.model_picker.choose_file(bad)
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    assert "broken" in panel.message_label.text()
+    assert panel.last_result is None
+
+
+def test_project_without_a_checkpoint_says_to_train_first(qtbot, panel):
+    panel.model_picker.combo.setCurrentIndex(0)  # project: best checkpoint
+    assert not panel.start()
+    assert "no best checkpoint" in panel.message_label.text()
+
+
+def test_model_chosen_elsewhere_switches_the_running_preview(qtbot, panel, checkpoints):
+    panel.source_picker.loop.setChecked(True)
+    assert panel.start()
+    wait_frames(qtbot, panel, 1)
+    panel.context.modelChosen.emit(str(checkpoints["pets"]))
+    qtbot.waitUntil(lambda: panel.detector is not None and
+                    panel.detector.class_names == ["cat", "dog", "owl"], timeout=WAIT_MS)
+    wait_frames(qtbot, panel, 2)
+    assert {d.label for d in panel.view.detections} <= {"cat", "dog", "owl"}
+    assert panel.view.detections
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+
+
+def test_a_fast_source_drops_old_frames_instead_of_queueing_them(qtbot, panel, tmp_path):
+    panel.source_picker.video_path.setText(str(write_video(tmp_path / "fast.avi", n=120, fps=240)))
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    shown = panel.stats.frames_shown
+    assert panel.last_result.dropped > 0
+    assert shown < 120
+    # The last frame shown is the video's last one: nothing was left waiting in a queue.
+    assert panel.last_result.index == 119

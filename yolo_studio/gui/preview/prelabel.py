@@ -1,0 +1,187 @@
+"""PrelabelDialog: run the current model over images and save its detections as pre-labels.
+
+Work happens on a worker thread (gui/workers.py) with a progress bar and
+Cancel; core/prelabel.py decides what is written (a person's boxes are never
+touched). When it ends, ``context.labelsChanged(paths)`` tells the labeller
+which label files changed.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit,
+                               QProgressBar, QVBoxLayout)
+
+from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.prelabel import PrelabelOutcome, prelabel_image
+from yolo_studio.gui.preview.model_picker import ModelPicker, remember_model
+from yolo_studio.gui.preview.pipeline import load_detector
+from yolo_studio.gui.preview.sliders import ThresholdSlider
+from yolo_studio.gui.workers import Worker, start_worker
+
+
+class PrelabelWorker(Worker):
+    """Loads the model, then pre-labels image after image until done or cancelled."""
+
+    modelLoaded = Signal(str)
+    progress = Signal(int, object)   # images done, PrelabelOutcome
+
+    def __init__(self, project, model_path, images, score, iou, cancel: threading.Event):
+        super().__init__()
+        self.project, self.model_path, self.images = project, model_path, list(images)
+        self.score, self.iou, self.cancel = score, iou, cancel
+
+    def work(self) -> None:
+        detector = load_detector(self.model_path)
+        self.modelLoaded.emit(self.model_path.name)
+        for i, image in enumerate(self.images):
+            if self.cancel.is_set():
+                return
+            try:
+                outcome = prelabel_image(self.project, detector, image, self.score, self.iou)
+            except Exception as e:  # one bad image must not end the batch
+                outcome = PrelabelOutcome(Path(image), problem=f"{image}: {type(e).__name__}: {e}")
+            self.progress.emit(i + 1, outcome)
+
+
+class PrelabelDialog(QDialog):
+    """Pick the model and threshold, run, watch progress, cancel at any time."""
+
+    def __init__(self, context, image_paths=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Pre-label with model")
+        self.context = context
+        self.images = self._images_to_do(image_paths)
+        self.changed: list[Path] = []
+        self.problems: list[str] = []
+        self.added = 0
+        self._thread = None
+        self._worker = None
+        self._cancel = threading.Event()
+        self._classes_before = len(getattr(context.project, "classes", []) or [])
+        self._build()
+
+    def _images_to_do(self, image_paths) -> list[Path]:
+        """The given images, or every image of the project that has no label file yet."""
+        if image_paths:
+            return [Path(p) for p in image_paths]
+        project = self.context.project
+        if project is None:
+            return []
+        return [p for p in project.image_paths() if not project.has_labels(p)]
+
+    def _build(self) -> None:
+        self.model_picker = ModelPicker(self.context)
+        self.score_slider = ThresholdSlider("Score", 0.3)
+        self.iou_slider = ThresholdSlider("NMS IoU", 0.45)
+        form = QFormLayout()
+        form.addRow("Model", self.model_picker)
+        form.addRow(self.score_slider)
+        form.addRow(self.iou_slider)
+        self.summary = QLabel(self._intro())
+        self.summary.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, max(1, len(self.images)))
+        self.progress.setValue(0)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(500)
+        self.log.setPlaceholderText("Problems, if any, are listed here.")
+        self.buttons = QDialogButtonBox()
+        self.run_button = self.buttons.addButton("Pre-label", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.run_button.setEnabled(bool(self.images) and self.context.project is not None)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.log, 1)
+        layout.addWidget(self.buttons)
+        self.resize(520, 360)
+
+    def _intro(self) -> str:
+        if self.context.project is None:
+            return "Open a project first."
+        if not self.images:
+            return "Every image already has labels: select the images to pre-label in the list."
+        return (f"{len(self.images)} image{'s' if len(self.images) != 1 else ''} will get the "
+                "model's detections as unverified boxes. Boxes you drew are never changed.")
+
+    def start(self) -> bool:
+        """Load the model and pre-label every image on a worker thread."""
+        if self.is_running() or not self.images or self.context.project is None:
+            return False
+        try:
+            model_path = self.model_picker.resolve()
+        except YoloStudioError as e:
+            self._problem(str(e))
+            return False
+        remember_model(model_path)
+        self._cancel.clear()
+        self._worker = PrelabelWorker(self.context.project, model_path, self.images,
+                                      self.score_slider.value(), self.iou_slider.value(),
+                                      self._cancel)
+        self._worker.modelLoaded.connect(self._model_loaded)
+        self._worker.progress.connect(self._progress)
+        self._worker.failed.connect(self._failed)
+        self._worker.finished.connect(self._finished)
+        self.run_button.setEnabled(False)
+        self.summary.setText(f"Loading {model_path.name}\u2026")
+        self._thread = start_worker(self._worker, "prelabel")
+        return True
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def cancel(self) -> None:
+        """Stop after the image in hand (its file is complete); close if nothing runs."""
+        if self.is_running():
+            self._cancel.set()
+            self.summary.setText("Cancelling after the current image\u2026")
+        else:
+            self.reject()
+
+    def _model_loaded(self, name: str) -> None:
+        self.summary.setText(f"Pre-labelling with {name}\u2026")
+
+    def _progress(self, done: int, outcome) -> None:
+        self.progress.setValue(done)
+        if outcome.problem:
+            self._problem(outcome.problem)
+        elif outcome.changed:
+            self.changed.append(outcome.image)
+            self.added += outcome.added
+
+    def _failed(self, message: str) -> None:
+        self._problem(message)
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(message)
+        self.log.appendPlainText(message)
+
+    def _finished(self) -> None:
+        cancelled = self._cancel.is_set()
+        if self.changed:
+            if len(self.context.project.classes) > self._classes_before:
+                self.context.classesChanged.emit()
+            self.context.labelsChanged.emit(list(self.changed))
+        text = (f"{'Cancelled: ' if cancelled else 'Done: '}{self.added} pre-label"
+                f"{'s' if self.added != 1 else ''} written to {len(self.changed)} image"
+                f"{'s' if len(self.changed) != 1 else ''}")
+        if self.problems:
+            text += f"; {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} below"
+        self.summary.setText(text + ".")
+        self.context.statusMessage.emit(text)
+        self.cancel_button.setText("Close")
+        self.run_button.setEnabled(False)
+
+    def done(self, result: int) -> None:
+        # Closing while running cancels and waits: the worker writes label files.
+        if self.is_running():
+            self._cancel.set()
+            self._thread.wait(30000)
+        super().done(result)
