@@ -129,6 +129,8 @@ class TrainingPanel(QWidget):
         self.form.setEnabled(project is not None)
         self.runs_view.set_runs([])
         if project is None:
+            self.results.clear()
+            self._set_running(self.is_running())
             return
         saved = getattr(project, "train_settings", None) or {}
         if saved:
@@ -256,6 +258,7 @@ class TrainingPanel(QWidget):
 
     def _on_end(self, report) -> None:
         self._update_progress()
+        self.plots.flush()            # the last epoch's points, without waiting for a tick
         self._run_dir = report.run_dir or self._run_dir
         best = weights_file(report.best_checkpoint) or (
             checkpoint_in(self._run_dir, "best") if self._run_dir else None)
