@@ -22,8 +22,9 @@ from ..images import image_size
 from .checks import Report, check_boxes, parse_float, unknown_class
 from .yolo_txt import read_classes, write_classes
 
-# A token that is made of numbers and commas is a box field, whatever its length.
-_BOXLIKE = re.compile(r"^[-+0-9.eE]*,[-+0-9.eE,]*$")
+# A token of numbers and commas, or of five comma-separated parts, is a box
+# field (a malformed one is reported rather than glued onto the path).
+_BOXLIKE = re.compile(r"^([-+0-9.eE]*,[-+0-9.eE,]*|[^,]*(,[^,]*){4})$")
 
 
 def names_path_for(list_path: str | Path) -> Path:
