@@ -156,7 +156,11 @@ class PreviewPanel(QWidget):
         self.source_picker.wait()
 
     def _wait_threads(self, ms: int = 10000) -> None:
+        # worker.finished -> thread.quit is queued to this (GUI) thread, so it
+        # has not run yet when we wait here; quitting directly avoids waiting
+        # for the timeout. quit() before the thread's loop starts is honoured.
         for t in self._threads:
+            t.quit()
             t.wait(ms)
 
     def _set_running_ui(self, running: bool) -> None:
