@@ -102,11 +102,18 @@ def _write_folder(fmt: str, ds: Dataset, dst: Path) -> list[Problem]:
 
 
 def _place(image: Path, root: Path | None, dst: Path) -> Path:
-    image = Path(image)
-    try:
-        rel = image.absolute().relative_to(Path(root).absolute()) if root else Path(image.name)
-    except ValueError:
-        rel = Path(image.name)
+    """Where an image goes under ``dst``: its path below ``root``, else just its name.
+
+    Normalised first, so a path like ``list/../src/a.jpg`` can never climb out
+    of ``dst`` (and write labels into the source folder).
+    """
+    image = Path(os.path.normpath(Path(image).absolute()))
+    rel = Path(image.name)
+    if root:
+        try:
+            rel = image.relative_to(os.path.normpath(Path(root).absolute()))
+        except ValueError:
+            pass
     return dst / rel
 
 

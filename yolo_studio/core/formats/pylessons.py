@@ -102,10 +102,10 @@ def _resolve(path_text: str, list_path: Path) -> Path:
     p = Path(path_text)
     if p.is_absolute():
         return p
-    beside = list_path.parent / p
+    beside = Path(os.path.normpath(list_path.parent / p))
     if beside.exists() or not p.exists():
         return beside
-    return p.absolute()
+    return Path(os.path.normpath(p.absolute()))
 
 
 def pylessons_lines(anns: list[ImageAnnotation], class_names: list[str], list_path: Path,
