@@ -89,6 +89,8 @@ class EndReport:
     last_checkpoint: str | None = None
     best_checkpoint: str | None = None
     best_map50: float | None = None
+    # Files left out of training: undecodable images, unreadable labels.
+    skipped: tuple[str, ...] = ()
 
 
 class TrainListener(Protocol):

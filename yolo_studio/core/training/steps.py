@@ -39,7 +39,8 @@ def make_eval_step(model, anchors, strides, num_classes: int, with_detections: b
     """A compiled validation step: per-image (box, obj, cls) and, if asked, NMS'd detections."""
     from yolo_studio.core.model import decode_predictions, nms
 
-    @tf.function
+    # reduce_retracing: the last validation batch is smaller than the others.
+    @tf.function(reduce_retracing=True)
     def step(images, targets, truth):
         outputs = model(images, training=False)
         outputs = [tf.cast(o, tf.float32) for o in outputs]

@@ -103,7 +103,9 @@ class Trainer:
             ended = self._train_epoch(epoch, start, stop)
             if ended is not None:
                 return ended
-            self._finish_epoch(epoch)
+            ended = self._finish_epoch(epoch)
+            if ended is not None:
+                return ended
             if stop.is_set():
                 return self._end("stopped", f"stopped after epoch {epoch + 1}; resume to continue")
         return self._end("finished", f"finished {cfg.epochs} epochs")
@@ -163,7 +165,7 @@ class Trainer:
 
     # --- epoch end: validation, checkpoints, history --------------------------------
 
-    def _finish_epoch(self, epoch: int) -> None:
+    def _finish_epoch(self, epoch: int) -> EndReport | None:
         from .validation import validate
 
         cfg = self.config
@@ -173,6 +175,9 @@ class Trainer:
                        with_map, self.class_names)
         self.progress.val_seconds = time.monotonic() - t0
         self._report_bad_images()
+        bad = [name for name, v in zip(PARTS, val.losses) if not math.isfinite(v)]
+        if bad:   # weights went bad in the last step: never save them over good ones
+            return self._non_finite(bad, np.array(val.losses), "validation ")
         m = val.metrics
         improved = self._is_best(m.map50 if m else None, sum(val.losses))
         spec_extra = {"epoch": epoch + 1, "map50": m.map50 if m else None, "run": self.run_dir.name}
@@ -199,6 +204,7 @@ class Trainer:
             map50_95=m.map50_95 if m else None,
             per_class_ap=dict(m.per_class_ap50) if m else {}, checkpoint=str(last),
             best=improved, seconds=seconds))
+        return None
 
     def _is_best(self, map50: float | None, val_loss: float) -> bool:
         """Best by val mAP@0.5 once there is one; before that, by val loss."""
@@ -242,11 +248,11 @@ class Trainer:
         return self._end("stopped", f"stopped at step {self.step} (epoch {self.epoch + 1}); "
                                     "weights/last and the resume state are saved")
 
-    def _non_finite(self, bad: list[str], parts) -> EndReport:
+    def _non_finite(self, bad: list[str], parts, where: str = "") -> EndReport:
         last = runs.checkpoint_stem(self.run_dir, "last")
         kept = (f"the last good weights stay in {last}.weights.h5" if runs.has_checkpoint(last)
                 else "no weights were saved (this happened before the first epoch ended)")
-        return self._end("failed", f"the {' and '.join(bad)} loss became "
+        return self._end("failed", f"the {where}{', '.join(bad)} loss became "
                                    f"{'NaN' if any(math.isnan(v) for v in parts) else 'infinite'} at "
                                    f"step {self.step} (epoch {self.epoch + 1}); {kept}. Try a lower "
                                    f"learning rate (now {self.config.lr_init:g}) and check the labels "
@@ -266,7 +272,9 @@ class Trainer:
         best_map = None
         if getattr(self, "best_map", None) is not None and float(self.best_map.numpy()) >= 0:
             best_map = float(self.best_map.numpy())
-        report = EndReport(reason, message, str(run_dir or ""), last, best, best_map)
+        skipped = tuple(sorted(getattr(self, "bad_images", {}))) + \
+            tuple(p.path for p in self.problems)
+        report = EndReport(reason, message, str(run_dir or ""), last, best, best_map, skipped)
         self.listener.on_end(report)
         return report
 
