@@ -6,6 +6,7 @@ stay aligned with what we decode, and the header size matches the pixels.
 """
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
@@ -22,7 +23,7 @@ _PAD_VALUE = 128
 
 def is_image_file(name: str | Path) -> bool:
     """True when the file name has an image extension we can read."""
-    return Path(name).suffix.lower() in IMAGE_EXTENSIONS
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -164,7 +164,7 @@ class Project:
     def image_paths(self) -> list[Path]:
         """All images of the project, sorted; cached until refresh()."""
         if self._images is None:
-            self._images = sorted(_scan_images(self.image_dirs), key=str)
+            self._images = _scan_images(self.image_dirs)
             self._split = None
         return list(self._images)
 
@@ -433,8 +433,10 @@ def _entries(folder: Path):
 
 
 def _scan_images(dirs: list[Path]) -> list[Path]:
-    # One scandir pass per folder; the directory entry says 'file' without a stat call.
-    return [Path(e.path) for d in dirs for e in _entries(d) if is_image_file(e.name) and e.is_file()]
+    # One scandir pass per folder; the directory entry says 'file' without a
+    # stat call, and sorting plain strings before making Paths keeps 10,000 files quick.
+    found = sorted(e.path for d in dirs for e in _entries(d) if is_image_file(e.name) and e.is_file())
+    return [Path(p) for p in found]
 
 
 def _has_images(folder: Path) -> bool:

@@ -33,22 +33,26 @@ def parse_float(text: str | None, path: Path, what: str) -> float:
 def check_boxes(boxes: list[Box], width: int, height: int, path: Path, report: Report) -> list[Box]:
     """Clip boxes to [0, width] x [0, height] and drop zero/negative-size ones, reporting each."""
     kept = []
+    sized = width > 0 and height > 0
     for i, b in enumerate(boxes, 1):
-        where = f"box {i} ({b.label!r}, x1={b.x1:g} y1={b.y1:g} x2={b.x2:g} y2={b.y2:g})"
         if b.x2 <= b.x1 or b.y2 <= b.y1:
-            _tell(report, path, f"{where} has zero or negative size; skipped")
+            _tell(report, path, f"{_where(i, b)} has zero or negative size; skipped")
             continue
-        if width > 0 and height > 0:
+        if sized and (b.x1 < 0 or b.y1 < 0 or b.x2 > width or b.y2 > height):
             c = b.moved(x1=min(max(b.x1, 0.0), width), y1=min(max(b.y1, 0.0), height),
                         x2=min(max(b.x2, 0.0), width), y2=min(max(b.y2, 0.0), height))
             if c.x2 <= c.x1 or c.y2 <= c.y1:
-                _tell(report, path, f"{where} lies entirely outside the {width}x{height} image; skipped")
+                _tell(report, path, f"{_where(i, b)} lies entirely outside the {width}x{height} image; skipped")
                 continue
             if max(abs(u - v) for u, v in zip(c.xyxy(), b.xyxy())) > _ROUNDING:
-                _tell(report, path, f"{where} extends outside the {width}x{height} image; clipped")
+                _tell(report, path, f"{_where(i, b)} extends outside the {width}x{height} image; clipped")
             b = c
         kept.append(b)
     return kept
+
+
+def _where(i: int, b: Box) -> str:
+    return f"box {i} ({b.label!r}, x1={b.x1:g} y1={b.y1:g} x2={b.x2:g} y2={b.y2:g})"
 
 
 def _tell(report: Report, path: Path, message: str) -> None:
