@@ -19,6 +19,13 @@ ANCHOR_STYLE = {
 LEGEND_NAME = {A.FITTED: "fitted anchors", A.CURRENT: "project's anchors", A.DEFAULTS: "COCO default anchors"}
 
 
+class _PassiveScatter(pg.ScatterPlotItem):
+    """Markers drawn over the boxes that let clicks through to the box underneath."""
+
+    def mouseClickEvent(self, ev) -> None:
+        ev.ignore()
+
+
 def cluster_colours(k: int) -> list[tuple[int, int, int]]:
     """k distinct colours, spread over the hue circle."""
     return [pg.intColor(i, hues=max(k, 1), values=1, maxValue=210, sat=200).getRgb()[:3] for i in range(k)]
@@ -45,10 +52,10 @@ class SizePlot(pg.PlotWidget):
         self.anchor_items: dict[str, pg.ScatterPlotItem] = {}
         for name in (A.DEFAULTS, A.CURRENT, A.FITTED):
             style = dict(ANCHOR_STYLE[name])
-            self.anchor_items[name] = pg.ScatterPlotItem(name=LEGEND_NAME[name], **style)
+            self.anchor_items[name] = _PassiveScatter(name=LEGEND_NAME[name], **style)
             self.anchor_items[name].setZValue(10)
             item.addItem(self.anchor_items[name])
-        self.marker = pg.ScatterPlotItem(symbol="o", size=18, brush=pg.mkBrush(None),
+        self.marker = _PassiveScatter(symbol="o", size=18, brush=pg.mkBrush(None),
                                          pen=pg.mkPen((220, 0, 0), width=2.5))
         self.marker.setZValue(20)
         item.addItem(self.marker)
