@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from yolo_studio.core.annotations import Box, ImageAnnotation
+from yolo_studio.core.annotations import Box
 from yolo_studio.core.formats.voc import read_voc
 from yolo_studio.core.formats.yolo_txt import read_yolo
 from yolo_studio.core.project import Project
@@ -145,13 +145,15 @@ def test_ten_thousand_images_open_without_reading_them(qtbot, tmp_path, monkeypa
     src.write_bytes(png.tobytes())
     for i in range(1, 10_000):
         os.link(src, folder / f"img_{i:05d}.png")
-    import yolo_studio.gui.labeller.panel as panel_module
+    import yolo_studio.gui.labeller.prefetch as prefetch_module
     decoded = []
-    real_read = panel_module.read_image
-    monkeypatch.setattr(panel_module, "read_image", lambda p: decoded.append(p) or real_read(p))
+    real_read = prefetch_module.read_image
+    monkeypatch.setattr(prefetch_module, "read_image", lambda p: decoded.append(p) or real_read(p))
     panel = make_panel(qtbot, folder)
     assert panel.browser.model.rowCount() == 10_000
-    assert decoded == [src]  # only the image on screen was decoded
+    panel.prefetcher.take(folder / "img_00001.png")
+    # Only the image on screen and the next one (prefetched) were decoded.
+    assert sorted(decoded) == [src, folder / "img_00001.png"]
     assert len(panel.browser.model._info) < 200  # states computed for visible rows only
     assert panel.annotation().width == 80
     assert "10,000 images" in panel.browser.count.text()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget)
 
@@ -15,6 +15,7 @@ from yolo_studio.gui.labeller.export import EXPORT_FORMATS, export_labels
 from yolo_studio.gui.labeller.panel import LabellerPanel
 from yolo_studio.gui.preview.panel import PreviewPanel
 from yolo_studio.gui.shortcuts import shortcut_sheet_html
+from yolo_studio.gui.settings import settings
 from yolo_studio.gui.style import icon
 from yolo_studio.gui.training.panel import TrainingPanel
 
@@ -181,11 +182,11 @@ class MainWindow(QMainWindow):
 
 def recent_projects() -> list[str]:
     """Recently opened projects, newest first, that still exist."""
-    value = QSettings().value(RECENT_KEY) or []
+    value = settings().value(RECENT_KEY) or []
     items = [value] if isinstance(value, str) else list(value)
     return [p for p in items if Path(p).exists()]
 
 
 def remember_project(path: str) -> None:
     items = [p for p in recent_projects() if p != path]
-    QSettings().setValue(RECENT_KEY, [path, *items][:MAX_RECENT])
+    settings().setValue(RECENT_KEY, [path, *items][:MAX_RECENT])

@@ -16,5 +16,6 @@ def icon(name: str) -> QIcon:
 
 
 def stylesheet() -> str:
-    """The application stylesheet."""
-    return resource_path("style.qss").read_text(encoding="utf-8")
+    """The application stylesheet (its @RESOURCES@ pointing at the shipped files)."""
+    text = resource_path("style.qss").read_text(encoding="utf-8")
+    return text.replace("@RESOURCES@", resource_path("").as_posix())

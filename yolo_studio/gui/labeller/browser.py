@@ -7,8 +7,8 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
                                QLineEdit, QListView, QVBoxLayout, QWidget)
 
-from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, VERIFIED, ImageDelegate,
-                                                 ImageFilter, ImageListModel)
+from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, STATE_COLORS, STATE_NAMES,
+                                                 VERIFIED, ImageDelegate, ImageFilter, ImageListModel)
 
 STATE_FILTERS = (("All images", ""), ("No labels", NONE), ("Labelled, not verified", LABELLED),
                  ("Verified", VERIFIED), ("Cannot be read", BROKEN))
@@ -42,6 +42,10 @@ class ImageBrowser(QWidget):
         self.search.setClearButtonEnabled(True)
         self.count = QLabel()
         self.count.setObjectName("hint")
+        legend = QLabel("  ".join(f'<span style="color:{STATE_COLORS[s]}">●</span> {STATE_NAMES[s]}'
+                                  for s in (NONE, LABELLED, VERIFIED, BROKEN)))
+        legend.setObjectName("hint")
+        legend.setWordWrap(True)
         for signal in (self.state_box.currentIndexChanged, self.class_box.currentIndexChanged,
                        self.search.textChanged):
             signal.connect(self.apply_filter)
@@ -57,6 +61,7 @@ class ImageBrowser(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count)
+        layout.addWidget(legend)
 
     def set_project(self, project) -> None:
         """Show ``project``'s images, filters cleared, nothing selected yet."""

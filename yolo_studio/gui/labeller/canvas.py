@@ -174,6 +174,11 @@ class Canvas(QGraphicsView):
 
     def _update_item_scale(self) -> None:
         s = self.zoom()
+        # Smooth-scaling a big photo on every repaint (each mouse move while drawing)
+        # is the costliest part of a paint; cache it while it is shown shrunk.
+        # Zoomed in, the cache would be larger than the image, so paint directly.
+        self._pixmap_item.setCacheMode(QGraphicsPixmapItem.DeviceCoordinateCache if s <= 1.0
+                                       else QGraphicsPixmapItem.NoCache)
         for it in self._items:
             it.set_view_scale(s)
 

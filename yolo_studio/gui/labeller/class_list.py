@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QColorDialog, QHBoxLayout, QInputDialog, QLabel, 
                                QListWidgetItem, QMessageBox, QToolButton, QVBoxLayout, QWidget)
 
 from yolo_studio.core.errors import YoloStudioError
-from yolo_studio.gui.labeller.colors import class_color, set_class_color
+from yolo_studio.gui.labeller.colors import class_color, rename_class_color, set_class_color
 from yolo_studio.gui.style import icon
 
 
@@ -152,7 +152,7 @@ class ClassList(QWidget):
         if not self._run(lambda: (changed.extend(self.project.rename_class(old, new)),
                                   self.project.save())):
             return False
-        self._move_color(old, new)
+        rename_class_color(old, new)
         self.refresh()
         self.set_current_class(new)
         self.classesEdited.emit(changed)
@@ -187,12 +187,6 @@ class ClassList(QWidget):
             set_class_color(name, color)
             self.refresh()
             self.colorsChanged.emit()
-
-    def _move_color(self, old: str, new: str) -> None:
-        from PySide6.QtCore import QSettings
-        custom = QSettings().value("classColors/" + old)
-        if custom:
-            set_class_color(new, QColor(str(custom)))
 
     def _run(self, fn) -> bool:
         try:

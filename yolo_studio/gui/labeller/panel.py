@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QAction, QImage, QKeySequence, QUndoGroup, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
 
 from yolo_studio.core.annotations import Box, ImageAnnotation
 from yolo_studio.core.errors import ImageFileError, LabelFileError, YoloStudioError
-from yolo_studio.core.images import read_image
 from yolo_studio.gui.labeller import box_ops
 from yolo_studio.gui.labeller.box_list import BoxList
 from yolo_studio.gui.labeller.browser import ImageBrowser
@@ -23,19 +22,13 @@ from yolo_studio.gui.labeller.class_list import ClassList
 from yolo_studio.gui.labeller.colors import color_map
 from yolo_studio.gui.labeller.commands import EditAnnotation
 from yolo_studio.gui.labeller.document import AnnotationStore
-from yolo_studio.gui.labeller.image_list import BROKEN, NONE, VERIFIED
+from yolo_studio.gui.labeller.image_list import BROKEN, NONE
+from yolo_studio.gui.labeller.prefetch import Prefetcher, decode_qimage
 from yolo_studio.gui.shortcuts import LABELLER_BINDINGS
 from yolo_studio.gui.style import icon
 
 TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", "verify",
            "accept", None, "undo", "redo", None, "zoom_in", "zoom_out", "fit", None, "prelabel")
-
-
-def to_qimage(bgr) -> QImage:
-    """A QImage sharing nothing with ``bgr`` (the array may be freed afterwards)."""
-    h, w = bgr.shape[:2]
-    fmt = QImage.Format_BGR888 if bgr.ndim == 3 else QImage.Format_Grayscale8
-    return QImage(bgr.data, w, h, bgr.strides[0], fmt).copy()
 
 
 class LabellerPanel(QWidget):
@@ -51,6 +44,8 @@ class LabellerPanel(QWidget):
         self._current: Path | None = None
         self._ann: ImageAnnotation | None = None
         self._readonly = ""
+        self._direction = 1
+        self.prefetcher = Prefetcher()
         self.browser = ImageBrowser()
         self.canvas = Canvas()
         self.classes = ClassList()
@@ -170,6 +165,7 @@ class LabellerPanel(QWidget):
         self.project = project
         self.store.project = project
         self._clear_stacks()
+        self.prefetcher.clear()
         self._current, self._ann = None, None
         self.classes.set_project(project)
         self.browser.set_project(project)
@@ -197,7 +193,7 @@ class LabellerPanel(QWidget):
         self._current, self._ann, self._readonly = Path(path), None, ""
         self.undo_group.setActiveStack(self._stack(self._current))
         try:
-            bgr = read_image(path)
+            image = self.prefetcher.take(path) or decode_qimage(path)
         except ImageFileError as e:
             self.browser.model.mark_broken(path, str(e))
             self.canvas.set_image(None, f"{e}\n\nThis image cannot be shown. Replace or remove "
@@ -206,10 +202,16 @@ class LabellerPanel(QWidget):
             self.boxes.set_boxes([], {})
             self.show_status()
             return
-        self.canvas.set_image(to_qimage(bgr))
-        self._ann = self.store.pending(path) or self._read_labels(path, bgr.shape[1], bgr.shape[0])
+        self.canvas.set_image(image)
+        self._ann = self.store.pending(path) or self._read_labels(path, image.width(), image.height())
         self._show_boxes()
         self.show_status()
+        self._prefetch_next()
+
+    def _prefetch_next(self) -> None:
+        row = self.browser.current_row() + self._direction
+        if 0 <= row < self.browser.shown_count():
+            self.prefetcher.request(self.browser.path_at(row))
 
     def _read_labels(self, path: Path, w: int, h: int) -> ImageAnnotation:
         try:
@@ -239,6 +241,7 @@ class LabellerPanel(QWidget):
     def step(self, delta: int) -> bool:
         """Go to the next (1) or previous (-1) image in the list."""
         row = self.browser.current_row() + delta
+        self._direction = 1 if delta > 0 else -1
         if not self.browser.select_row(row):
             self._say("This is the last image." if delta > 0 else "This is the first image.")
             return False
