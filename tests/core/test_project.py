@@ -211,3 +211,16 @@ def test_yolo_project_uses_a_hidden_sidecar(tmp_path):
     assert sidecar_path(project.label_path(img)).exists()
     assert project.image_paths() == [img]
     assert project.load_all()[1] == []          # neither classes.txt nor the sidecar is an orphan label
+
+
+def test_format_detection_prefers_the_majority_and_voc_on_a_tie(tmp_path):
+    root = tmp_path / "mixed"
+    img = _image(root / "a.jpg")
+    write_voc(ImageAnnotation(img, 64, 48, [Box(1, 1, 9, 9, "cat")]), root / "a.xml")
+    (root / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (root / "classes.txt").write_text("dog\n")
+    assert Project.open(root).label_format == "voc"
+    _image(root / "b.jpg")
+    (root / "b.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    assert Project.open(root).label_format == "yolo"
+    assert Project.open(root, label_format="voc").classes == ["cat"]

@@ -455,7 +455,8 @@ def _detect_format(dirs: list[Path]) -> str:
                 xml += 1
             elif low.endswith(".txt"):
                 txt += 1
-    return "yolo" if (has_classes or txt) and txt >= xml else "voc"
+    # VOC wins a tie: its files name their classes, so nothing depends on classes.txt.
+    return "yolo" if txt > xml or (has_classes and xml == 0) else "voc"
 
 
 def _check_format(value, key: str) -> str:
