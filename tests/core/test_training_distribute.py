@@ -1,0 +1,101 @@
+"""MirroredStrategy on two logical CPU devices (in a subprocess: devices are fixed at TF start)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from yolo_studio.core.training.distribute import tf_config_workers
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+    import keras
+    import numpy as np
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.core.model import build_model
+    from yolo_studio.core.project import Project
+    from yolo_studio.core.training import setup
+    from yolo_studio.core.training.distribute import choose_strategy
+    from yolo_studio.core.training.events import TrainConfig
+    from yolo_studio.core.training.pipeline import DataSource, load_samples
+    from yolo_studio.core.training.steps import make_train_step
+    from yolo_studio.core.training.trainer import Trainer
+
+    root = sys.argv[1]
+    generate_demo_project(root, n_images=14, seed=3, min_size=64, max_size=96)
+    project = Project.open(root)
+    mirrored = choose_strategy(["/cpu:0", "/cpu:1"])
+    out = {"strategy": type(mirrored).__name__, "replicas": mirrored.num_replicas_in_sync}
+
+    anchors = project.model_anchors("yolov3-tiny", 64)
+    samples, _ = load_samples(project, project.image_paths(), project.classes)
+    src = DataSource(samples, len(project.classes), 64, anchors, [16, 32])
+    ds = src.dataset(0, 4, train=True).take(1)
+    images, targets, truth, _ = next(iter(ds))
+
+    def one_step(strategy, batch):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            model = build_model("yolov3-tiny", len(project.classes), 64)
+            # Batch norm in training mode normalises each replica's half batch on its
+            # own; frozen, the rest of the maths must match one device exactly.
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.trainable = False
+            opt = keras.optimizers.SGD(0.01)
+            step = make_train_step(strategy, model, opt, model.trainable_variables,
+                                   anchors, [16, 32], 4)
+        parts = step(*batch).numpy().tolist()
+        return parts, [np.asarray(w) for w in model.get_weights()]
+
+    single, w1 = one_step(tf.distribute.get_strategy(), (images, targets, truth))
+    dist_batch = next(iter(mirrored.experimental_distribute_dataset(ds)))
+    split, w2 = one_step(mirrored, dist_batch[:3])
+    out["single"], out["mirrored"] = single, split
+    out["max_weight_diff"] = max(float(np.max(np.abs(a - b))) for a, b in zip(w1, w2))
+
+    setup.choose_strategy = lambda: mirrored
+    messages = []
+    class Listener:
+        def on_message(self, t): messages.append(t)
+        def on_batch(self, r): pass
+        def on_epoch(self, r): pass
+        def on_end(self, r): pass
+    end = Trainer(project, TrainConfig(input_size=64, batch_size=4, epochs=1, augment=False),
+                  Listener()).run()
+    out["reason"], out["messages"] = end.reason, messages
+    print("RESULT" + json.dumps(out))
+""")
+
+
+def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    env.pop("TF_CONFIG", None)
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "demo")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
+    assert lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT"):])
+    assert out["strategy"] == "MirroredStrategy" and out["replicas"] == 2
+    # Each replica sees half the batch; the reduced losses and the update match one device.
+    for a, b in zip(out["single"], out["mirrored"]):
+        assert abs(a - b) <= 1e-3 * max(1.0, abs(a))
+    assert out["max_weight_diff"] < 1e-4
+    assert out["reason"] == "finished"
+    assert any("MirroredStrategy with 2 replicas" in m for m in out["messages"])
+
+
+def test_tf_config_worker_count(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert tf_config_workers() == 0
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    assert tf_config_workers() == 2
+    monkeypatch.setenv("TF_CONFIG", "not json")
+    assert tf_config_workers() == 0
