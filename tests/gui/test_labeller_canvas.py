@@ -219,3 +219,42 @@ def test_middle_drag_pans_when_zoomed(qtbot, panel):
     qtbot.mouseRelease(viewport, Qt.MiddleButton, pos=QPoint(250, 260))
     after = canvas.mapToScene(canvas.viewport().rect().center())
     assert after.x() > before.x() and after.y() > before.y()
+
+
+def test_space_drag_pans_without_verifying(qtbot, panel):
+    canvas = panel.canvas
+    for _ in range(4):
+        canvas.zoom_by(1.25)
+    verified = panel.annotation().verified
+    before = canvas.mapToScene(canvas.viewport().rect().center())
+    qtbot.keyPress(canvas, Qt.Key_Space)
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=QPoint(300, 300))
+    qtbot.mouseMove(viewport, QPoint(260, 250))
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=QPoint(260, 250))
+    qtbot.keyRelease(canvas, Qt.Key_Space)
+    after = canvas.mapToScene(canvas.viewport().rect().center())
+    assert after.x() > before.x() and after.y() > before.y()
+    assert panel.annotation().verified == verified
+
+
+def test_number_key_relabels_a_mixed_selection_even_for_the_current_class(qtbot, panel):
+    set_boxes(panel, [Box(5, 5, 30, 30, "circle"), Box(40, 40, 70, 70, "square")])
+    classes = panel.project.classes
+    panel.classes.set_current_class(classes[0])
+    panel.canvas.select([0, 1])
+    key(qtbot, panel, Qt.Key_1)
+    assert [b.label for b in panel.annotation().boxes] == [classes[0], classes[0]]
+
+
+def test_undo_button_keeps_its_text_and_tells_what_it_undoes(qtbot, panel):
+    undo = panel.actions["undo"]
+    assert not undo.isEnabled()
+    key(qtbot, panel, Qt.Key_W)
+    drag(qtbot, panel, (10, 10), (40, 40))
+    assert undo.isEnabled() and undo.text() == "Undo"
+    assert panel.classes.current_class() in undo.toolTip()
+    panel.step(1)  # each image has its own history
+    assert not undo.isEnabled()
+    panel.step(-1)
+    assert undo.isEnabled()

@@ -133,3 +133,11 @@ def test_project_file_is_saved_by_save(window, demo_copy):
     window.context.project.val_fraction = 0.3
     window.save_all()
     assert json.loads((demo_copy / "yolo_studio.json").read_text())["val_fraction"] == 0.3
+
+
+def test_show_image_request_from_another_panel_opens_the_label_tab(window):
+    target = window.labeller.browser.model.paths()[7]
+    window.tabs.setCurrentIndex(1)
+    window.context.showImageRequested.emit(str(target))
+    assert window.tabs.currentWidget() is window.labeller
+    assert window.labeller.current_path() == target

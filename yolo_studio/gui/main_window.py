@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(True)
         context.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 15000))
         context.projectChanged.connect(self._project_changed)
+        context.showImageRequested.connect(lambda _path: self.tabs.setCurrentWidget(self.labeller))
         self._build_menus()
         self._project_changed(context.project)
         self.labeller.show_status()

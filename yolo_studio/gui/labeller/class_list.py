@@ -47,6 +47,8 @@ class ClassList(QWidget):
         self.list = QListWidget()
         self.list.setIconSize(QSize(14, 14))
         self.list.currentTextChanged.connect(self._current_changed)
+        # A click on the current class still means "this class" (e.g. for the selected boxes).
+        self.list.itemClicked.connect(lambda item: self._current_changed(item.text()))
         self.list.itemDoubleClicked.connect(lambda _item: self.rename_current())
         title = QLabel("Classes")
         title.setObjectName("sectionTitle")

@@ -81,19 +81,22 @@ class LabellerPanel(QWidget):
                     self._register(act, (key,))
                     self.class_actions.append(act)
                 continue
-            if b.name in ("undo", "redo"):
-                make = self.undo_group.createUndoAction if b.name == "undo" else self.undo_group.createRedoAction
-                act = make(self, b.text)
-                act.setIcon(icon(b.icon))
-            else:
-                act = QAction(icon(b.icon), b.text, self)
-                act.triggered.connect(slots[b.name])
+            act = QAction(icon(b.icon), b.text, self)
+            act.triggered.connect(slots.get(b.name) or getattr(self.undo_group, b.name))
             act.setToolTip(f"{b.help} ({b.keys[0]})" if b.keys else b.help)
             act.setObjectName(b.name)
             self._register(act, b.keys)
             self.actions[b.name] = act
         self.actions["draw"].setCheckable(True)
         self.actions["verify"].setCheckable(True)
+        # Our own undo/redo actions keep a fixed, short text in the toolbar;
+        # what they would undo goes in the tooltip.
+        for name, can, text in (("undo", self.undo_group.canUndoChanged, self.undo_group.undoTextChanged),
+                                ("redo", self.undo_group.canRedoChanged, self.undo_group.redoTextChanged)):
+            act = self.actions[name]
+            act.setEnabled(False)
+            can.connect(act.setEnabled)
+            text.connect(lambda t, a=act, n=name: a.setToolTip(f"{n.capitalize()} {t}".strip()))
 
     def _register(self, act: QAction, keys) -> None:
         act.setShortcuts([QKeySequence(k) for k in keys])
@@ -301,6 +304,7 @@ class LabellerPanel(QWidget):
             self._say(f"There is no class {i + 1}; the project has {len(classes)}.")
             return False
         self.classes.set_current_class(classes[i])
+        self._class_picked(classes[i])  # also when it already was the current class
         return True
 
     def _class_picked(self, label: str) -> None:
@@ -316,8 +320,11 @@ class LabellerPanel(QWidget):
         if self._ann is None:
             return False
         if self._ann.verified:
-            return self._edit(list(self._ann.boxes), "Unverify image", verified=False)
-        return self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True)
+            done = self._edit(list(self._ann.boxes), "Unverify image", verified=False)
+        else:
+            done = self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True)
+        self.actions["verify"].setChecked(self._ann.verified)
+        return done
 
     def accept_predictions(self) -> bool:
         """Accept the selected pre-labels, or all of this image's."""
@@ -459,6 +466,7 @@ class LabellerPanel(QWidget):
 
     def may_close(self) -> bool:
         """Save pending edits; if that fails, ask before letting the window close."""
+        self.prefetcher.clear()
         if self.store.flush():
             return True
         answer = QMessageBox.warning(

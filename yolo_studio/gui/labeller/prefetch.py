@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import cv2
+from PySide6.QtCore import QThread
 from PySide6.QtGui import QImage
 
 from yolo_studio.core.errors import ImageFileError
@@ -43,6 +44,9 @@ class _Decode(Worker):
             self.error = e
         finally:
             self.done.set()
+            # Let the thread end by itself: the queued quit from the usual wiring
+            # needs the GUI event loop, which may not run again (app shutting down).
+            QThread.currentThread().quit()
 
 
 class Prefetcher:
@@ -75,4 +79,8 @@ class Prefetcher:
         return worker.image
 
     def clear(self) -> None:
+        """Forget all jobs, waiting for running decodes so no thread outlives its use."""
+        for thread, worker in self._jobs.values():
+            worker.done.wait()
+            thread.wait(2000)
         self._jobs.clear()
