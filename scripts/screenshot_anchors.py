@@ -18,6 +18,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(REPO / "docs" / "screenshots" / "anchors.png"))
     p.add_argument("--images", type=int, default=300)
+    p.add_argument("--linear", action="store_true", help="linear axes (default: log axes, which show "
+                   "small boxes and COCO's largest anchor on one screen)")
     args = p.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -41,6 +43,7 @@ def main(argv=None) -> int:
         panel.resize(1280, 780)
         panel.show()
         _wait(app, lambda: panel.result is not None)     # the boxes load when the panel shows
+        panel.log_check.setChecked(not args.linear)
         panel.run()
         _wait(app, lambda: not panel.is_running())
         r = panel.result

@@ -151,3 +151,32 @@ def test_switching_project_clears_the_view(qtbot, small_demo_project, tmp_path):
     qtbot.waitUntil(lambda: panel.result is not None and not panel.is_running(), timeout=TIMEOUT_MS)
     assert len(scatter_xy(panel.plot.points)) == 0
     assert "fitted" not in panel.result.sets
+
+
+def test_coming_back_after_labelling_says_whether_the_fit_is_out_of_date(qtbot, demo_copy):
+    _, panel = open_panel(qtbot, demo_copy)
+    run_fit(qtbot, panel)
+    panel.hide()
+    panel.show()                       # nothing changed: the fit stays current
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=TIMEOUT_MS)
+    assert "Labels changed" not in panel.status.text()
+    panel.hide()
+    for label in sorted((demo_copy / "images").glob("*.xml"))[:3]:
+        label.unlink()                 # as the labeller would, without any signal
+    panel.show()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=TIMEOUT_MS)
+    assert "Labels changed" in panel.status.text()
+    assert "fitted" in panel.result.sets    # the fit stays on screen until the next Run
+
+
+def test_log_axes_plot_log_sizes_and_hover_names_the_image(qtbot, small_demo_project):
+    _, panel = open_panel(qtbot, small_demo_project)
+    wh = panel.result.wh[panel.plot.shown]
+    panel.log_check.setChecked(True)
+    np.testing.assert_allclose(scatter_xy(panel.plot.points), np.log10(wh), rtol=1e-6)
+    defaults = panel.result.sets["COCO defaults"]
+    np.testing.assert_allclose(scatter_xy(panel.plot.anchor_items["COCO defaults"]), np.log10(defaults))
+    panel.log_check.setChecked(False)
+    np.testing.assert_allclose(scatter_xy(panel.plot.points), wh, rtol=1e-6)
+    first = panel.result.refs[0][0].name
+    assert first in panel.plot._tip(0, 0, 0)

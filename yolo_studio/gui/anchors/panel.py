@@ -52,8 +52,11 @@ class AnchorsPanel(QWidget):
         self.show_button = QPushButton("Show in labeller")
         self.show_button.setToolTip("Open this image in the Label tab (or double-click the point)")
         self.show_button.setEnabled(False)
+        self.log_check = QCheckBox("Log axes")
+        self.log_check.setToolTip("Spread out small boxes (log10 scale on both axes)")
         under = QHBoxLayout()
         under.addWidget(self.box_label, 1)
+        under.addWidget(self.log_check)
         under.addWidget(self.show_button)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -141,10 +144,14 @@ class AnchorsPanel(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.show_button.clicked.connect(self.show_selected_in_labeller)
         self.model_box.currentTextChanged.connect(self._model_changed)
+        self.log_check.toggled.connect(self.plot.set_log)
+        self.plot.describe = self._describe
         self.plot.pointClicked.connect(self._point_clicked)
         self.plot.pointActivated.connect(self._point_activated)
         self.context.projectChanged.connect(self._project_changed)
         self.context.labelsChanged.connect(self._labels_changed)
+        self.context.imagesAdded.connect(self._labels_changed)
+        self.context.classesChanged.connect(lambda: self._labels_changed([]))
 
     # ----- actions ------------------------------------------------------------------------
     def run(self) -> None:
@@ -250,6 +257,13 @@ class AnchorsPanel(QWidget):
             return
         self._end_job()
         self._labels = result.labels
+        old = self.result
+        if not result.request.fit and old is not None and A.FITTED in old.sets:
+            # A re-read after the user came back: keep the fit on screen, say if it is out of date.
+            self._status_for(old)
+            if not _same_boxes(old, result):
+                self._mark_stale()
+            return
         self._show(result)
         self.progress.setValue(100)
         self._status_for(result)
@@ -327,6 +341,14 @@ class AnchorsPanel(QWidget):
         self._select(index)
         self.show_selected_in_labeller()
 
+    def _describe(self, index: int) -> str:
+        r = self.result
+        if r is None or index >= len(r.refs):
+            return ""
+        path, box_index = r.refs[index]
+        w, h = r.wh[index]
+        return f"{Path(path).name}, box {box_index + 1} ({r.classes[index]}): {w:.0f}×{h:.0f} px"
+
     def _select(self, index: int | None) -> None:
         self._selected = index
         self.plot.select(index)
@@ -369,8 +391,11 @@ class AnchorsPanel(QWidget):
     def _labels_changed(self, _paths) -> None:
         self._labels = None
         if self.result is not None:
-            self.status.setStyleSheet("")
-            self.status.setText("Labels changed since this fit: press Run to fit the new boxes.")
+            self._mark_stale()
+
+    def _mark_stale(self) -> None:
+        self.status.setStyleSheet("")
+        self.status.setText("Labels changed since these boxes were read: press Run to fit the new boxes.")
 
     def _set_defaults(self, project) -> None:
         settings = (project.train_settings if project is not None else {}) or {}
@@ -388,5 +413,14 @@ class AnchorsPanel(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.context.project is not None and self.result is None and not self.is_running():
+        # Labelling in the Label tab changes files without a signal: re-read them each
+        # time the panel is shown (off the GUI thread), and compare with what is drawn.
+        if self.context.project is not None and not self.is_running():
+            self._labels = None
             self.load()
+
+
+def _same_boxes(a, b) -> bool:
+    """Whether two results hold the same boxes at the same size (so a fit is still current)."""
+    return (a.request.input_size == b.request.input_size and a.refs == b.refs
+            and a.wh.shape == b.wh.shape and bool((a.wh == b.wh).all()))

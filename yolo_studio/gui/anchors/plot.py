@@ -26,41 +26,55 @@ class _PassiveScatter(pg.ScatterPlotItem):
         ev.ignore()
 
 
+class _SizeAxis(pg.AxisItem):
+    """Log-mode tick labels as plain pixel counts ("30", not "3·10¹")."""
+
+    def logTickStrings(self, values, scale, spacing):
+        return [f"{10 ** v:.0f}" if 10 ** v >= 1 else f"{10 ** v:.2g}" for v in np.asarray(values, dtype=float)]
+
+
 def cluster_colours(k: int) -> list[tuple[int, int, int]]:
     """k distinct colours, spread over the hue circle."""
     return [pg.intColor(i, hues=max(k, 1), values=1, maxValue=210, sat=200).getRgb()[:3] for i in range(k)]
 
 
 class SizePlot(pg.PlotWidget):
-    """The box-size scatter; emits the index of the box a user clicks or double-clicks."""
+    """The box-size scatter; emits the index of the box a user clicks or double-clicks.
+
+    Log axes are drawn by plotting log10 of the sizes under axes in log mode:
+    ScatterPlotItem has no log mode of its own.
+    """
 
     pointClicked = Signal(int)
     pointActivated = Signal(int)
 
     def __init__(self, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w",
+                         axisItems={"bottom": _SizeAxis("bottom"), "left": _SizeAxis("left")})
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setMenuEnabled(False)
         # Bottom right: wide, flat boxes are the rarest shapes in most data sets.
         self.legend = item.addLegend(offset=(-10, -10), labelTextColor=(40, 40, 40),
                                      brush=pg.mkBrush(255, 255, 255, 220))
+        self.describe = None            # index -> hover text, set by the panel
         self.points = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, hoverable=True,
-                                         hoverSize=POINT_SIZE + 4, name="boxes", tip=None)
+                                         hoverSize=POINT_SIZE + 4, name="boxes", tip=self._tip)
         self.points.sigClicked.connect(self._clicked)
         item.addItem(self.points)
         self.anchor_items: dict[str, pg.ScatterPlotItem] = {}
         for name in (A.DEFAULTS, A.CURRENT, A.FITTED):
-            style = dict(ANCHOR_STYLE[name])
-            self.anchor_items[name] = _PassiveScatter(name=LEGEND_NAME[name], **style)
+            self.anchor_items[name] = _PassiveScatter(name=LEGEND_NAME[name], **ANCHOR_STYLE[name])
             self.anchor_items[name].setZValue(10)
             item.addItem(self.anchor_items[name])
         self.marker = _PassiveScatter(symbol="o", size=18, brush=pg.mkBrush(None),
-                                         pen=pg.mkPen((220, 0, 0), width=2.5))
+                                      pen=pg.mkPen((220, 0, 0), width=2.5))
         self.marker.setZValue(20)
         item.addItem(self.marker)
         self.shown = np.zeros(0, dtype=np.intp)   # scatter spot -> box index
-        self._wh = np.zeros((0, 2))
+        self.log = False
+        self._result = None
+        self._selected: int | None = None
         self.set_axes(416)
 
     def set_axes(self, input_size: int) -> None:
@@ -69,10 +83,30 @@ class SizePlot(pg.PlotWidget):
         item.setLabel("bottom", f"box width (px at {input_size}×{input_size} input)")
         item.setLabel("left", "box height (px)")
 
+    def set_log(self, log: bool) -> None:
+        """Switch between linear and log10 axes (small boxes spread out on log axes)."""
+        self.log = bool(log)
+        # New data and range first: an axis switched to log mode while the view
+        # still spans 0..400 px would compute 10**400.
+        if self._result is not None:
+            selected = self._selected
+            self.show_result(self._result)
+            self.select(selected)
+        else:
+            self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1))
+        for name in ("bottom", "left"):
+            self.getPlotItem().getAxis(name).setLogMode(self.log)
+
+    def _xy(self, wh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wh = np.asarray(wh, dtype=np.float64).reshape(-1, 2)
+        if self.log:
+            wh = np.log10(wh)
+        return wh[:, 0], wh[:, 1]
+
     def show_result(self, result) -> None:
         """Draw the boxes of ``result`` coloured by cluster and each anchor set it holds."""
+        self._result = result
         wh, clusters = result.wh, result.clusters
-        self._wh = wh
         self.set_axes(result.request.input_size)
         main = result.sets.get(result.main_set) if result.sets else None
         colours = cluster_colours(len(main) if main is not None else 1)
@@ -80,24 +114,23 @@ class SizePlot(pg.PlotWidget):
         brushes = [pg.mkBrush(*c, 140) for c in colours]
         spot_brush = ([brushes[c] for c in clusters[self.shown]] if clusters is not None
                       else pg.mkBrush(60, 90, 160, 140))
-        self.points.setData(x=wh[self.shown, 0], y=wh[self.shown, 1], brush=spot_brush,
-                            data=self.shown)
+        x, y = self._xy(wh[self.shown])
+        self.points.setData(x=x, y=y, brush=spot_brush, data=self.shown)
         for name, item in self.anchor_items.items():
             anchors = result.sets.get(name)
+            _show_in_legend(self.legend, item, anchors is not None)
             if anchors is None:
                 item.setData(x=[], y=[])
-                _show_in_legend(self.legend, item, False)
                 continue
-            extra = {"brush": [pg.mkBrush(*c) for c in colours]} if name == result.main_set \
-                and name == A.FITTED else {}
-            item.setData(x=anchors[:, 0], y=anchors[:, 1], **extra)
-            _show_in_legend(self.legend, item, True)
+            extra = {"brush": [pg.mkBrush(*c) for c in colours]} if name == A.FITTED else {}
+            x, y = self._xy(anchors)
+            item.setData(x=x, y=y, **extra)
         self.select(None)
         self._fit_range(result)
 
     def clear_data(self) -> None:
         """An empty plot (no project, or a project without boxes)."""
-        self._wh = np.zeros((0, 2))
+        self._result = None
         self.shown = np.zeros(0, dtype=np.intp)
         self.points.setData(x=[], y=[])
         for item in self.anchor_items.values():
@@ -106,16 +139,29 @@ class SizePlot(pg.PlotWidget):
 
     def select(self, index: int | None) -> None:
         """Ring the box ``index`` (None clears the ring)."""
-        if index is None or index >= len(self._wh):
+        r = self._result
+        if index is None or r is None or index >= len(r.wh):
+            self._selected = None
             self.marker.setData(x=[], y=[])
         else:
-            self.marker.setData(x=[self._wh[index, 0]], y=[self._wh[index, 1]])
+            self._selected = index
+            x, y = self._xy(r.wh[index])
+            self.marker.setData(x=x, y=y)
 
     def _fit_range(self, result) -> None:
-        extent = [result.wh.max(axis=0)] if len(result.wh) else []
-        extent += [a.max(axis=0) for a in result.sets.values()]
-        top = float(np.max(extent)) if extent else float(result.request.input_size)
-        self.getPlotItem().setRange(xRange=(0, top * 1.05), yRange=(0, top * 1.05), padding=0)
+        sizes = [result.wh] + list(result.sets.values())
+        sizes = np.concatenate([np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in sizes])
+        if len(sizes) == 0:
+            return
+        if self.log:
+            lo, hi = np.log10(sizes.min()), np.log10(sizes.max())
+            span = (lo - 0.1, hi + 0.1)
+        else:
+            span = (0.0, float(sizes.max()) * 1.05)
+        self.getPlotItem().setRange(xRange=span, yRange=span, padding=0)
+
+    def _tip(self, x, y, data) -> str:
+        return self.describe(int(data)) if self.describe is not None and data is not None else ""
 
     def _clicked(self, _item, points, ev) -> None:
         if not len(points):
