@@ -1,0 +1,111 @@
+"""``yolo-studio eval PROJECT --weights W``: mAP@0.5, mAP@[.5:.95] and per-class AP of a model."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(sub, name: str) -> argparse.ArgumentParser:
+    """Register the ``eval`` subcommand."""
+    p = sub.add_parser(name, help="evaluate a model on a project's validation images",
+                       description="Run a model over the labelled images of a split and print "
+                                   "VOC mAP@0.5, COCO mAP@[.5:.95] and the AP of each class.")
+    p.add_argument("project", help="project folder, image folder, or pylessons list (.txt)")
+    p.add_argument("--weights", required=True,
+                   help="checkpoint (<name>.weights.h5 / .json), darknet .weights or SavedModel")
+    p.add_argument("--cfg", help="darknet .cfg for --weights")
+    p.add_argument("--val", help="pylessons validation list (with a .txt PROJECT)")
+    p.add_argument("--names", help="class names file (with a .txt PROJECT)")
+    p.add_argument("--split", choices=("val", "train", "all"), default="val",
+                   help="which images to evaluate on (default val)")
+    p.add_argument("--size", type=int, help="input size (default: the model's)")
+    p.add_argument("--conf", type=float, default=0.001, help="score threshold (default 0.001)")
+    p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
+    p.add_argument("--save-detections", metavar="JSON",
+                   help="write the detections as a COCO results file")
+    return p
+
+
+def _ground_truth(project, split: str):
+    from yolo_studio.core.errors import ConfigError, LabelFileError
+
+    train, val = project.split()
+    images = {"val": val, "train": train, "all": train + val}[split]
+    anns, problems = [], []
+    for path in images:
+        if not project.has_labels(path):
+            continue
+        try:
+            anns.append(project.load_annotation(path))
+        except LabelFileError as e:
+            problems.append(str(e))
+    if not anns:
+        raise ConfigError(f"{project.root}: no labelled images in the {split} split to evaluate on")
+    return anns, problems
+
+
+def run(args) -> int:
+    """Detect on every labelled image of the split, then print the metrics."""
+    from yolo_studio.core.detector import Detector
+    from yolo_studio.core.errors import ConfigError, ImageFileError
+    from yolo_studio.core.evaluation import evaluate
+    from yolo_studio.core.images import read_image
+    from yolo_studio.core.training.list_project import open_training_source
+
+    project = open_training_source(args.project, args.names, args.val)
+    anns, problems = _ground_truth(project, args.split)
+    detector = Detector.load(args.weights, cfg=args.cfg, input_size=args.size)
+    classes = list(project.classes)
+    shared = set(classes) & set(detector.class_names)
+    if not shared:
+        raise ConfigError(f"{args.weights}: the model's classes ({', '.join(detector.class_names)}) "
+                          f"share none with the project's ({', '.join(classes)})")
+    kept, detections = [], []
+    for ann in anns:
+        try:
+            image = read_image(ann.image_path)
+        except ImageFileError as e:
+            problems.append(str(e))
+            continue
+        dets = detector.detect(image, score_threshold=args.conf, iou_threshold=args.iou)
+        kept.append(ann)
+        detections.append([d for d in dets if d.label in shared])
+    for p in problems[:20]:
+        print(f"warning: {p}", file=sys.stderr)
+    result = evaluate(kept, detections, classes)
+    _print(result, len(kept), args)
+    if args.save_detections:
+        _save_coco(Path(args.save_detections), kept, detections, classes)
+        print(f"detections written to {args.save_detections}")
+    return 0
+
+
+def _print(result, n_images: int, args) -> None:
+    print(f"{n_images} images ({args.split} split), weights {args.weights}")
+    print(f"mAP@0.5       {result.map50:.4f}")
+    print(f"mAP@[.5:.95]  {result.map50_95:.4f}")
+    width = max((len(n) for n in result.num_ground_truth), default=5)
+    print(f"{'class':<{width}}  {'boxes':>6}  {'AP@0.5':>7}  {'AP@[.5:.95]':>11}")
+    for name, n in result.num_ground_truth.items():
+        if name in result.per_class_ap50:
+            print(f"{name:<{width}}  {n:>6}  {result.per_class_ap50[name]:>7.4f}  "
+                  f"{result.per_class_ap[name]:>11.4f}")
+        else:
+            print(f"{name:<{width}}  {n:>6}  {'-':>7}  {'-':>11}")
+
+
+def _save_coco(path: Path, anns, detections, classes) -> None:
+    """A COCO results list; image ids count from 1 in the order printed, with the file name."""
+    from yolo_studio.core.atomic import atomic_write_text
+
+    results = []
+    for image_id, (ann, dets) in enumerate(zip(anns, detections), start=1):
+        for d in dets:
+            results.append({"image_id": image_id, "file_name": str(ann.image_path),
+                            "category_id": classes.index(d.label) + 1,
+                            "bbox": [round(d.x1, 2), round(d.y1, 2), round(d.x2 - d.x1, 2),
+                                     round(d.y2 - d.y1, 2)],
+                            "score": round(d.score, 5)})
+    atomic_write_text(path, json.dumps(results))
