@@ -150,3 +150,17 @@ def test_stop_event_cancels_and_progress_reaches_one():
 def test_assign_clusters_follows_best_iou():
     labels = A.assign_clusters([(10, 10), (100, 100), (12, 9)], [(100, 90), (11, 10)])
     assert labels.tolist() == [1, 0, 1]
+
+
+def test_a_size_seen_once_among_many_boxes_still_gets_its_anchor():
+    # the subsample used for restarts will likely miss the single box; the full-data polish must not
+    rng = np.random.default_rng(0)
+    common = np.array([[10, 10], [20, 20], [30, 60], [60, 30], [80, 80], [120, 200], [200, 120], [300, 300]])
+    wh = np.concatenate([common[rng.integers(8, size=3 * A.SAMPLE_SIZE)], [[5, 40]]])
+    fitted = A.fit_anchors(wh, 9, seed=0, generations=0)
+    assert any(np.allclose(a, (5, 40)) for a in fitted)
+    assert A.fit_metrics(wh, fitted).mean_iou == pytest.approx(1.0)
+
+
+def test_darknet_line_lists_whole_pixel_pairs_by_area():
+    assert A.darknet_line([(33.4, 23.6), (10.2, 12.8)]) == "anchors = 10,13,  33,24"

@@ -49,6 +49,7 @@ def run(args) -> int:
           f"at {size}x{size} px, {args.model}, k={k}")
     _print_anchors(sets, k == need)
     _print_metrics(A, sizes.wh, sets)
+    print(f"\nfor a darknet .cfg ([yolo] sections): {A.darknet_line(fitted)}")
     if args.apply:
         A.apply_to_project(project, fitted, args.model, size)
         print(f"anchors written to {project.project_file} (fitted at {size} px)")

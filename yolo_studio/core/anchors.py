@@ -409,6 +409,12 @@ def flatten_anchors(per_scale) -> np.ndarray:
     return np.asarray([wh for group in per_scale for wh in group], dtype=np.float64).reshape(-1, 2)
 
 
+def darknet_line(anchors) -> str:
+    """Anchors as a darknet .cfg ``anchors =`` line (whole pixels, sorted by area)."""
+    a = np.rint(sort_by_area(anchors)).astype(int)
+    return "anchors = " + ",  ".join(f"{w},{h}" for w, h in a)
+
+
 def scale_anchors(per_scale, factor: float) -> list[list[tuple[float, float]]]:
     """Per-scale anchors multiplied by ``factor`` (a run at another input size)."""
     return [[(float(w) * factor, float(h) * factor) for w, h in group] for group in per_scale]
