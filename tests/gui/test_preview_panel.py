@@ -67,10 +67,13 @@ def test_video_plays_with_detections_painted(qtbot, panel):
     wait_frames(qtbot, panel, 3)
     view = panel.view
     assert view.detections, "a random model at score 0.05 still finds boxes"
-    assert view.image.width() == 128 and view.image.height() == 96
+    assert view.source_size == (128, 96)
+    # Frames arrive scaled to the view by the detector thread, aspect kept.
+    rect = view.image_rect()
+    assert (view.image.width(), view.image.height()) == (round(rect.width()), round(rect.height()))
+    assert rect.width() > 128
     # The box drawn last (on top) has its bottom edge painted in its class colour.
     d = view.detections[-1]
-    rect = view.image_rect()
     scale = rect.width() / 128
     x = int(rect.x() + (d.x1 + d.x2) / 2 * scale)
     y = int(rect.y() + d.y2 * scale)

@@ -87,6 +87,7 @@ class PreviewPanel(QWidget):
         self.iou_slider.valueChanged.connect(self._push_options)
         self.class_list.itemChanged.connect(self._push_options)
         self.view.framePainted.connect(self._painted)
+        self.view.displaySizeChanged.connect(self._display_size_changed)
         self.context.modelChosen.connect(self.use_model)
         self.context.projectChanged.connect(self._project_changed)
         app = QCoreApplication.instance()
@@ -120,6 +121,7 @@ class PreviewPanel(QWidget):
         self._detector_key = key
         self._stop, self._mailbox = threading.Event(), LatestFrame()
         self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector)
+        self._detect.display_size = self.view.display_size()
         self._grab = GrabWorker(source, self._mailbox, self._stop)
         self._connect_workers()
         self._alive = {self._detect}
@@ -235,6 +237,10 @@ class PreviewPanel(QWidget):
     def _push_options(self, *_args) -> None:
         if self._detect is not None:
             self._detect.options = self._options()  # a whole new object: read once per frame
+
+    def _display_size_changed(self, size) -> None:
+        if self._detect is not None:
+            self._detect.display_size = size
 
     def _fill_classes(self, names: list[str]) -> None:
         hidden = self._options().hidden_classes

@@ -43,6 +43,8 @@ class PreviewResult:
     infer_ms: float
     dropped: int
     options: DetectOptions
+    # ``rgb`` already scaled to the view (made off the GUI thread), or None.
+    display: np.ndarray | None = None
 
 
 class GrabWorker(Worker):
@@ -99,6 +101,7 @@ class DetectWorker(Worker):
         self.stop = stop
         self.options = options  # replaced from the GUI thread; read once per frame
         self.detector = detector
+        self.display_size = None  # (w, h) device pixels of the view, set from the GUI thread
 
     def work(self) -> None:
         if self.detector is None:
@@ -124,7 +127,25 @@ class DetectWorker(Worker):
         if opts.hidden_classes:
             dets = [d for d in dets if d.label not in opts.hidden_classes]
         return PreviewResult(rgb, dets, frame.index, frame.name, frame.t_grabbed,
-                             frame.grab_ms, infer_ms, self.mailbox.dropped, opts)
+                             frame.grab_ms, infer_ms, self.mailbox.dropped, opts,
+                             fit_to(rgb, self.display_size))
+
+
+def fit_to(rgb: np.ndarray, size) -> np.ndarray | None:
+    """``rgb`` resized to fit ``size`` (w, h) keeping its aspect; None when no resize is needed.
+
+    Done here, on the detector's thread, because smooth scaling in the GUI
+    thread's painter costs several times more than cv2.resize.
+    """
+    if not size:
+        return None
+    h, w = rgb.shape[:2]
+    scale = min(size[0] / w, size[1] / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if abs(new_w - w) <= 1 and abs(new_h - h) <= 1:
+        return None
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (new_w, new_h), interpolation=interp)
 
 
 def load_detector(path):

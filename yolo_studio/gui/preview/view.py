@@ -29,6 +29,8 @@ class PreviewView(QWidget):
 
     # draw_ms, grab->paint ms of a frame painted for the first time
     framePainted = Signal(float, float)
+    # (w, h) in device pixels: the detector thread pre-scales frames to it
+    displaySizeChanged = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -36,6 +38,7 @@ class PreviewView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.image: QImage | None = None
+        self.source_size = (0, 0)  # the frame's own pixels, which detections refer to
         self.detections: list = []
         self.frame_index = -1
         self.hud_lines: list[str] = []
@@ -44,7 +47,9 @@ class PreviewView(QWidget):
 
     def show_result(self, result) -> None:
         """Take a detector result (RGB frame + detections) and schedule a paint."""
-        self.image = rgb_to_qimage(result.rgb)
+        pixels = result.rgb if result.display is None else result.display
+        self.image = rgb_to_qimage(pixels)
+        self.source_size = (result.rgb.shape[1], result.rgb.shape[0])
         self.detections = list(result.detections)
         self.frame_index = result.index
         self._t_grabbed = result.t_grabbed
@@ -64,11 +69,20 @@ class PreviewView(QWidget):
         self.detections = []
         self.update()
 
+    def display_size(self) -> tuple[int, int]:
+        """The view's size in device pixels."""
+        dpr = self.devicePixelRatioF()
+        return (round(self.width() * dpr), round(self.height() * dpr))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.displaySizeChanged.emit(self.display_size())
+
     def image_rect(self) -> QRectF:
         """Where the frame lands in the widget: fitted, aspect kept, centred."""
         if self.image is None:
             return QRectF()
-        iw, ih = self.image.width(), self.image.height()
+        iw, ih = self.source_size
         scale = min(self.width() / iw, self.height() / ih)
         w, h = iw * scale, ih * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
@@ -79,8 +93,7 @@ class PreviewView(QWidget):
         p.fillRect(self.rect(), QColor(24, 24, 28))
         if self.image is not None:
             rect = self.image_rect()
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            p.drawImage(rect, self.image)
+            self._draw_frame(p, rect)
             self._draw_detections(p, rect)
         self._draw_hud(p)
         self._draw_message(p)
@@ -91,9 +104,19 @@ class PreviewView(QWidget):
             self._t_grabbed = None
             self.framePainted.emit((t1 - t0) * 1000.0, latency)
 
+    def _draw_frame(self, p: QPainter, rect: QRectF) -> None:
+        dpr = self.devicePixelRatioF()
+        if abs(self.image.width() - rect.width() * dpr) <= 1.5 and \
+                abs(self.image.height() - rect.height() * dpr) <= 1.5:
+            self.image.setDevicePixelRatio(dpr)
+            p.drawImage(rect.topLeft(), self.image)  # pre-scaled: a plain copy
+        else:  # the view was just resized: scale here until frames catch up
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            p.drawImage(rect, self.image)
+
     def _draw_detections(self, p: QPainter, rect: QRectF) -> None:
-        sx = rect.width() / self.image.width()
-        sy = rect.height() / self.image.height()
+        sx = rect.width() / self.source_size[0]
+        sy = rect.height() / self.source_size[1]
         font = QFont(self.font())
         font.setPointSizeF(9)
         font.setBold(True)
