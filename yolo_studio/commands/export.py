@@ -1,0 +1,33 @@
+"""``yolo-studio export --weights W --format F --out PATH``: SavedModel, TFLite, ONNX or darknet."""
+from __future__ import annotations
+
+import argparse
+
+FORMATS = ("savedmodel", "tflite", "tflite16", "onnx", "darknet")
+
+
+def add_parser(sub, name: str) -> argparse.ArgumentParser:
+    """Register the ``export`` subcommand."""
+    p = sub.add_parser(name, help="export a trained model (SavedModel, TFLite, ONNX, darknet .weights)",
+                       description="SavedModel includes decode + NMS; TFLite and ONNX give decoded "
+                                   "boxes (batch 1) for your own NMS; darknet writes .weights, "
+                                   ".cfg and .names that darknet and OpenCV DNN read.")
+    p.add_argument("--weights", required=True,
+                   help="checkpoint (<name>.weights.h5 / .json) or darknet .weights")
+    p.add_argument("--cfg", help="darknet .cfg for --weights (default: <weights>.cfg beside it)")
+    p.add_argument("--classes", help="class names file (one per line) or just the class count")
+    p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
+    p.add_argument("--size", type=int, help="input size baked into the export (default: the model's)")
+    p.add_argument("--out", required=True,
+                   help="output path (a folder for savedmodel; a file for the others)")
+    return p
+
+
+def run(args) -> int:
+    """Load, convert, report the files written."""
+    from yolo_studio.core.export import export_model
+
+    result = export_model(args.weights, args.format, args.out, classes=args.classes, cfg=args.cfg,
+                          input_size=args.size)
+    print(result.message)
+    return 0

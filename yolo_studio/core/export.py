@@ -1,0 +1,190 @@
+"""Export a trained model: SavedModel, TFLite (float32 / float16), ONNX, darknet .weights.
+
+Every format takes RGB float32 images in [0, 1], letterboxed to the model's
+square input (as :mod:`yolo_studio.core.detector` prepares them), and gives
+boxes in network pixels:
+- SavedModel: signatures ``detect`` (also ``serving_default``: images,
+  score/iou thresholds, max detections -> NMS-ed boxes/scores/classes/valid)
+  and ``decoded`` (images -> (B, N, 5+C) xyxy, objectness, class
+  probabilities); ``yolo_studio_spec.json`` inside it holds classes and anchors.
+- TFLite and ONNX: the ``decoded`` output for one image (batch 1); run NMS on
+  it (TFLite has no built-in per-class NMS op).
+- darknet: ``.weights`` + ``.cfg`` + ``.names`` that darknet and OpenCV read.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import tensorflow as tf
+
+from yolo_studio.core.atomic import atomic_write_bytes, atomic_write_text
+from yolo_studio.core.errors import ConfigError, YoloStudioError
+from yolo_studio.core.model import ModelSpec, decode_predictions, nms
+from yolo_studio.core.model.darknet_cfg import write_cfg
+from yolo_studio.core.model.darknet_weights import write_darknet_weights
+from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model
+
+FORMATS = ("savedmodel", "tflite", "tflite16", "onnx", "darknet")
+SUFFIXES = {"tflite": ".tflite", "tflite16": ".tflite", "onnx": ".onnx", "darknet": ".weights"}
+
+
+class ExportError(YoloStudioError):
+    """An export that cannot be done here (missing converter, unwritable path)."""
+
+
+@dataclass
+class ExportResult:
+    """Files written and a one-line summary for the user."""
+
+    paths: list[Path]
+    message: str
+
+
+class _ServingModule(tf.Module):
+    """What a SavedModel holds: the Keras model and its decode + NMS around it."""
+
+    def __init__(self, model, spec: ModelSpec):
+        super().__init__()
+        # Track only the variables: tracking the Keras model itself makes saving
+        # walk (and trace) every layer, several times slower for the same file.
+        self.weights = list(model.weights)
+        self._call = model
+        size, anchors, classes, strides = spec.input_size, spec.anchors, spec.num_classes, spec.strides
+
+        def decoded(images):
+            return decode_predictions(self._call(images, training=False), anchors, classes, strides)
+
+        def detect(images, score_threshold, iou_threshold, max_detections):
+            boxes, scores, cls, valid = nms(decoded(images), score_threshold, iou_threshold,
+                                            max_detections)
+            return {"boxes": boxes, "scores": scores, "classes": cls, "valid": valid}
+
+        image_spec = tf.TensorSpec([None, size, size, 3], tf.float32, name="images")
+        self.decoded = tf.function(lambda images: {"decoded": decoded(images)},
+                                   input_signature=[image_spec])
+        self.detect = tf.function(detect, input_signature=[
+            image_spec, tf.TensorSpec([], tf.float32, name="score_threshold"),
+            tf.TensorSpec([], tf.float32, name="iou_threshold"),
+            tf.TensorSpec([], tf.int32, name="max_detections")])
+
+    def signatures(self) -> dict:
+        return {"serving_default": self.detect, "detect": self.detect, "decoded": self.decoded}
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move a finished folder over ``out`` so a failed export never leaves half a model."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def export_savedmodel(model, spec: ModelSpec, out: str | Path) -> Path:
+    """Write a SavedModel folder with detect / serving_default / decoded signatures."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        module = _ServingModule(model, spec)
+        tf.saved_model.save(module, str(tmp), signatures=module.signatures())
+        (tmp / SAVEDMODEL_SPEC).write_text(json.dumps(spec.to_dict(), indent=2), encoding="utf-8")
+        _replace_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def export_tflite(model, spec: ModelSpec, out: str | Path, float16: bool = False) -> Path:
+    """Write a .tflite (batch 1, decoded output); float16 halves the weights' size."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    out = Path(out)
+
+    @tf.function(input_signature=[tf.TensorSpec([1, spec.input_size, spec.input_size, 3], tf.float32,
+                                                name="images")])
+    def decoded_one(images):
+        return {"decoded": decode_predictions(model(images, training=False), spec.anchors,
+                                              spec.num_classes, spec.strides)}
+
+    # Converting a function that captures Keras 3 variables silently drops the
+    # weights (NaN outputs); freezing them into constants first avoids that.
+    frozen = convert_variables_to_constants_v2(decoded_one.get_concrete_function())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    if float16:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    try:
+        data = converter.convert()
+    except Exception as e:  # the converter raises its own ConverterError and others
+        raise ExportError(f"TFLite conversion failed ({type(e).__name__}: {e})") from e
+    atomic_write_bytes(out, data)
+    atomic_write_text(out.with_suffix(".json"), json.dumps(spec.to_dict(), indent=2))
+    return out
+
+
+def export_onnx(model, spec: ModelSpec, out: str | Path, opset: int = 17) -> Path:
+    """Write an .onnx (batch 1, decoded output) with tf2onnx (the optional 'onnx' extra)."""
+    try:
+        import tf2onnx
+    except ImportError as e:
+        raise ExportError("ONNX export needs tf2onnx, which is not installed: "
+                          "pip install 'yolo-studio[onnx]'") from e
+    out = Path(out)
+
+    @tf.function
+    def fn(images):
+        return decode_predictions(model(images, training=False), spec.anchors, spec.num_classes,
+                                  spec.strides)
+
+    signature = [tf.TensorSpec([1, spec.input_size, spec.input_size, 3], tf.float32, name="images")]
+    try:
+        proto, _ = tf2onnx.convert.from_function(fn, input_signature=signature, opset=opset)
+    except Exception as e:  # tf2onnx raises many kinds when an op has no ONNX mapping
+        raise ExportError(f"tf2onnx {tf2onnx.__version__} could not convert the model with "
+                          f"TensorFlow {tf.__version__} ({type(e).__name__}: {e})") from e
+    atomic_write_bytes(out, proto.SerializeToString())
+    atomic_write_text(out.with_suffix(".json"), json.dumps(spec.to_dict(), indent=2))
+    return out
+
+
+def export_darknet(model, spec: ModelSpec, out: str | Path) -> list[Path]:
+    """Write ``out`` (.weights) with the .cfg and .names beside it."""
+    out = Path(out)
+    weights = write_darknet_weights(model, out)
+    cfg = write_cfg(out.with_suffix(".cfg"), spec.model, spec.num_classes, spec.anchors, spec.input_size)
+    names = out.with_suffix(".names")
+    atomic_write_text(names, "\n".join(spec.class_names) + "\n")
+    return [weights, cfg, names]
+
+
+def export_model(weights, fmt: str, out, classes=None, cfg=None, input_size: int | None = None) -> ExportResult:
+    """Load ``weights`` (checkpoint or darknet) and write it as ``fmt`` at ``out``."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"export format '{fmt}' is unknown; choose one of {', '.join(FORMATS)}")
+    if input_size is not None and (int(input_size) <= 0 or int(input_size) % 32):
+        raise ConfigError(f"--size must be a positive multiple of 32, got {input_size}")
+    model, spec, _ = load_keras_model(weights, classes, cfg, input_size, None)
+    out = Path(out)
+    if fmt in SUFFIXES and not out.suffix:
+        out = out.with_suffix(SUFFIXES[fmt])
+    try:
+        if fmt == "savedmodel":
+            paths = [export_savedmodel(model, spec, out)]
+        elif fmt in ("tflite", "tflite16"):
+            paths = [export_tflite(model, spec, out, float16=fmt == "tflite16")]
+        elif fmt == "onnx":
+            paths = [export_onnx(model, spec, out)]
+        else:
+            paths = export_darknet(model, spec, out)
+    except OSError as e:
+        raise ExportError(f"{out}: cannot write ({e.strerror or e})") from e
+    return ExportResult(paths, f"{spec.model} ({spec.num_classes} classes, {spec.input_size} px) "
+                               f"exported as {fmt}: {', '.join(str(p) for p in paths)}")
