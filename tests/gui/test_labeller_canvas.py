@@ -258,3 +258,12 @@ def test_undo_button_keeps_its_text_and_tells_what_it_undoes(qtbot, panel):
     assert not undo.isEnabled()
     panel.step(-1)
     assert undo.isEnabled()
+
+
+def test_copying_a_box_of_an_unknown_class_adds_the_class(qtbot, panel):
+    first = panel.current_path()
+    ann = panel.annotation()
+    panel.store.apply(ImageAnnotation(first, ann.width, ann.height, [Box(1, 1, 20, 20, "kite")]))
+    panel.store.flush()
+    assert "kite" in [panel.classes.list.item(i).text() for i in range(panel.classes.list.count())]
+    assert "kite" in [panel.browser.class_box.itemText(i) for i in range(panel.browser.class_box.count())]

@@ -141,3 +141,25 @@ def test_show_image_request_from_another_panel_opens_the_label_tab(window):
     window.context.showImageRequested.emit(str(target))
     assert window.tabs.currentWidget() is window.labeller
     assert window.labeller.current_path() == target
+
+
+def test_run_app_opens_the_demo_project_at_its_first_image(qtbot, demo_copy, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from yolo_studio.gui.app import run_app
+    monkeypatch.setattr("yolo_studio.core.demo.ensure_demo_project", lambda: demo_copy)
+    seen = {}
+
+    def look_and_quit():
+        window = next(w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, MainWindow) and w.isVisible()
+                      and w.context.project is not None and w.context.project.root == demo_copy)
+        seen["image"] = window.labeller.current_path()
+        seen["boxes"] = len(window.labeller.annotation().boxes)
+        window.close()
+        QApplication.instance().quit()
+
+    QTimer.singleShot(0, look_and_quit)
+    assert run_app(None) == 0
+    assert seen["image"] == sorted((demo_copy / "images").glob("*.jpg"))[0]
+    assert seen["boxes"] == len(Project.open(demo_copy).load_annotation(seen["image"]).boxes)

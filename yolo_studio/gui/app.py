@@ -39,7 +39,8 @@ def run_app(project_path: str | None = None) -> int:
         QMessageBox.critical(None, "YOLO Studio", f"Cannot open {project_path or 'the demo project'}:\n\n{e}")
         project = None
     window = MainWindow(AppContext(project))
-    window.resize(1400, 900)
+    if not window.restored:
+        window.resize(1400, 900)
     window.show()
     window.labeller.canvas.setFocus()
     return app.exec()

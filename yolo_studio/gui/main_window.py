@@ -20,6 +20,7 @@ from yolo_studio.gui.style import icon
 from yolo_studio.gui.training.panel import TrainingPanel
 
 RECENT_KEY = "recentProjects"
+GEOMETRY_KEY = "mainWindow/geometry"
 MAX_RECENT = 8
 
 
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         context.projectChanged.connect(self._project_changed)
         context.showImageRequested.connect(lambda _path: self.tabs.setCurrentWidget(self.labeller))
         self._build_menus()
+        self.restored = self.restoreGeometry(settings().value(GEOMETRY_KEY) or b"")
         self._project_changed(context.project)
         self.labeller.show_status()
 
@@ -178,6 +180,7 @@ class MainWindow(QMainWindow):
             if may_close is not None and not may_close():
                 event.ignore()
                 return
+        settings().setValue(GEOMETRY_KEY, self.saveGeometry())
         event.accept()
 
 

@@ -155,6 +155,7 @@ class LabellerPanel(QWidget):
         self.classes.colorsChanged.connect(self._show_boxes)
         self.store.changed.connect(self._annotation_changed)
         self.store.saveFailed.connect(self._save_failed)
+        self.store.saved.connect(self._sync_classes)
         self.context.projectChanged.connect(self.set_project)
         self.context.labelsChanged.connect(self.reload_labels)
         self.context.imagesAdded.connect(lambda _paths: self.browser.reload_paths(self.project))
@@ -427,6 +428,12 @@ class LabellerPanel(QWidget):
         self.classes.refresh()
         self.browser.set_classes(self.classes.classes())
         self._show_boxes()
+
+    def _sync_classes(self, _path=None) -> None:
+        # Saving a box whose class the project did not know yet adds that class to it.
+        shown = [self.classes.list.item(i).text() for i in range(self.classes.list.count())]
+        if self.project is not None and self.project.classes != shown:
+            self.context.classesChanged.emit()
 
     def show_status(self) -> None:
         if self._current is None:
