@@ -1,0 +1,96 @@
+"""``yolo-studio detect``: images, folders, videos, label files, and every bad input as one line."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from yolo_studio.cli import main
+from yolo_studio.core.formats.voc import read_voc
+from yolo_studio.core.model import ModelSpec, build_model, save_checkpoint
+from yolo_studio.core.model.darknet_cfg import write_cfg
+from yolo_studio.core.model.darknet_weights import write_darknet_weights
+
+NAMES = ["cat", "dog"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    import keras
+    keras.utils.set_random_seed(5)
+    model = build_model("yolov3-tiny", 2, 64)
+    spec = ModelSpec("yolov3-tiny", 2, 64, class_names=NAMES)
+    save_checkpoint(model, spec, d / "model")
+    write_cfg(d / "dn.cfg", "yolov3-tiny", 2, spec.anchors, 64)
+    write_darknet_weights(model, d / "dn.weights")
+    rng = np.random.default_rng(0)
+    (d / "images").mkdir()
+    for i in range(3):
+        cv2.imwrite(str(d / "images" / f"im{i}.png"), rng.integers(0, 256, (80 + 10 * i, 120, 3), np.uint8))
+    (d / "images" / "broken.jpg").write_bytes(b"not a jpeg")
+    video = cv2.VideoWriter(str(d / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))
+    for _ in range(5):
+        video.write(rng.integers(0, 256, (64, 96, 3), np.uint8))
+    video.release()
+    return d
+
+
+def detect(*args):
+    return main(["detect", *map(str, args)])
+
+
+def test_image_gives_annotated_copy_and_voc_prelabels(files, tmp_path, capsys):
+    image = files / "images" / "im0.png"
+    assert detect("--weights", files / "model", "--conf", "0.05", "--out", tmp_path,
+                  "--save-labels", "voc", image) == 0
+    out = capsys.readouterr().out
+    assert "im0.png:" in out and "detections" in out
+    drawn = cv2.imread(str(tmp_path / "im0.png"))
+    assert drawn.shape == (80, 120, 3) and not np.array_equal(drawn, cv2.imread(str(image)))
+    ann = read_voc(tmp_path / "im0.xml", image)
+    assert ann.boxes and all(b.predicted and b.label in NAMES for b in ann.boxes)
+
+
+def test_folder_skips_unreadable_images_and_writes_yolo_labels(files, tmp_path, capsys):
+    assert detect("--weights", files / "dn.weights", "--conf", "0.05", "--out", tmp_path,
+                  "--save-labels", "yolo", files / "images") == 0
+    out = capsys.readouterr().out
+    assert "skipped" in out and "broken.jpg" in out
+    assert sorted(p.name for p in tmp_path.glob("im*.png")) == ["im0.png", "im1.png", "im2.png"]
+    assert (tmp_path / "classes.txt").read_text().split() == ["class0", "class1"]
+    first = (tmp_path / "im1.txt").read_text().splitlines()[0].split()
+    assert first[0] in ("0", "1") and all(0 <= float(v) <= 1 for v in first[1:])
+
+
+def test_video_gives_annotated_video_with_every_frame(files, tmp_path, capsys):
+    assert detect("--weights", files / "model.weights.h5", "--out", tmp_path, files / "clip.avi") == 0
+    assert "wrote 5 frames" in capsys.readouterr().out
+    cap = cv2.VideoCapture(str(tmp_path / "clip_detections.mp4"))
+    frames = 0
+    while cap.read()[0]:
+        frames += 1
+    assert frames == 5
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "nowhere.jpg: no such image"),
+    ("camera", "Camera 7 cannot be opened"),
+    ("names", "two.names: gives 3 classes but dn.cfg"),
+    ("truncated", "floats missing there"),
+    ("conf", "--conf must be between 0 and 1"),
+])
+def test_bad_input_is_one_clear_line(files, tmp_path, capsys, case, message):
+    args = {"missing": ["--weights", files / "model", tmp_path / "nowhere.jpg"],
+            "camera": ["--weights", files / "model", "7"],
+            "names": ["--weights", files / "dn.weights", "--classes", tmp_path / "two.names",
+                      files / "images"],
+            "truncated": ["--weights", tmp_path / "cut.weights", "--cfg", files / "dn.cfg",
+                          files / "images"],
+            "conf": ["--weights", files / "model", "--conf", "5", files / "images"]}[case]
+    (tmp_path / "two.names").write_text("a\nb\nc\n")
+    (tmp_path / "cut.weights").write_bytes((files / "dn.weights").read_bytes()[:-100])
+    assert detect(*args, "--out", tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
