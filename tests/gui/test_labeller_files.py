@@ -102,6 +102,11 @@ def test_corrupt_image_shows_a_message_and_the_app_keeps_working(qtbot, demo_cop
     # The list filter finds the broken image.
     panel.browser.state_box.setCurrentIndex(panel.browser.state_box.findData(BROKEN))
     assert panel.browser.shown_count() == 1
+    # Once the file is fixed, revisiting it shows it and clears the marker.
+    shutil.copyfile(images[0], bad)
+    panel.show_image(bad)
+    assert panel.current_path() == bad and panel.canvas.has_image()
+    assert panel.browser.model.info(row).state != BROKEN
 
 
 def test_malformed_label_file_is_shown_read_only_and_never_overwritten(qtbot, demo_copy):

@@ -125,6 +125,12 @@ class ImageListModel(QAbstractListModel):
             self._broken[row] = message
             self._changed(row)
 
+    def mark_readable(self, path) -> None:
+        """Clear the broken marker of an image that now loads (it was fixed on disk)."""
+        row = self.row_of(path)
+        if self._broken.pop(row, None) is not None:
+            self._changed(row)
+
     def _changed(self, row: int) -> None:
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)

@@ -187,7 +187,10 @@ class LabellerPanel(QWidget):
         return self._ann
 
     def show_image(self, path) -> bool:
-        """Jump to image ``path`` (clearing list filters that hide it)."""
+        """Jump to image ``path`` (clearing list filters that hide it); reloads it if current."""
+        if self._current is not None and Path(path) == self._current:
+            self.load_image(self._current)
+            return True
         return self.browser.select_path(Path(path))
 
     def load_image(self, path: Path) -> None:
@@ -207,6 +210,7 @@ class LabellerPanel(QWidget):
             self.show_status()
             return
         self.canvas.set_image(image)
+        self.browser.model.mark_readable(path)
         self._ann = self.store.pending(path) or self._read_labels(path, image.width(), image.height())
         self._show_boxes()
         self.show_status()
