@@ -54,8 +54,8 @@ def main(argv=None) -> int:
                 # a few more batches so the progress bar and loss show mid-epoch
                 QTimer.singleShot(4000, loop.quit)
 
+        panel.epochReported.connect(on_epoch)
         panel.start()
-        panel._worker.epoch.connect(on_epoch)
         loop.exec()
         panel.plots.flush()
         app.processEvents()

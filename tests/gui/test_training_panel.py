@@ -73,6 +73,17 @@ def test_training_draws_live_and_finishes_with_results(qtbot, panel):
     with qtbot.waitSignal(panel.context.modelChosen) as chosen:
         panel.results.use_button.click()
     assert Path(chosen.args[0]).is_file() and Path(chosen.args[0]).parent == run_dir / "weights"
+    # the PR curves come from running the best checkpoint on the validation images
+    panel.results.evaluate_button.click()
+    qtbot.waitUntil(lambda: bool(panel.results.pr_curves), timeout=TRAIN_TIMEOUT_MS)
+    assert set(panel.results.pr_curves) <= set(panel.context.project.classes)
+    assert "validation images" in panel.results.summary.text()
+    # a past run re-plots from its results.csv
+    panel.plots.clear()
+    panel.runs_view.clearSelection()
+    panel.runs_view.selectRow(0)
+    assert _points(panel.plots.epochs.val_curve) == 2
+    assert _points(panel.plots.loss.smooth_curves["total_loss"]) == 2     # per-epoch means
     saved = Project.open(panel.context.project.root).train_settings
     assert saved["input_size"] == 64 and saved["epochs"] == 2   # the form was kept
     assert _labels(panel.context.project) == labels
@@ -131,8 +142,8 @@ def test_trainer_refusal_shows_a_message_and_keeps_labels(qtbot, panel):
     assert panel.message_bar.kind == "error"
     assert "batch size" in panel.message_bar.text().lower()
     assert "Traceback" not in panel.message_bar.text()
-    qtbot.waitUntil(lambda: not panel.is_running())
-    assert panel.start_button.isEnabled()
+    qtbot.waitUntil(panel.start_button.isEnabled)       # ready for a corrected try
+    assert not panel.is_running()
     assert _labels(panel.context.project) == labels
 
 

@@ -173,7 +173,7 @@ def test_runs_view_lists_runs_newest_first_and_selects(qtbot, tmp_path):
     qtbot.addWidget(view)
     view.set_runs(runs.list_runs(project))
     assert view.item(0, 0).text() == "20260102-100000-yolov3"
-    assert view.item(1, 3).text() == "2/5" and view.item(1, 4).text() == "0.400"
+    assert view.item(1, 2).text() == "2/5" and view.item(1, 3).text() == "0.400"
     with qtbot.waitSignal(view.runSelected) as sig:
         view.selectRow(1)
     assert sig.args[0].name == "20260101-100000-yolov3-tiny"

@@ -26,6 +26,7 @@ from yolo_studio.gui.workers import start_worker
 class TrainingPanel(QWidget):
     """Train a detector on the open project and watch it learn."""
 
+    epochReported = Signal(object)  # EpochReport, after the plots took it
     runEnded = Signal(object)       # EndReport, after the panel has shown it
 
     def __init__(self, context, parent: QWidget | None = None):
@@ -72,13 +73,14 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(340)
+        scroll.setMinimumWidth(400)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self._build_right())
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([380, 900])
+        self.splitter.setSizes([430, 1000])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
@@ -155,8 +157,13 @@ class TrainingPanel(QWidget):
     def _detect_devices(self) -> None:
         worker = DeviceWorker()
         worker.done.connect(self._devices_found)
-        worker.failed.connect(lambda m: self.form.device_label.setText(f"Device unknown: {m}"))
+        # Bound methods, never lambdas, for a worker's signals: PySide6 runs a lambda on
+        # the emitting (worker) thread, and widgets must only be touched on this one.
+        worker.failed.connect(self._device_failed)
         self._device_thread = start_worker(worker, "devices")
+
+    def _device_failed(self, message: str) -> None:
+        self.form.device_label.setText(f"Device unknown: {message}")
 
     def _devices_found(self, devices) -> None:
         self.form.set_devices(devices)
@@ -225,12 +232,15 @@ class TrainingPanel(QWidget):
         self._log(f"{'Resuming' if resume else 'Starting'} {cfg.model} at {cfg.input_size} px, "
                   f"batch {cfg.batch_size}, {cfg.epochs} epochs, from {cfg.start_from}.")
         self._thread = start_worker(worker, "training")
-        self._thread.finished.connect(lambda: self._set_running(False))
+        self._thread.finished.connect(self._thread_finished)
         self.tabs.setCurrentIndex(0)
         self._set_running(True)
         self.progress.setRange(0, 0)          # busy until the first batch says how many
         self.progress.setFormat("Preparing data and building the model…")
         return True
+
+    def _thread_finished(self) -> None:
+        self._set_running(False)
 
     def _save_settings(self, project, cfg: TrainConfig) -> None:
         project.train_settings = cfg.to_dict()
@@ -255,6 +265,7 @@ class TrainingPanel(QWidget):
             if report.best and self._run_dir:
                 self.results.set_checkpoint(checkpoint_in(self._run_dir, "best"))
         self._refresh_runs(select=Path(self._run_dir).name if self._run_dir else None)
+        self.epochReported.emit(report)
 
     def _on_end(self, report) -> None:
         self._update_progress()
@@ -333,11 +344,17 @@ class TrainingPanel(QWidget):
             return
         worker = EvalWorker(project, checkpoint)
         worker.done.connect(self._show_evaluation)
-        worker.failed.connect(lambda m: self.message_bar.show_error(f"Evaluation failed: {m}"))
-        worker.finished.connect(lambda: self.results.evaluate_button.setEnabled(True))
+        worker.failed.connect(self._evaluation_failed)
+        worker.finished.connect(self._evaluation_ended)
         self.results.evaluate_button.setEnabled(False)
         self._log(f"Evaluating {checkpoint} on the validation images…")
         self._eval_thread = start_worker(worker, "evaluate")
+
+    def _evaluation_failed(self, message: str) -> None:
+        self.message_bar.show_error(f"Evaluation failed: {message}")
+
+    def _evaluation_ended(self) -> None:
+        self.results.evaluate_button.setEnabled(self.results.checkpoint is not None)
 
     def _show_evaluation(self, result) -> None:
         self.results.show_scores(result.map50, result.per_class_ap50, result.per_class_ap,

@@ -95,9 +95,12 @@ class LossPlot(pg.PlotWidget):
         _cheap(item)
         item.setTitle("Training loss per batch")
         item.setLabel("bottom", "epoch")
-        item.setLabel("left", "loss")
-        item.addLegend(offset=(-10, 10))
+        item.setLabel("left", "loss (log scale)")
+        # Early losses are 10-100x the late ones; a log axis keeps both readable.
+        item.setLogMode(y=True)
+        item.addLegend(offset=(-10, 5), colCount=4)
         self.series = {key: SmoothedSeries() for key, _, _ in LOSS_PARTS}
+        self._smoothing_fitted = False
         self.raw_curves, self.smooth_curves = {}, {}
         for key, name, rgb in LOSS_PARTS:
             self.raw_curves[key] = item.plot(pen=_faint(rgb))
@@ -105,17 +108,28 @@ class LossPlot(pg.PlotWidget):
 
     def add(self, report) -> None:
         x = report.step / max(report.steps_per_epoch, 1)
+        if not self._smoothing_fitted:
+            self._fit_smoothing(report.steps_per_epoch)
         for key, _, _ in LOSS_PARTS:
             self.series[key].append(x, float(getattr(report, key)))
 
+    def _fit_smoothing(self, steps_per_epoch: int) -> None:
+        # A fixed EMA lags by ~1/alpha steps: several epochs on a small dataset. Keep
+        # the lag near a quarter epoch there, and at 1/EMA_ALPHA steps on large ones.
+        alpha = min(0.3, max(EMA_ALPHA, 4.0 / max(steps_per_epoch, 1)))
+        for s in self.series.values():
+            s.alpha = alpha
+        self._smoothing_fitted = True
+
     def redraw(self) -> None:
         for key, s in self.series.items():
-            self.raw_curves[key].setData(s.raw.x, s.raw.y)
-            self.smooth_curves[key].setData(s.smooth.x, s.smooth.y)
+            self.raw_curves[key].setData(s.raw.x, _positive(s.raw.y))
+            self.smooth_curves[key].setData(s.smooth.x, _positive(s.smooth.y))
 
     def clear_data(self) -> None:
         for s in self.series.values():
             s.clear()
+        self._smoothing_fitted = False
         self.redraw()
 
 
@@ -129,8 +143,8 @@ class EpochPlot(pg.PlotWidget):
         item.setTitle("Per epoch: loss and mAP@0.5")
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "loss")
-        # One row across the top, so the legend never hides the mAP or loss curves.
-        legend = item.addLegend(offset=(60, 5), colCount=3)
+        # One row at the top right, in the headroom left above mAP = 1.
+        legend = item.addLegend(offset=(-10, 5), colCount=3)
         self.train = GrowingSeries()
         self.val = GrowingSeries()
         self.map50 = GrowingSeries()
@@ -146,7 +160,7 @@ class EpochPlot(pg.PlotWidget):
         item.getAxis("right").setLabel("mAP@0.5", color="#0f9d58")
         self.map_box.setXLink(item)
         self.map_box.disableAutoRange(axis=pg.ViewBox.YAxis)
-        self.map_box.setYRange(0, 1, padding=0.02)
+        self.map_box.setYRange(0, 1.15, padding=0)
         self.map_box.setMouseEnabled(y=False)
         self.map_curve = pg.PlotDataItem(pen=pg.mkPen((15, 157, 88), width=2), symbol="s",
                                          symbolSize=6, symbolBrush=(15, 157, 88))
@@ -261,6 +275,7 @@ class TrainingPlots(QWidget):
         # Without per-batch history the loss plot shows the per-epoch means, unsmoothed.
         for key, _, _ in LOSS_PARTS:
             self.loss.series[key].alpha = 1.0
+        self.loss._smoothing_fitted = False     # live batches after a resume smooth again
         for row in rows:
             epoch = _num(row.get("epoch"))
             if epoch is None:
@@ -274,8 +289,6 @@ class TrainingPlots(QWidget):
 
     def clear(self) -> None:
         """Empty every plot (a new run starts)."""
-        for key, _, _ in LOSS_PARTS:
-            self.loss.series[key].alpha = EMA_ALPHA
         for p in (self.loss, self.epochs, self.lr):
             p.clear_data()
         self._dirty = False
@@ -303,6 +316,11 @@ MAP50_95_KEYS = ("metrics/mAP50-95", "map50_95")
 def row_map50(row: dict) -> float | None:
     """mAP@0.5 of one results.csv row, None when that epoch did not compute it."""
     return _num(_first(row, *MAP50_KEYS))
+
+
+def _positive(y: np.ndarray) -> np.ndarray:
+    """Values a log axis can show (a loss part can be exactly 0, e.g. one class)."""
+    return np.maximum(y, 1e-6)
 
 
 def _first(row: dict, *keys):

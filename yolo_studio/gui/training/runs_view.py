@@ -6,18 +6,17 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from yolo_studio.gui.training.plots import row_map50
 
-COLUMNS = ("Run", "Model", "Size", "Epochs", "Best mAP@0.5")
+COLUMNS = ("Run", "Size", "Epochs", "mAP@.5")  # the run name ends with the model
 
 
-def run_summary(run) -> tuple[str, str, str, str, str]:
+def run_summary(run) -> tuple[str, str, str, str]:
     """The cells shown for one RunInfo (config and history rows may be partial)."""
     cfg = run.config if isinstance(run.config, dict) else getattr(run.config, "to_dict", dict)()
     rows = list(run.history or [])
     maps = [m for m in (row_map50(r) for r in rows) if m is not None]
     total = cfg.get("epochs", "?")
     best = f"{max(maps):.3f}" if maps else "–"
-    return (run.name, str(cfg.get("model", "?")), str(cfg.get("input_size", "?")),
-            f"{len(rows)}/{total}", best)
+    return (run.name, str(cfg.get("input_size", "?")), f"{len(rows)}/{total}", best)
 
 
 class RunsView(QTableWidget):
@@ -28,6 +27,7 @@ class RunsView(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(COLUMNS)
+        self.horizontalHeaderItem(3).setToolTip("Best validation mAP@0.5 of the run")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
