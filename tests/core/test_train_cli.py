@@ -1,0 +1,67 @@
+"""`yolo-studio train` and `yolo-studio eval` end to end on a very small project."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from yolo_studio.cli import main
+from yolo_studio.core.project import Project
+from yolo_studio.core.training import runs
+
+FAST = ["--model", "yolov3-tiny", "--size", "64", "--batch", "6", "--lr", "1e-3", "--warmup", "0.5",
+        "--no-augment"]
+
+
+@pytest.fixture(scope="module")
+def cli_project(tmp_path_factory):
+    from yolo_studio.core.demo import generate_demo_project
+
+    root = tmp_path_factory.mktemp("cli") / "demo"
+    generate_demo_project(root, n_images=20, seed=4, min_size=64, max_size=112)
+    return root
+
+
+def test_train_then_eval_from_the_command_line(cli_project, capsys, tmp_path):
+    assert main(["train", str(cli_project), "--epochs", "1", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1: train loss" in out and "mAP@0.5" in out
+    assert "finished" in out and "best weights:" in out
+    run = runs.list_runs(Project.open(cli_project))[-1]
+    assert len(run.history) == 1
+    best = runs.checkpoint_stem(run.path, "best")
+
+    saved = tmp_path / "dets.json"
+    assert main(["eval", str(cli_project), "--weights", f"{best}.weights.h5",
+                 "--save-detections", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "mAP@0.5" in out and "mAP@[.5:.95]" in out
+    for name in Project.open(cli_project).classes:
+        assert name in out
+    results = json.loads(saved.read_text())
+    assert results and {"image_id", "category_id", "bbox", "score"} <= set(results[0])
+
+
+def test_train_on_a_pylessons_list(cli_project, tmp_path, capsys):
+    from yolo_studio.core.formats.pylessons import write_pylessons
+
+    project = Project.open(cli_project)
+    anns, _ = project.load_all()
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    write_pylessons(anns[:14], project.classes, lists / "train.txt", lists / "demo.names")
+    write_pylessons(anns[14:], project.classes, lists / "val.txt", lists / "demo.names")
+    code = main(["train", str(lists / "train.txt"), "--val", str(lists / "val.txt"),
+                 "--names", str(lists / "demo.names"), "--epochs", "1", *FAST])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "on 14 images (6 for validation)" in out
+    assert list((lists / "runs").glob("*/weights/last.weights.h5"))
+
+
+def test_bad_settings_print_one_clear_error(cli_project, capsys):
+    assert main(["train", str(cli_project), "--epochs", "1", *FAST[:-5], "--batch", "999"]) == 1
+    err = capsys.readouterr().err
+    assert "batch size 999" in err and "Traceback" not in err
+    assert main(["train", str(cli_project / "missing.txt"), "--epochs", "1"]) == 1
+    assert "not found" in capsys.readouterr().err
