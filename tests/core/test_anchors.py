@@ -164,3 +164,18 @@ def test_a_size_seen_once_among_many_boxes_still_gets_its_anchor():
 
 def test_darknet_line_lists_whole_pixel_pairs_by_area():
     assert A.darknet_line([(33.4, 23.6), (10.2, 12.8)]) == "anchors = 10,13,  33,24"
+
+
+def test_apply_that_cannot_save_leaves_the_project_unchanged(tmp_path):
+    from yolo_studio.core.project import Project
+
+    project = Project.create(tmp_path / "p", ["a"])
+    fitted = A.fit_anchors(clustered(10), 9, generations=0)
+
+    def failing_save():
+        raise PermissionError(f"{project.project_file}: read-only")
+
+    project.save = failing_save
+    with pytest.raises(PermissionError):
+        A.apply_to_project(project, fitted, "yolov3", 416)
+    assert project.anchors is None and project.anchors_size == 416

@@ -481,7 +481,13 @@ def round_anchors(anchors, decimals: int = 1) -> np.ndarray:
 def apply_to_project(project, anchors, model: str, input_size: int) -> list[list[tuple[float, float]]]:
     """Store fitted anchors (grouped for ``model``) and their input size in the project, and save it."""
     grouped = group_anchors(round_anchors(anchors), model)
-    project.anchors = grouped
-    project.anchors_size = int(input_size)
-    project.save()
+    size = check_input_size(input_size)
+    before = project.anchors, project.anchors_size
+    project.anchors, project.anchors_size = grouped, size
+    try:
+        project.save()
+    except BaseException:
+        # Keep memory and disk in agreement: training must not use anchors the file lacks.
+        project.anchors, project.anchors_size = before
+        raise
     return grouped

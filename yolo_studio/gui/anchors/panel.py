@@ -7,6 +7,7 @@ is ignored (each job carries a generation number).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
@@ -217,6 +218,10 @@ class AnchorsPanel(QWidget):
 
     # ----- the job ------------------------------------------------------------------------
     def _request(self, fit: bool) -> FitRequest:
+        old = self.result
+        if not fit and old is not None and A.FITTED in old.sets:
+            # Re-reading to check a fit on screen: read at the fit's own settings.
+            return replace(old.request, fit=False)
         return FitRequest(model=self.model_box.currentText(), input_size=self.size_spin.value(),
                           k=self.k_spin.value(), seed=self.seed_spin.value(),
                           genetic=self.genetic_check.isChecked(), fit=fit)
