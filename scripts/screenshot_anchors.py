@@ -25,7 +25,6 @@ def main(argv=None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     import numpy as np
-    from PySide6.QtCore import QEventLoop, QTimer
 
     from yolo_studio.core.demo import generate_demo_project
     from yolo_studio.core.project import Project

@@ -415,11 +415,6 @@ def darknet_line(anchors) -> str:
     return "anchors = " + ",  ".join(f"{w},{h}" for w, h in a)
 
 
-def scale_anchors(per_scale, factor: float) -> list[list[tuple[float, float]]]:
-    """Per-scale anchors multiplied by ``factor`` (a run at another input size)."""
-    return [[(float(w) * factor, float(h) * factor) for w, h in group] for group in per_scale]
-
-
 # ---------------------------------------------------------------- metrics
 
 def fit_metrics(wh, anchors, ratio_threshold: float = RATIO_THRESHOLD) -> FitMetrics:
