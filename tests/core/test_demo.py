@@ -109,3 +109,13 @@ def test_demo_command(tmp_path, capsys):
     assert "5 images" in out and "circle, square, triangle" in out
     assert main(["demo", str(tmp_path / "d"), "--images", "5"]) == 1
     assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="XDG is the Linux convention")
+def test_user_data_dir_follows_xdg_without_override(tmp_path, monkeypatch):
+    from yolo_studio.core.paths import user_data_dir
+    monkeypatch.delenv("YOLO_STUDIO_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert user_data_dir() == tmp_path / "xdg" / "yolo-studio"
+    monkeypatch.setenv("YOLO_STUDIO_HOME", str(tmp_path / "mine"))
+    assert user_data_dir() == tmp_path / "mine"
