@@ -139,3 +139,9 @@ def test_names_file_with_wrong_count_is_refused(tmp_path):
         load_darknet_model(weights, cfg, classes=names)
     with pytest.raises(DarknetFileError, match="--classes: gives 4 classes"):
         load_darknet_model(weights, cfg, classes=4)
+
+
+def test_weights_of_the_other_topology_are_named_in_the_error(tmp_path):
+    _, _, weights = write_darknet(tmp_path, "yolov3-tiny", 4, size=64)
+    with pytest.raises(DarknetFileError, match="size fits yolov3-tiny with 4 classes"):
+        load_darknet_weights(build_model("yolov3", 4), weights)

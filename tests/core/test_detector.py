@@ -6,7 +6,7 @@ import pytest
 
 from yolo_studio.core.boxes import letterbox_params
 from yolo_studio.core.detector import Detector, DetectorInputError, to_detections
-from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.errors import ConfigError, YoloStudioError
 from yolo_studio.core.model import ModelSpec, build_model, save_checkpoint
 from yolo_studio.core.model.darknet_cfg import write_cfg
 from yolo_studio.core.model.darknet_weights import write_darknet_weights
@@ -104,3 +104,9 @@ def test_bad_paths_and_arrays_give_clear_errors(tiny_checkpoint, tmp_path):
     with pytest.raises(DetectorInputError, match="numpy array"):
         det.detect("picture.jpg")
     assert det.detect(np.zeros((40, 30), np.uint8)) is not None    # grey images are fine
+
+
+def test_class_count_keeps_checkpoint_names_and_wrong_count_is_refused(tiny_checkpoint):
+    assert Detector.load(tiny_checkpoint / "best", classes=3).class_names == NAMES
+    with pytest.raises(YoloStudioError, match="gives 2 classes but best has 3"):
+        Detector.load(tiny_checkpoint / "best", classes=2)

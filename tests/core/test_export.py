@@ -121,6 +121,7 @@ def test_float16_tflite_is_half_the_size_with_near_detections(tflite_files, phot
 
 
 def test_onnx_reloads_with_the_same_detections(checkpoint, photo, reference, tmp_path):
+    pytest.importorskip("tf2onnx", reason="the optional 'onnx' extra is not installed")
     ort = pytest.importorskip("onnxruntime")
     path = export_model(checkpoint, "onnx", tmp_path / "model.onnx").paths[0]
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

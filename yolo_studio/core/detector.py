@@ -108,7 +108,11 @@ class Detector:
     def load(cls, path, classes=None, cfg=None, input_size: int | None = None) -> "Detector":
         """Load a checkpoint, darknet .weights (+ cfg) or a SavedModel exported by the app."""
         if model_kind(path) == "savedmodel":
-            return cls._load_savedmodel(Path(path), classes)
+            det = cls._load_savedmodel(Path(path), classes)
+            if input_size and int(input_size) != det.input_size:
+                raise ConfigError(f"{path}: this SavedModel has a fixed input size of "
+                                  f"{det.input_size}, not {input_size}; export again with --size")
+            return det
         size = int(input_size) if input_size else None
         if size is not None and (size <= 0 or size % 32):
             raise ConfigError(f"input size must be a positive multiple of 32, got {input_size}")
@@ -124,7 +128,7 @@ class Detector:
             raise ConfigError(f"{spec_file}: SavedModel description missing or unreadable ({e}); "
                               f"export the model again with 'yolo-studio export'") from e
         if classes is not None:
-            spec.class_names = resolve_class_names(classes, spec.num_classes, path.name)
+            spec.class_names = resolve_class_names(classes, spec.num_classes, path.name, spec.class_names)
         loaded = tf.saved_model.load(str(path))
         fn = loaded.signatures["detect"]
 

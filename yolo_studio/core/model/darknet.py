@@ -7,7 +7,7 @@ from yolo_studio.core import defaults
 
 from .darknet_cfg import DarknetFileError, parse_cfg
 from .darknet_weights import (FLOATS_BASE, FLOATS_PER_CLASS, LoadReport, load_darknet_weights,
-                              read_floats)
+                              read_floats, topology_for_size)
 from .spec import ModelSpec
 
 # darknet's own yolov3-tiny.cfg uses masks 3,4,5 and 1,2,3 of its six anchors;
@@ -30,10 +30,9 @@ def read_names(path: str | Path) -> list[str]:
 
 def guess_topology(weights: Path, n_floats: int) -> tuple[str, int]:
     """(model, classes) whose darknet float count equals the file's, or an error."""
-    for model in ("yolov3", "yolov3-tiny"):
-        extra = n_floats - FLOATS_BASE[model]
-        if extra > 0 and extra % FLOATS_PER_CLASS[model] == 0:
-            return model, extra // FLOATS_PER_CLASS[model]
+    fit = topology_for_size(n_floats)
+    if fit is not None:
+        return fit
     raise DarknetFileError(weights, f"{n_floats} floats fit neither yolov3 "
                                     f"({FLOATS_BASE['yolov3']} + {FLOATS_PER_CLASS['yolov3']} "
                                     f"per class) nor yolov3-tiny ({FLOATS_BASE['yolov3-tiny']} + "
@@ -41,10 +40,15 @@ def guess_topology(weights: Path, n_floats: int) -> tuple[str, int]:
                                     f"--cfg to see which layer differs")
 
 
-def resolve_class_names(classes, num_classes: int, source: str) -> list[str]:
-    """Class names from a list, a names-file path, a count or None; checked against ``num_classes``."""
+def resolve_class_names(classes, num_classes: int, source: str,
+                        default: list[str] | None = None) -> list[str]:
+    """Class names from a list, a names-file path, a count or None; checked against ``num_classes``.
+
+    A bare count (or None) keeps ``default`` (the model's own names) when given.
+    """
+    fallback = list(default) if default else [f"class{i}" for i in range(num_classes)]
     if classes is None:
-        return [f"class{i}" for i in range(num_classes)]
+        return fallback
     if isinstance(classes, int) or (isinstance(classes, str) and classes.strip().isdigit()):
         n, names, where = int(classes), None, "--classes"
     elif isinstance(classes, (list, tuple)):
@@ -55,7 +59,7 @@ def resolve_class_names(classes, num_classes: int, source: str) -> list[str]:
         n = len(names)
     if n != num_classes:
         raise DarknetFileError(where, f"gives {n} classes but {source} has {num_classes}")
-    return names or [f"class{i}" for i in range(n)]
+    return names or fallback
 
 
 def load_darknet_model(weights, cfg=None, classes=None, input_size: int | None = None,

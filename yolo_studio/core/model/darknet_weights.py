@@ -87,7 +87,22 @@ def infer_file_classes(pairs, n_floats: int) -> int | None:
     return extra // per_class
 
 
+def topology_for_size(n_floats: int) -> tuple[str, int] | None:
+    """(model, classes) whose darknet float count is exactly ``n_floats``, if any."""
+    for model in ("yolov3", "yolov3-tiny"):
+        extra = n_floats - FLOATS_BASE[model]
+        if extra > 0 and extra % FLOATS_PER_CLASS[model] == 0:
+            return model, extra // FLOATS_PER_CLASS[model]
+    return None
+
+
 def _describe_mismatch(path, pairs, counts, n_floats, model_desc) -> str:
+    fit = topology_for_size(n_floats)
+    hint = f" (the size fits {fit[0]} with {fit[1]} classes)" if fit else ""
+    return _mismatch_text(pairs, counts, n_floats, model_desc) + hint
+
+
+def _mismatch_text(pairs, counts, n_floats, model_desc) -> str:
     total = sum(counts)
     if n_floats > total:
         return (f"{n_floats - total} floats left over after the last layer: expected "

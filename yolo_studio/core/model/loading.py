@@ -48,7 +48,8 @@ def load_keras_model(path, classes=None, cfg=None, input_size: int | None = None
         return model, spec, report.message
     model, spec = load_checkpoint(path, build_size)
     if classes is not None:
-        spec.class_names = resolve_class_names(classes, spec.num_classes, Path(path).name)
+        spec.class_names = resolve_class_names(classes, spec.num_classes, Path(path).name,
+                                               spec.class_names)
     if input_size:
         spec.input_size = int(input_size)
     return model, spec, f"{checkpoint_stem(path).name}: {spec.model} checkpoint, {spec.num_classes} classes"
