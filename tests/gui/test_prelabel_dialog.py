@@ -16,13 +16,14 @@ WAIT_MS = 30000
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """A random-weight yolov3-tiny at 64 px with the project's classes."""
+    """A random-weight yolov3-tiny at 64 px with the project's classes, built once per session."""
     from yolo_studio.core.model import ModelSpec, build_model, save_checkpoint
 
-    stem = save_checkpoint(build_model("yolov3-tiny", 3, 64),
-                           ModelSpec("yolov3-tiny", 3, 64, class_names=CLASSES),
-                           tmp_path_factory.mktemp("models") / "shapes")
-    return stem.with_name(stem.name + ".weights.h5")
+    weights = tmp_path_factory.getbasetemp() / "preview-models" / "shapes.weights.h5"
+    if not weights.exists():  # the preview panel tests share it
+        save_checkpoint(build_model("yolov3-tiny", 3, 64),
+                        ModelSpec("yolov3-tiny", 3, 64, class_names=CLASSES), weights)
+    return weights
 
 
 def make_project(root, n=3):

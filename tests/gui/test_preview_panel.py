@@ -1,6 +1,9 @@
 """The preview panel plays a real video through a real (random-weight) tiny YOLO model."""
 from __future__ import annotations
 
+import json
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -9,23 +12,34 @@ from PySide6.QtCore import Qt
 from yolo_studio.core.project import Project
 from yolo_studio.gui.context import AppContext
 from yolo_studio.gui.preview.panel import PreviewPanel
-from yolo_studio.gui.preview.view import class_color
+from yolo_studio.gui.labeller.colors import class_color as labeller_color
 
 CLASSES = ["circle", "square", "triangle"]
 WAIT_MS = 30000
 
 
-@pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    """A random-weight yolov3-tiny at 64 px, saved twice: with the project's classes and others."""
+def shapes_checkpoint(tmp_path_factory):
+    """A random-weight yolov3-tiny at 64 px with the project's classes, built once per session."""
     from yolo_studio.core.model import ModelSpec, build_model, save_checkpoint
 
-    folder = tmp_path_factory.mktemp("models")
-    model = build_model("yolov3-tiny", 3, 64)
-    a = save_checkpoint(model, ModelSpec("yolov3-tiny", 3, 64, class_names=CLASSES), folder / "shapes")
-    b = save_checkpoint(model, ModelSpec("yolov3-tiny", 3, 64, class_names=["cat", "dog", "owl"]),
-                        folder / "pets")
-    return {"shapes": a.with_name(a.name + ".weights.h5"), "pets": b.with_name(b.name + ".weights.h5")}
+    weights = tmp_path_factory.getbasetemp() / "preview-models" / "shapes.weights.h5"
+    if not weights.exists():  # the pre-label dialog tests share it
+        save_checkpoint(build_model("yolov3-tiny", 3, 64),
+                        ModelSpec("yolov3-tiny", 3, 64, class_names=CLASSES), weights)
+    return weights
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """The shapes model, and the same weights described with other class names."""
+    from yolo_studio.core.model import ModelSpec
+
+    shapes = shapes_checkpoint(tmp_path_factory)
+    pets = shapes.with_name("pets.weights.h5")
+    shutil.copy(shapes, pets)
+    spec = ModelSpec("yolov3-tiny", 3, 64, class_names=["cat", "dog", "owl"])
+    pets.with_name("pets.json").write_text(json.dumps(spec.to_dict()))
+    return {"shapes": shapes, "pets": pets}
 
 
 def write_video(path, n=24, fps=30, size=(128, 96)):
@@ -79,7 +93,8 @@ def test_video_plays_with_detections_painted(qtbot, panel):
     y = int(rect.y() + d.y2 * scale)
     shot = view.grab().toImage()
     colours = {shot.pixelColor(x, y + dy).name() for dy in range(-2, 3)}
-    assert class_color(d.class_id).name() in colours
+    assert view.color_for(d).name() in colours
+    assert view.color_for(d) == labeller_color(d.label, CLASSES)
     assert "fps shown" in " ".join(view.hud_lines)
     assert panel.stats.median("infer") > 0 and panel.stats.median("latency") > 0
     panel.stop()
@@ -128,6 +143,8 @@ def test_snapshot_key_saves_the_frame_with_unverified_pre_labels(qtbot, panel):
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
     expected = [(d.label, round(d.score, 4)) for d in panel.last_result.detections]
     assert expected
+    panel.activateWindow()  # shortcuts fire only in the active window
+    qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
     panel.setFocus()
     with qtbot.waitSignal(panel.context.imagesAdded, timeout=5000) as added, \
             qtbot.waitSignal(panel.context.labelsChanged, timeout=5000) as changed:

@@ -23,8 +23,14 @@ from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, GrabWo
 from yolo_studio.gui.preview.sliders import ThresholdSlider
 from yolo_studio.gui.preview.source_picker import SourcePicker
 from yolo_studio.gui.preview.stats import PreviewStats
-from yolo_studio.gui.preview.view import PreviewView
+from yolo_studio.gui.preview.view import PreviewView, class_color
 from yolo_studio.gui.workers import start_worker
+
+try:  # a shared helper, not a panel: a class keeps one colour across the app
+    from yolo_studio.gui.labeller.colors import class_color as labeller_color
+except ImportError:  # pragma: no cover - only if the labeller's module moves
+    def labeller_color(label, classes):
+        return class_color(classes.index(label) if label in classes else 0)
 
 
 class PreviewPanel(QWidget):
@@ -86,6 +92,7 @@ class PreviewPanel(QWidget):
         self.score_slider.valueChanged.connect(self._push_options)
         self.iou_slider.valueChanged.connect(self._push_options)
         self.class_list.itemChanged.connect(self._push_options)
+        self.view.color_for = self._color_for
         self.view.framePainted.connect(self._painted)
         self.view.displaySizeChanged.connect(self._display_size_changed)
         self.context.modelChosen.connect(self.use_model)
@@ -237,6 +244,13 @@ class PreviewPanel(QWidget):
     def _push_options(self, *_args) -> None:
         if self._detect is not None:
             self._detect.options = self._options()  # a whole new object: read once per frame
+
+    def _color_for(self, detection):
+        """The labeller's colour for the class, so a class looks the same in both rooms."""
+        classes = list(getattr(self.context.project, "classes", []) or [])
+        if detection.label not in classes:
+            classes = list(getattr(self.detector, "class_names", []) or [])
+        return labeller_color(detection.label, classes)
 
     def _display_size_changed(self, size) -> None:
         if self._detect is not None:

@@ -57,4 +57,4 @@ class PreviewStats:
         return [f"{self.fps():5.1f} fps shown   dropped {self.dropped}",
                 f"grab {self.median('grab'):.1f} ms   model {self.median('infer'):.1f} ms"
                 f"   draw {self.median('draw'):.1f} ms",
-                f"grab\u2192paint {self.median('latency'):.0f} ms"]
+                f"grab-to-paint {self.median('latency'):.0f} ms"]

@@ -43,6 +43,8 @@ class PreviewView(QWidget):
         self.frame_index = -1
         self.hud_lines: list[str] = []
         self.message = "Pick a source and a model, then press Start."
+        # detection -> QColor; the panel sets one matching the labeller's colours
+        self.color_for = lambda d: class_color(d.class_id)
         self._t_grabbed = None  # set until the new frame has been painted once
 
     def show_result(self, result) -> None:
@@ -123,7 +125,7 @@ class PreviewView(QWidget):
         p.setFont(font)
         fm = QFontMetricsF(font)
         for d in self.detections:
-            color = class_color(d.class_id)
+            color = self.color_for(d)
             box = QRectF(rect.x() + d.x1 * sx, rect.y() + d.y1 * sy,
                          (d.x2 - d.x1) * sx, (d.y2 - d.y1) * sy)
             p.setPen(QPen(color, 2))
