@@ -116,11 +116,7 @@ def bench_model(name: str, rounds: int, tmp: Path) -> None:
     detector = Detector.from_model(model, spec)
     cv_model, cv_e2e = opencv_pipeline(cfg, weights)
 
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        bf16_model = build_model(name, CLASSES, SIZE)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    bf16_model = build_model(name, CLASSES, SIZE, dtype="mixed_bfloat16")
     bf16_model.set_weights(model.get_weights())
     bf16 = tf.function(lambda t: bf16_model(t, training=False), input_signature=[tf.TensorSpec(x.shape)])
 

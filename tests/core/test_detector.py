@@ -110,3 +110,19 @@ def test_class_count_keeps_checkpoint_names_and_wrong_count_is_refused(tiny_chec
     assert Detector.load(tiny_checkpoint / "best", classes=3).class_names == NAMES
     with pytest.raises(YoloStudioError, match="gives 2 classes but best has 3"):
         Detector.load(tiny_checkpoint / "best", classes=2)
+
+
+def test_bfloat16_detector_finds_the_float32_boxes(tiny_checkpoint):
+    import keras
+    img = image(100, 100, 9)
+    full = Detector.load(tiny_checkpoint / "best").detect(img, score_threshold=0.2)
+    half = Detector.load(tiny_checkpoint / "best", precision="bfloat16")
+    assert keras.mixed_precision.global_policy().name == "float32"     # no global side effect
+    assert full and len(half.detect(img, score_threshold=0.1)) >= 1
+    found = half.detect(img, score_threshold=0.1)
+    for d in full:            # every float32 box has a bfloat16 twin of similar score
+        assert any(e.class_id == d.class_id and abs(e.score - d.score) < 0.05 and
+                   abs(e.x1 - d.x1) + abs(e.y1 - d.y1) + abs(e.x2 - d.x2) + abs(e.y2 - d.y2) < 8
+                   for e in found)
+    with pytest.raises(ConfigError, match="precision 'int4'"):
+        Detector.load(tiny_checkpoint / "best", precision="int4")

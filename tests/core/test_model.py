@@ -102,3 +102,11 @@ def test_checkpoint_errors_name_the_file(tmp_path):
 def test_spec_rejects_names_not_matching_class_count():
     with pytest.raises(ConfigError, match="3 class names"):
         ModelSpec("yolov3", 2, class_names=["a", "b", "c"])
+
+
+def test_dtype_argument_gives_bfloat16_layers_without_global_policy():
+    model = build_model("yolov3-tiny", 3, 64, dtype="mixed_bfloat16")
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert model.get_layer("backbone_conv_00").compute_dtype == "bfloat16"
+    assert all(layer.compute_dtype == "float32" for layer in output_layers(model))
+    assert all(o.dtype == "float32" for o in model(np.ones((1, 64, 64, 3), np.float32)))

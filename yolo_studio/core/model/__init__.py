@@ -23,8 +23,13 @@ __all__ = ["build_model", "backbone_layers", "output_layers", "darknet_conv_laye
            "decode_predictions", "nms"]
 
 
-def build_model(name: str, num_classes: int, input_size: int | None = None) -> keras.Model:
-    """A fresh 'yolov3' or 'yolov3-tiny' for ``num_classes``; ``input_size`` None = any multiple of 32."""
+def build_model(name: str, num_classes: int, input_size: int | None = None,
+                dtype: str | None = None) -> keras.Model:
+    """A fresh 'yolov3' or 'yolov3-tiny' for ``num_classes``; ``input_size`` None = any multiple of 32.
+
+    ``dtype`` is a Keras dtype policy for the hidden layers (e.g. 'mixed_bfloat16');
+    None follows the global policy. Outputs are float32 either way.
+    """
     if name not in defaults.MODEL_NAMES:
         raise ConfigError(f"model '{name}' is unknown; expected one of {', '.join(defaults.MODEL_NAMES)}")
     if int(num_classes) < 1:
@@ -32,7 +37,7 @@ def build_model(name: str, num_classes: int, input_size: int | None = None) -> k
     if input_size is not None and (int(input_size) <= 0 or int(input_size) % 32):
         raise ConfigError(f"input size must be a positive multiple of 32, got {input_size}")
     builder = build_yolov3_tiny if name == "yolov3-tiny" else build_yolov3
-    return builder(int(num_classes), None if input_size is None else int(input_size))
+    return builder(int(num_classes), None if input_size is None else int(input_size), dtype=dtype)
 
 
 def backbone_layers(model: keras.Model) -> list[keras.layers.Layer]:

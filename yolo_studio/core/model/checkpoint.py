@@ -62,7 +62,8 @@ def read_spec(path: str | Path) -> ModelSpec:
         raise ConfigError(f"{js}: not a YOLO Studio checkpoint description ({e})") from e
 
 
-def load_checkpoint(path: str | Path, input_size: int | None = None) -> tuple[keras.Model, ModelSpec]:
+def load_checkpoint(path: str | Path, input_size: int | None = None,
+                    dtype: str | None = None) -> tuple[keras.Model, ModelSpec]:
     """Rebuild the model of a checkpoint and load its weights (any input size by default)."""
     from . import build_model
 
@@ -71,7 +72,7 @@ def load_checkpoint(path: str | Path, input_size: int | None = None) -> tuple[ke
     weights = stem.parent / (stem.name + WEIGHTS_SUFFIX)
     if not weights.is_file():
         raise ConfigError(f"{weights}: checkpoint weights not found")
-    model = build_model(spec.model, spec.num_classes, input_size)
+    model = build_model(spec.model, spec.num_classes, input_size, dtype)
     try:
         model.load_weights(weights)
     except Exception as e:  # h5py/Keras raise many kinds for a damaged or foreign file

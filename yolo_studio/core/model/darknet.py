@@ -63,7 +63,7 @@ def resolve_class_names(classes, num_classes: int, source: str,
 
 
 def load_darknet_model(weights, cfg=None, classes=None, input_size: int | None = None,
-                       build_size: int | None = None):
+                       build_size: int | None = None, dtype: str | None = None):
     """Build and load a darknet model: returns (keras.Model, ModelSpec, LoadReport).
 
     Without ``cfg``, a ``<weights stem>.cfg`` beside the weights is used, else
@@ -91,7 +91,7 @@ def load_darknet_model(weights, cfg=None, classes=None, input_size: int | None =
         source = f"{weights.name} (by its size)"
     names = resolve_class_names(classes, num_classes, source)
     size = int(input_size or size)
-    keras_model = build_model(model, num_classes, build_size)
+    keras_model = build_model(model, num_classes, build_size, dtype)
     report: LoadReport = load_darknet_weights(keras_model, weights, file_classes=num_classes)
     spec = ModelSpec(model, num_classes, size, anchors, names,
                      extra={"source": "darknet", "weights": weights.name})

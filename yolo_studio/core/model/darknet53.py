@@ -19,6 +19,6 @@ def darknet53(x, counter: ConvIndex):
             shortcut = x
             x = conv_bn_leaky(x, filters // 2, 1, counter, "backbone")
             x = conv_bn_leaky(x, filters, 3, counter, "backbone")
-            x = layers.Add(name=f"backbone_add_s{stage}_{b}")([shortcut, x])
+            x = layers.Add(name=f"backbone_add_s{stage}_{b}", **counter.kw)([shortcut, x])
         features.append(x)
     return features[2], features[3], features[4]

@@ -18,10 +18,15 @@ LEAKY_SLOPE = 0.1
 
 
 class ConvIndex:
-    """Hands out darknet conv indices in creation order (the cfg order)."""
+    """Hands out darknet conv indices in creation order (the cfg order).
 
-    def __init__(self, start: int = 0):
+    Also carries the dtype policy for every layer it helps build (None = the
+    global policy), so a bfloat16 model can be built without touching global state.
+    """
+
+    def __init__(self, start: int = 0, dtype: str | None = None):
         self.next = start
+        self.kw = {"dtype": dtype} if dtype else {}
 
     def take(self) -> int:
         i = self.next
@@ -35,14 +40,14 @@ def conv_bn_leaky(x, filters: int, size: int, counter: ConvIndex, role: str, str
     if strides == 2:
         # darknet pads size//2 on every side but a stride-2 window never reaches
         # the bottom/right pad, so only top/left padding matters.
-        x = layers.ZeroPadding2D(((1, 0), (1, 0)), name=f"{role}_pad_{i:02d}")(x)
+        x = layers.ZeroPadding2D(((1, 0), (1, 0)), name=f"{role}_pad_{i:02d}", **counter.kw)(x)
         padding = "valid"
     else:
         padding = "same"
     x = layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=False,
-                      name=f"{role}_conv_{i:02d}")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{role}_bn_{i:02d}")(x)
-    return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{role}_leaky_{i:02d}")(x)
+                      name=f"{role}_conv_{i:02d}", **counter.kw)(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{role}_bn_{i:02d}", **counter.kw)(x)
+    return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{role}_leaky_{i:02d}", **counter.kw)(x)
 
 
 def output_conv(x, num_anchors: int, num_classes: int, counter: ConvIndex, stride: int):

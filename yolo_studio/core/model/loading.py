@@ -33,20 +33,21 @@ def model_kind(path: str | Path) -> str:
 
 
 def load_keras_model(path, classes=None, cfg=None, input_size: int | None = None,
-                     build_size: int | None = None):
+                     build_size: int | None = None, dtype: str | None = None):
     """(keras.Model, ModelSpec, message) from a checkpoint or darknet weights.
 
     ``classes`` (names list, names file or count) is checked against the model;
-    ``input_size`` overrides the spec's; ``build_size`` fixes the Keras input.
+    ``input_size`` overrides the spec's; ``build_size`` fixes the Keras input;
+    ``dtype`` is the layers' dtype policy (None: the global one).
     """
     kind = model_kind(path)
     if kind == "savedmodel":
         raise ConfigError(f"{path}: a SavedModel cannot be re-exported or trained; "
                           f"use the checkpoint it was exported from")
     if kind == "darknet":
-        model, spec, report = load_darknet_model(path, cfg, classes, input_size, build_size)
+        model, spec, report = load_darknet_model(path, cfg, classes, input_size, build_size, dtype)
         return model, spec, report.message
-    model, spec = load_checkpoint(path, build_size)
+    model, spec = load_checkpoint(path, build_size, dtype)
     if classes is not None:
         spec.class_names = resolve_class_names(classes, spec.num_classes, Path(path).name,
                                                spec.class_names)
