@@ -87,9 +87,9 @@ def plain_run(project_root: Path, cfg) -> float:
     return timing.images_per_sec(cfg.batch_size)
 
 
-def gui_run(app, project_root: Path, cfg) -> tuple[float, list[float], int]:
-    """images/s inside the panel, the 10 ms timer's lateness (ms) and the plot redraw count."""
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, float]], Timing]:
+    """images/s inside the panel, the 10 ms timer's (time, lateness ms), and the batch times."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     from yolo_studio.core.project import Project
     from yolo_studio.gui.context import AppContext
@@ -108,34 +108,52 @@ def gui_run(app, project_root: Path, cfg) -> tuple[float, list[float], int]:
     panel.resize(1400, 900)
     panel.show()
     panel.form.set_config(cfg)
-    lateness: list[float] = []
-    clock = QElapsedTimer()
+    lateness: list[tuple[float, float]] = []
     ticker = QTimer()
     ticker.setTimerType(Qt.TimerType.PreciseTimer)
     ticker.setInterval(10)
     last = [None]
 
     def tick():
-        now = clock.nsecsElapsed() / 1e6
+        now = time.perf_counter()
         if last[0] is not None and timing.times:     # only while batches flow
-            lateness.append(max(0.0, now - last[0] - 10.0))
+            lateness.append((now, max(0.0, (now - last[0]) * 1e3 - 10.0)))
         last[0] = now
 
     ticker.timeout.connect(tick)
     loop = QEventLoop()
     panel.runEnded.connect(lambda r: loop.quit())
-    clock.start()
     ticker.start()
     panel.start()
     loop.exec()
     ticker.stop()
-    end = panel.plots.redraws
     panel.wait_for_workers()
     worker_module.TrainWorker.on_batch = original
     if panel.message_bar.kind == "error":
         sys.exit(f"GUI run failed: {panel.message_bar.text()}")
     panel.close()
-    return timing.images_per_sec(cfg.batch_size), lateness, end
+    return timing.images_per_sec(cfg.batch_size), lateness, timing
+
+
+def split_by_phase(lateness, timing: Timing) -> tuple[list[float], list[float]]:
+    """Lateness during batches, and during epoch ends (validation, mAP, checkpoints, retracing)."""
+    gaps = []     # (last batch of an epoch, first batch of the next)
+    for (e0, _, t0), (e1, _, t1) in zip(timing.times, timing.times[1:]):
+        if e1 != e0:
+            gaps.append((t0, t1))
+    batches, ends = [], []
+    for t, late in lateness:
+        # a tick is late for what ran during the interval before it
+        (ends if any(a <= t - late / 1e3 - 0.01 <= b or a <= t <= b for a, b in gaps)
+         else batches).append(late)
+    return batches, ends
+
+
+def describe(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name}: no ticks"
+    return (f"{name} ({len(values)} ticks): lateness p50 {percentile(values, 50):.1f} ms, "
+            f"p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -159,16 +177,18 @@ def main(argv=None) -> int:
         print(f"yolov3-tiny, {args.images} images at {args.input_size}px, batch {args.batch}, "
               f"{args.epochs} epochs, {os.cpu_count()} CPUs; Qt platform "
               f"{app.platformName()}")
-        plain, gui, late, redraws = [], [], [], 0
+        plain, gui, late, during_batches, at_epoch_ends = [], [], [], [], []
         for _ in range(args.repeats):
             plain.append(plain_run(root, cfg))
-            g, lateness, redraws = gui_run(app, root, cfg)
+            g, lateness, timing = gui_run(app, root, cfg)
             gui.append(g)
-            late += lateness
-    print(f"10 ms GUI timer while training ({len(late)} ticks): lateness p50 "
-          f"{percentile(late, 50):.1f} ms, p99 {percentile(late, 99):.1f} ms, "
-          f"max {max(late):.1f} ms")
-    print(f"plot redraws in the last GUI run: {redraws}")
+            late += [v for _, v in lateness]
+            b, e = split_by_phase(lateness, timing)
+            during_batches += b
+            at_epoch_ends += e
+    print(describe("10 ms GUI timer while training, all", late))
+    print("  " + describe("during training batches", during_batches))
+    print("  " + describe("during epoch ends (validation, mAP, checkpoint)", at_epoch_ends))
     print("images/s plain Trainer: " + ", ".join(f"{v:.1f}" for v in plain))
     print("images/s in the GUI:    " + ", ".join(f"{v:.1f}" for v in gui))
     ratio = statistics.median(gui) / statistics.median(plain)

@@ -19,7 +19,7 @@ LOSS_PARTS = (
     ("total_loss", "total", (40, 40, 40)),
 )
 EMA_ALPHA = 0.05          # darknet's avg_loss uses 0.1; a bit smoother reads better live
-REDRAW_HZ = 8
+REDRAW_HZ = 5
 
 
 class GrowingSeries:
@@ -75,15 +75,21 @@ class SmoothedSeries:
         self._ema = None
 
 
-def _cheap(plot: pg.PlotItem) -> None:
+def _cheap(plot: pg.PlotItem, grid: bool = False) -> None:
     # Peak downsampling keeps spikes visible; clip-to-view skips off-screen points.
     plot.setDownsampling(auto=True, mode="peak")
     plot.setClipToView(True)
-    plot.showGrid(x=True, y=True, alpha=0.25)
+    # A grid costs more to paint than the curves (translucent lines over the whole
+    # view, re-laid at every range change): only on the plot that redraws once an epoch.
+    if grid:
+        plot.showGrid(x=True, y=True, alpha=0.25)
 
 
 def _faint(rgb, width=1):
-    return pg.mkPen(color=(*rgb, 70), width=width)
+    # The colour mixed with the white background by hand: looks translucent, but an
+    # opaque pen skips alpha blending of every segment.
+    mixed = tuple(int(255 - (255 - c) * 0.35) for c in rgb)
+    return pg.mkPen(color=mixed, width=width)
 
 
 class LossPlot(pg.PlotWidget):
@@ -139,7 +145,7 @@ class EpochPlot(pg.PlotWidget):
     def __init__(self, parent=None):
         super().__init__(parent, background="w")
         item = self.getPlotItem()
-        _cheap(item)
+        _cheap(item, grid=True)
         item.setTitle("Per epoch: loss and mAP@0.5")
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "loss")
@@ -220,7 +226,7 @@ class TrainingPlots(QWidget):
         self.loss = LossPlot()
         self.epochs = EpochPlot()
         self.lr = LrPlot()
-        self.epochs.setXLink(self.loss)
+        # The epoch plot keeps its own x range so it repaints once an epoch, not per tick.
         self.lr.setXLink(self.loss)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -228,6 +234,7 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.epochs, 4)
         layout.addWidget(self.lr, 2)
         self._dirty = False
+        self._epochs_dirty = False
         self.redraws = 0          # how many times the curves were pushed (tests, bench)
         self.timer = QTimer(self)
         self.timer.setInterval(int(1000 / REDRAW_HZ))
@@ -243,7 +250,7 @@ class TrainingPlots(QWidget):
     def add_epoch(self, report) -> None:
         """Record one EpochReport."""
         self.epochs.add(report.epoch, report.train_loss, report.val_total_loss, report.map50)
-        self._dirty = True
+        self._epochs_dirty = True
 
     def load_history(self, rows: list[dict], batches: list[dict] | None = None) -> None:
         """Replace everything with a past run's results.csv rows (and per-batch rows if kept)."""
@@ -268,7 +275,7 @@ class TrainingPlots(QWidget):
                     self.loss.series[key].append(x, value)
             if _num(row.get("lr")) is not None:
                 self.lr.lr.append(x, _num(row.get("lr")))
-        self._dirty = True
+        self._dirty = self._epochs_dirty = True
         self.flush()
 
     def _epoch_losses_as_batches(self, rows: list[dict]) -> None:
@@ -291,16 +298,18 @@ class TrainingPlots(QWidget):
         """Empty every plot (a new run starts)."""
         for p in (self.loss, self.epochs, self.lr):
             p.clear_data()
-        self._dirty = False
+        self._dirty = self._epochs_dirty = False
 
     def flush(self) -> None:
         """Push buffered points to the curves if anything changed since the last push."""
-        if not self._dirty:
+        if not (self._dirty or self._epochs_dirty):
             return
-        self._dirty = False
-        self.loss.redraw()
-        self.epochs.redraw()
-        self.lr.redraw()
+        if self._dirty:
+            self.loss.redraw()
+            self.lr.redraw()
+        if self._epochs_dirty:
+            self.epochs.redraw()
+        self._dirty = self._epochs_dirty = False
         self.redraws += 1
 
 
