@@ -99,6 +99,20 @@ def test_cancel_stops_early_and_reports_only_finished_images(qtbot, tmp_path, ch
     assert sorted(done) == labelled
 
 
+def test_closing_mid_run_still_reports_the_files_written(qtbot, tmp_path, checkpoint):
+    project = make_project(tmp_path / "many", n=40)
+    context = AppContext(project)
+    dialog = open_dialog(qtbot, context, checkpoint)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 2, timeout=WAIT_MS)
+    with qtbot.waitSignal(context.labelsChanged, timeout=WAIT_MS) as changed:
+        dialog.reject()  # the window's close button
+    assert not dialog.is_running()
+    labelled = [p for p in project.image_paths() if project.has_labels(p)]
+    assert 2 <= len(labelled) < 40
+    assert sorted(changed.args[0]) == labelled
+
+
 def test_a_model_that_fails_to_load_writes_nothing_and_says_why(qtbot, setup, tmp_path):
     context, project, images, _human = setup
     bad = tmp_path / "junk.weights.h5"
@@ -118,3 +132,19 @@ def test_without_a_trained_model_the_dialog_says_to_train_first(qtbot, setup):
     dialog.model_picker.combo.setCurrentIndex(0)
     assert not dialog.start()
     assert "no best checkpoint" in dialog.log.toPlainText()
+
+
+def test_the_labeller_shows_the_new_pre_labels_as_predicted(qtbot, setup, checkpoint):
+    from yolo_studio.gui.labeller.panel import LabellerPanel
+
+    context, _project, images, human = setup
+    labeller = LabellerPanel(context)
+    qtbot.addWidget(labeller)
+    labeller.show_image(images[0])
+    assert [item.predicted for item in labeller.canvas.items_()] == [False]
+    dialog = open_dialog(qtbot, context, checkpoint, images[:1])
+    with qtbot.waitSignal(context.labelsChanged, timeout=WAIT_MS):
+        dialog.start()
+    qtbot.waitUntil(lambda: len(labeller.canvas.items_()) > 1, timeout=5000)
+    flags = [item.predicted for item in labeller.canvas.items_()]
+    assert flags[0] is False and all(flags[1:])

@@ -34,6 +34,14 @@ def latest_checkpoint(project, kind: str):
     return runs.latest_checkpoint(project, kind=kind)
 
 
+def display_name(path) -> str:
+    """'<run>/best' for a run's checkpoint (all are called best/last), else the file name."""
+    p = Path(path)
+    if p.parent.name == "weights" and p.parent.parent.name:
+        return f"{p.parent.parent.name}/{p.name}"
+    return p.name
+
+
 class ModelPicker(QWidget):
     """A combo of 'best' / 'last' checkpoint and chosen files, plus Browse."""
 
@@ -64,7 +72,7 @@ class ModelPicker(QWidget):
             if self.combo.itemData(i) == ("file", path):
                 self.combo.setCurrentIndex(i)
                 return
-        self.combo.addItem(Path(path).name, ("file", path))
+        self.combo.addItem(display_name(path), ("file", path))
         self.combo.setItemData(self.combo.count() - 1, path, role=3)  # tooltip: the full path
         self.combo.setCurrentIndex(self.combo.count() - 1)
 

@@ -32,6 +32,9 @@ class PrelabelWorker(Worker):
         super().__init__()
         self.project, self.model_path, self.images = project, model_path, list(images)
         self.score, self.iou, self.cancel = score, iou, cancel
+        # Also kept here (appends are atomic): a dialog closed mid-run reads
+        # them after the thread ends, when queued signals can no longer reach it.
+        self.outcomes: list[PrelabelOutcome] = []
 
     def work(self) -> None:
         detector = load_detector(self.model_path)
@@ -43,6 +46,7 @@ class PrelabelWorker(Worker):
                 outcome = prelabel_image(self.project, detector, image, self.score, self.iou)
             except Exception as e:  # one bad image must not end the batch
                 outcome = PrelabelOutcome(Path(image), problem=f"{image}: {type(e).__name__}: {e}")
+            self.outcomes.append(outcome)
             self.progress.emit(i + 1, outcome)
 
 
@@ -60,6 +64,7 @@ class PrelabelDialog(QDialog):
         self._thread = None
         self._worker = None
         self._cancel = threading.Event()
+        self._reported = False
         self._classes_before = len(getattr(context.project, "classes", []) or [])
         self._build()
 
@@ -122,6 +127,7 @@ class PrelabelDialog(QDialog):
             return False
         remember_model(model_path)
         self._cancel.clear()
+        self._reported = False
         self._worker = PrelabelWorker(self.context.project, model_path, self.images,
                                       self.score_slider.value(), self.iou_slider.value(),
                                       self._cancel)
@@ -152,9 +158,6 @@ class PrelabelDialog(QDialog):
         self.progress.setValue(done)
         if outcome.problem:
             self._problem(outcome.problem)
-        elif outcome.changed:
-            self.changed.append(outcome.image)
-            self.added += outcome.added
 
     def _failed(self, message: str) -> None:
         self._problem(message)
@@ -164,7 +167,13 @@ class PrelabelDialog(QDialog):
         self.log.appendPlainText(message)
 
     def _finished(self) -> None:
+        if self._reported:
+            return
+        self._reported = True
         cancelled = self._cancel.is_set()
+        done = [o for o in self._worker.outcomes if o.changed]
+        self.changed = [o.image for o in done]
+        self.added = sum(o.added for o in done)
         if self.changed:
             if len(self.context.project.classes) > self._classes_before:
                 self.context.classesChanged.emit()
@@ -180,8 +189,11 @@ class PrelabelDialog(QDialog):
         self.run_button.setEnabled(False)
 
     def done(self, result: int) -> None:
-        # Closing while running cancels and waits: the worker writes label files.
+        # Closing while running cancels and waits (the worker is writing label
+        # files), then reports what was written: the labeller must reload it.
         if self.is_running():
             self._cancel.set()
+            self._thread.quit()
             self._thread.wait(30000)
+            self._finished()
         super().done(result)
