@@ -267,3 +267,16 @@ def test_copying_a_box_of_an_unknown_class_adds_the_class(qtbot, panel):
     panel.store.flush()
     assert "kite" in [panel.classes.list.item(i).text() for i in range(panel.classes.list.count())]
     assert "kite" in [panel.browser.class_box.itemText(i) for i in range(panel.browser.class_box.count())]
+
+
+def test_right_click_selects_the_box_and_its_menu_sets_the_class(qtbot, panel):
+    set_boxes(panel, [Box(10, 10, 40, 40, "circle"), Box(50, 50, 80, 80, "circle")])
+    pos = vp(panel, 65, 65)
+    qtbot.mousePress(panel.canvas.viewport(), Qt.RightButton, pos=pos)
+    qtbot.mouseRelease(panel.canvas.viewport(), Qt.RightButton, pos=pos)
+    assert panel.canvas.selected_indices() == [1]
+    menu = panel.context_menu()
+    assert "Delete" in [a.text() for a in menu.actions()]
+    set_class = next(a.menu() for a in menu.actions() if a.text() == "Set class")
+    next(a for a in set_class.actions() if a.text().startswith("triangle")).trigger()
+    assert [b.label for b in panel.annotation().boxes] == ["circle", "triangle"]

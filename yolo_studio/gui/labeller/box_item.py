@@ -156,6 +156,12 @@ class BoxItem(QGraphicsItem):
         self.update()
 
     def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.RightButton:  # the context menu acts on the box under it
+            if not self.isSelected():
+                self.scene().clearSelection()
+                self.setSelected(True)
+            event.accept()
+            return
         if event.button() != Qt.LeftButton:
             event.ignore()
             return

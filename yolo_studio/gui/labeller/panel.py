@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import (QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from yolo_studio.core.annotations import Box, ImageAnnotation
 from yolo_studio.core.errors import ImageFileError, LabelFileError, YoloStudioError
@@ -148,6 +148,8 @@ class LabellerPanel(QWidget):
         self.canvas.selectionChanged.connect(self._selection_changed)
         self.canvas.spaceTapped.connect(self.toggle_verified)
         self.canvas.drawModeChanged.connect(self.actions["draw"].setChecked)
+        self.canvas.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.canvas.customContextMenuRequested.connect(self._context_menu)
         self.boxes.selectionChanged.connect(self.canvas.select)
         self.classes.currentClassChanged.connect(self._class_picked)
         self.classes.aboutToEdit.connect(self.store.flush)
@@ -360,6 +362,24 @@ class LabellerPanel(QWidget):
             return False
         added = range(len(self._ann.boxes), len(boxes))
         return self._edit(boxes, f"Copy {len(added)} box(es) from {prev.name}", selected=added)
+
+    def _context_menu(self, pos) -> None:
+        if self._ann is not None and not self.canvas.is_drawing():
+            self.context_menu().exec(self.canvas.mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The canvas's right-click menu for the current selection."""
+        menu = QMenu(self)
+        if self.canvas.selected_indices():
+            to_class = menu.addMenu("Set class")
+            for i, name in enumerate(self.classes.classes()):
+                act = to_class.addAction(f"{name}\t{i + 1}" if i < 9 else name)
+                act.triggered.connect(lambda _=False, n=name: self.classes.set_current_class(n)
+                                      or self._class_picked(n))
+            menu.addAction(self.actions["delete"])
+        for name in ("accept", "draw", "copy_previous", "verify", None, "fit"):
+            menu.addSeparator() if name is None else menu.addAction(self.actions[name])
+        return menu
 
     def _toggle_draw(self) -> None:
         self.canvas.set_draw_mode(not self.canvas.is_drawing())
