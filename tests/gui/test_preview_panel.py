@@ -77,7 +77,8 @@ def wait_frames(qtbot, p, n):
 
 def test_video_plays_with_detections_painted(qtbot, panel):
     panel.source_picker.loop.setChecked(True)
-    assert panel.start()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.start_button.text() == "Stop"
     wait_frames(qtbot, panel, 3)
     view = panel.view
     assert view.detections, "a random model at score 0.05 still finds boxes"
@@ -97,8 +98,26 @@ def test_video_plays_with_detections_painted(qtbot, panel):
     assert view.color_for(d) == labeller_color(d.label, CLASSES)
     assert "fps shown" in " ".join(view.hud_lines)
     assert panel.stats.median("infer") > 0 and panel.stats.median("latency") > 0
-    panel.stop()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    assert panel.start_button.text() == "Start"
+    shown = panel.stats.frames_shown
+    qtbot.wait(200)
+    assert panel.stats.frames_shown == shown  # stopped means no more frames
+
+
+def test_an_image_folder_plays_each_image_once(qtbot, panel, tmp_path):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for i, (w, h) in enumerate([(96, 64), (128, 128), (80, 120)]):
+        cv2.imwrite(str(folder / f"{i}.png"), np.full((h, w, 3), 60 * i, np.uint8))
+    panel.source_picker.set_kind("folder")
+    panel.source_picker.folder_path.setText(str(folder))
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    assert "End of folder shots" in panel.message_label.text()
+    assert panel.stats.frames_shown == 3
+    assert panel.view.source_size == (80, 120) and panel.last_result.name == "2.png"
 
 
 def test_a_video_that_ends_stops_with_a_message_after_its_last_frame(qtbot, panel):

@@ -51,6 +51,7 @@ class PreviewPanel(QWidget):
         self._restart_after_stop = False
         self._source_desc = ""
         self._alive = set()
+        self._active = False
         self._build()
         self._wire()
 
@@ -107,14 +108,14 @@ class PreviewPanel(QWidget):
         return any(t.isRunning() for t in self._threads)
 
     def toggle(self) -> None:
-        if self._stop is not None and not self._stop.is_set():
+        if self._active:
             self.stop()
         else:
             self.start()
 
     def start(self) -> bool:
         """Start the preview with the chosen source and model; False with a message if not."""
-        if self._stop is not None and not self._stop.is_set():
+        if self._active:
             return True
         self._wait_threads()
         try:
@@ -173,6 +174,9 @@ class PreviewPanel(QWidget):
             t.wait(ms)
 
     def _set_running_ui(self, running: bool) -> None:
+        # Active from Start until Stop, the source's end or a failure; the
+        # threads may need a moment more to finish the frame in hand.
+        self._active = running
         self.start_button.setText("Stop" if running else "Start")
         self.source_picker.setEnabled(not running)
 
@@ -279,12 +283,12 @@ class PreviewPanel(QWidget):
         """Switch to the model at ``path`` (context.modelChosen); restarts a running preview."""
         self.model_picker.choose_file(path)
         remember_model(path)
-        if self._stop is not None and not self._stop.is_set():
+        if self._active:
             self._restart_after_stop = True
             self.stop()
 
     def _project_changed(self, _project) -> None:
-        if self._stop is not None and not self._stop.is_set():
+        if self._active:
             self.stop()
             self._info("Another project was opened: press Start to preview with it.")
 
