@@ -280,3 +280,24 @@ def test_right_click_selects_the_box_and_its_menu_sets_the_class(qtbot, panel):
     set_class = next(a.menu() for a in menu.actions() if a.text() == "Set class")
     next(a for a in set_class.actions() if a.text().startswith("triangle")).trigger()
     assert [b.label for b in panel.annotation().boxes] == ["circle", "triangle"]
+
+
+def test_arrow_keys_nudge_the_selected_box_in_one_undo_step(qtbot, panel):
+    set_boxes(panel, [Box(10, 10, 40, 40, "circle")])
+    panel.canvas.select([0])
+    key(qtbot, panel, Qt.Key_Right)
+    key(qtbot, panel, Qt.Key_Right, Qt.ShiftModifier)
+    key(qtbot, panel, Qt.Key_Up)
+    assert panel.annotation().boxes[0].xyxy() == (21, 9, 51, 39)
+    for _ in range(5):
+        key(qtbot, panel, Qt.Key_Up, Qt.ShiftModifier)  # stops at the top edge
+    assert panel.annotation().boxes[0].xyxy() == (21, 0, 51, 30)
+    key(qtbot, panel, Qt.Key_Z, Qt.ControlModifier)
+    assert panel.annotation().boxes[0].xyxy() == (10, 10, 40, 40)
+
+
+def test_arrow_keys_in_the_image_list_still_move_through_images(qtbot, panel):
+    first = panel.current_path()
+    panel.browser.view.setFocus()
+    qtbot.keyClick(panel.browser.view, Qt.Key_Down)
+    assert panel.current_path() != first

@@ -38,6 +38,9 @@ LABELLER_BINDINGS: tuple[Binding, ...] = (
             "Accept pre-labels (the selected ones, or all on the image)", "Edit", "accept"),
     Binding("set_class", "Set class", tuple(str(i) for i in range(1, 10)),
             "Give the selected boxes class 1-9 (also the class for new boxes)", "Edit"),
+    Binding("nudge", "Nudge", ("Left", "Right", "Up", "Down", "Shift+Left", "Shift+Right",
+                               "Shift+Up", "Shift+Down"),
+            "Move the selected boxes by 1 pixel (with Shift: 10)", "Edit"),
     Binding("undo", "Undo", ("Ctrl+Z",), "Undo the last edit on this image", "Edit", "undo"),
     Binding("redo", "Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), "Redo", "Edit", "redo"),
     Binding("prelabel", "Pre-label…", (),
@@ -64,6 +67,8 @@ def binding(name: str) -> Binding:
 def _keys_text(keys: tuple[str, ...]) -> str:
     if len(keys) == 9 and keys[0] == "1":
         return "1 … 9"
+    if keys and keys[0] == "Left":
+        return "Arrows / Shift+Arrows"
     return " / ".join(keys)
 
 

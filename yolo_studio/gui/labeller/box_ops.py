@@ -55,3 +55,15 @@ def copy_onto(boxes: list[Box], source: list[Box], width: float, height: float) 
             seen.add(key)
             out.append(c)
     return out
+
+
+def nudge(boxes: list[Box], indices, dx: float, dy: float, width: float, height: float) -> list[Box]:
+    """Shift the boxes at ``indices`` by (dx, dy), stopping at the image's edges."""
+    out = list(boxes)
+    for i in indices:
+        b = out[i]
+        sx = min(max(dx, -b.x1), width - b.x2)
+        sy = min(max(dy, -b.y1), height - b.y2)
+        out[i] = b.moved(x1=b.x1 + sx, y1=b.y1 + sy, x2=b.x2 + sx, y2=b.y2 + sy,
+                         predicted=False, score=None)
+    return out

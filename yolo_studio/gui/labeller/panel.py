@@ -20,7 +20,7 @@ from yolo_studio.gui.labeller.browser import ImageBrowser
 from yolo_studio.gui.labeller.canvas import Canvas
 from yolo_studio.gui.labeller.class_list import ClassList
 from yolo_studio.gui.labeller.colors import color_map
-from yolo_studio.gui.labeller.commands import EditAnnotation
+from yolo_studio.gui.labeller.commands import NUDGE_ID, EditAnnotation
 from yolo_studio.gui.labeller.document import AnnotationStore
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE
 from yolo_studio.gui.labeller.prefetch import Prefetcher, decode_qimage
@@ -73,6 +73,17 @@ class LabellerPanel(QWidget):
                  "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit}
         for b in LABELLER_BINDINGS:
             if not b.name:
+                continue
+            if b.name == "nudge":
+                steps = {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1), "Down": (0, 1)}
+                for k in b.keys:
+                    (dx, dy), n = steps[k.split("+")[-1]], 10 if k.startswith("Shift") else 1
+                    act = QAction(f"Nudge {k}", self)
+                    act.triggered.connect(lambda _=False, d=(dx * n, dy * n): self.nudge_selected(*d))
+                    # Only on the canvas: arrows keep moving through the image list.
+                    act.setShortcut(QKeySequence(k))
+                    act.setShortcutContext(Qt.WidgetShortcut)
+                    self.canvas.addAction(act)
                 continue
             if b.name == "set_class":
                 for i, key in enumerate(b.keys):
@@ -268,7 +279,8 @@ class LabellerPanel(QWidget):
         return False
 
     # -- edits ----------------------------------------------------------
-    def _edit(self, boxes: list[Box], text: str, verified: bool | None = None, selected=()) -> bool:
+    def _edit(self, boxes: list[Box], text: str, verified: bool | None = None, selected=(),
+              merge_id: int = -1) -> bool:
         if self._ann is None:
             self._say("There is no image to edit.")
             return False
@@ -277,7 +289,8 @@ class LabellerPanel(QWidget):
             return False
         after = ImageAnnotation(self._ann.image_path, self._ann.width, self._ann.height, boxes,
                                 self._ann.verified if verified is None else verified)
-        self._stack(self._current).push(EditAnnotation(self.store, self._ann, after, text, selected))
+        self._stack(self._current).push(
+            EditAnnotation(self.store, self._ann, after, text, selected, merge_id))
         return True
 
     def _box_drawn(self, rect: QRectF) -> None:
@@ -303,6 +316,14 @@ class LabellerPanel(QWidget):
             self._say("Select a box to delete (click it).")
             return False
         return self._edit(box_ops.delete(self._ann.boxes, sel), f"Delete {len(sel)} box(es)")
+
+    def nudge_selected(self, dx: float, dy: float) -> bool:
+        """Arrow keys: move the selected boxes a little (one undo step per run of nudges)."""
+        sel = self.canvas.selected_indices()
+        if self._ann is None or not sel:
+            return False
+        boxes = box_ops.nudge(self._ann.boxes, sel, dx, dy, self._ann.width, self._ann.height)
+        return self._edit(boxes, "Nudge box", selected=sel, merge_id=NUDGE_ID)
 
     def set_class_index(self, i: int) -> bool:
         """Key 1-9: class ``i`` for the selected boxes and for new boxes."""
