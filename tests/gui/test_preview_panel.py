@@ -106,7 +106,7 @@ def test_video_plays_with_detections_painted(qtbot, panel):
     assert panel.stats.frames_shown == shown  # stopped means no more frames
 
 
-def test_an_image_folder_plays_each_image_once(qtbot, panel, tmp_path):
+def test_an_image_folder_plays_through_to_its_last_image(qtbot, panel, tmp_path):
     folder = tmp_path / "shots"
     folder.mkdir()
     for i, (w, h) in enumerate([(96, 64), (128, 128), (80, 120)]):
@@ -116,8 +116,9 @@ def test_an_image_folder_plays_each_image_once(qtbot, panel, tmp_path):
     assert panel.start()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
     assert "End of folder shots" in panel.message_label.text()
-    assert panel.stats.frames_shown == 3
-    assert panel.view.source_size == (80, 120) and panel.last_result.name == "2.png"
+    # The last image is always shown (earlier ones may be skipped while the model warms up).
+    assert panel.last_result.name == "2.png"
+    qtbot.waitUntil(lambda: panel.view.source_size == (80, 120), timeout=5000)
 
 
 def test_a_video_that_ends_stops_with_a_message_after_its_last_frame(qtbot, panel):
