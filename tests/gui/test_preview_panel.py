@@ -140,8 +140,8 @@ def test_thresholds_and_class_filter_apply_to_the_next_frames(qtbot, panel):
     qtbot.waitUntil(lambda: panel.last_result.options.score_threshold == 0.99, timeout=WAIT_MS)
     wait_frames(qtbot, panel, 1)
     assert panel.last_result.options.iou_threshold == 0.3
-    assert all(d.score >= 0.99 for d in panel.last_result.detections)
-    assert all(d.score >= 0.99 for d in panel.view.detections)
+    # Random heads score every box about 0.25: at 0.99 the boxes are gone.
+    assert panel.last_result.detections == [] and panel.view.detections == []
 
     panel.score_slider.setValue(0.05)
     labels = [panel.class_list.item(i).text() for i in range(panel.class_list.count())]
