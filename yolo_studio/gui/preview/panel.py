@@ -165,6 +165,11 @@ class PreviewPanel(QWidget):
         self._wait_threads()
         self.source_picker.wait()
 
+    def may_close(self) -> bool:
+        """The main window is closing: stop the preview and let it go (never refuses)."""
+        self.shutdown()
+        return True
+
     def _wait_threads(self, ms: int = 10000) -> None:
         # worker.finished -> thread.quit is queued to this (GUI) thread, so it
         # has not run yet when we wait here; quitting directly avoids waiting
