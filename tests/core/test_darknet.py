@@ -27,16 +27,22 @@ def randomise(model, seed=0):
     return model
 
 
-def write_darknet(tmp_path, name, classes, size=128, seed=0):
-    model = randomise(build_model(name, classes, size), seed)
+@pytest.fixture(scope="module")
+def yolov3_3c():
+    """One full YOLOv3 (3 classes, 128 px) shared by the tests that need the big model."""
+    return randomise(build_model("yolov3", 3, 128))
+
+
+def write_darknet(tmp_path, name, classes, size=128, seed=0, model=None):
+    model = model if model is not None else randomise(build_model(name, classes, size), seed)
     cfg = write_cfg(tmp_path / f"{name}.cfg", name, classes, ModelSpec(name, classes).anchors, size)
     weights = write_darknet_weights(model, tmp_path / f"{name}.weights")
     return model, cfg, weights
 
 
 @pytest.mark.parametrize("name", ["yolov3", "yolov3-tiny"])
-def test_heads_match_opencv_darknet_reader(tmp_path, name):
-    model, cfg, weights = write_darknet(tmp_path, name, 3)
+def test_heads_match_opencv_darknet_reader(tmp_path, name, yolov3_3c):
+    model, cfg, weights = write_darknet(tmp_path, name, 3, model=yolov3_3c if name == "yolov3" else None)
     net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
     layer_names = net.getLayerNames()
     # OpenCV names layers by darknet index; the conv right before each [yolo] is the head.
@@ -141,7 +147,7 @@ def test_names_file_with_wrong_count_is_refused(tmp_path):
         load_darknet_model(weights, cfg, classes=4)
 
 
-def test_weights_of_the_other_topology_are_named_in_the_error(tmp_path):
-    _, _, weights = write_darknet(tmp_path, "yolov3-tiny", 4, size=64)
-    with pytest.raises(DarknetFileError, match="size fits yolov3-tiny with 4 classes"):
-        load_darknet_weights(build_model("yolov3", 4), weights)
+def test_weights_of_the_other_topology_are_named_in_the_error(tmp_path, yolov3_3c):
+    _, _, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    with pytest.raises(DarknetFileError, match="size fits yolov3-tiny with 3 classes"):
+        load_darknet_weights(yolov3_3c, weights)

@@ -28,6 +28,9 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--out", default="detections", help="output folder (default ./detections)")
     p.add_argument("--save-labels", choices=("voc", "yolo"),
                    help="also write the detections as label files in --out (pre-labels for the labeller)")
+    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                   help="bfloat16 runs about twice as fast on CPUs with AVX-512-BF16, "
+                        "scores within a few hundredths (default float32)")
     p.add_argument("--max-frames", type=int, default=0,
                    help="stop a video or camera after this many frames (default: all / until Ctrl-C)")
     return p
@@ -49,7 +52,8 @@ def run(args) -> int:
     _check_args(args)
     source = args.source
     kind = _source_kind(source)
-    detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size)
+    detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
+                             precision=args.precision)
     if detector.message:
         print(detector.message)
     out = Path(args.out)
