@@ -74,6 +74,7 @@ def _build(t, policy: str | None) -> None:
 
     cfg = t.config
     t.model = build_model(cfg.model, len(t.class_names), None if cfg.multiscale else cfg.input_size)
+    _fit_batchnorm_momentum(t.model, t.steps_per_epoch)
     schedule = WarmupCosine(cfg.warmup_epochs * t.steps_per_epoch, cfg.epochs * t.steps_per_epoch,
                             cfg.lr_init, cfg.lr_end)
     if cfg.weight_decay > 0:
@@ -91,6 +92,21 @@ def _build(t, policy: str | None) -> None:
     t.step_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     t.best_map = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     t.best_loss = tf.Variable(float("inf"), dtype=tf.float64, trainable=False)
+
+
+def _fit_batchnorm_momentum(model, steps_per_epoch: int) -> None:
+    """Let the moving mean/variance settle within about an epoch.
+
+    Keras' default momentum (0.99) averages over ~100 steps; a small project
+    has 10-30 steps an epoch, so validation would run on statistics still far
+    from the data for the first several epochs and mAP would lag training.
+    """
+    import keras
+
+    momentum = min(0.99, max(0.9, 1.0 - 3.0 / max(steps_per_epoch, 1)))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
 
 
 def _check_memory(t) -> None:
