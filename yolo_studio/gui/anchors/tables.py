@@ -68,10 +68,11 @@ class MetricsTable(QTableWidget):
         self.setColumnCount(len(names))
         self.setHorizontalHeaderLabels([COLUMN_TITLE.get(n, n) for n in names])
         for row, (_, field, fmt, tip) in enumerate(METRIC_ROWS):
-            values = [getattr(metrics[n], field) for n in names]
-            best = max(values) if values else None
-            for col, value in enumerate(values):
-                self.setItem(row, col, _cell(fmt.format(value), tip, bold=len(values) > 1 and value == best))
+            texts = [fmt.format(getattr(metrics[n], field)) for n in names]
+            # Bold every set that shows the best figure, so equal-looking numbers look equal.
+            best = fmt.format(max(getattr(metrics[n], field) for n in names)) if names else ""
+            for col, text in enumerate(texts):
+                self.setItem(row, col, _cell(text, tip, bold=len(texts) > 1 and text == best))
         _fit_height(self)
 
     def value(self, row_title: str, column: str) -> str:
@@ -103,7 +104,10 @@ class AnchorsTable(QTableWidget):
         for col, name in enumerate(names):
             anchors = sets[name]
             for row in range(rows):
-                text = "\n".join(f"{w:g}×{h:g}" for w, h in
-                                 ((round(float(w), 1), round(float(h), 1)) for w, h in anchors[3 * row:3 * row + 3]))
-                self.setItem(row, col, _cell(text, "anchor width × height in network pixels"))
+                group = anchors[3 * row:3 * row + 3]
+                # Whole pixels fit three columns in the side bar; the tooltip has the stored values.
+                text = "\n".join(f"{w:.0f}×{h:.0f}" for w, h in group)
+                tip = "width × height in network pixels: " + ", ".join(
+                    f"{float(w):g}×{float(h):g}" for w, h in group)
+                self.setItem(row, col, _cell(text, tip))
         _fit_height(self)
