@@ -142,7 +142,7 @@ def bench_model(name: str, rounds: int, tmp: Path) -> None:
     print(f"  OpenCV / ours, end to end:      {med['opencv end-to-end'] / med['ours end-to-end']:.2f}x")
     print(f"  float32 / mixed_bfloat16 model: {med['ours model'] / med['ours model bf16']:.2f}x")
     print(f"  graph / XLA model:              {med['ours model'] / med['ours model XLA']:.2f}x")
-    print(f"  ours end-to-end split (last call): "
+    print("  ours end-to-end split (last call): "
           + ", ".join(f"{k} {v * 1000:.1f}" for k, v in detector.timings.items()))
 
 

@@ -53,7 +53,8 @@ def test_sigmoid_offsets_and_multi_label_classes():
     dec = decode_predictions(flat(heads), ANCHORS, C).numpy()
     row = 16 * 3 + (0 * 2 + 1) * 3 + 0
     cx, cy = (1 + 0.75) * 32, (0 + 0.25) * 32
-    np.testing.assert_allclose(dec[0, row, :4], [cx - 40.5, cy - 41, cx + 40.5, cy + 41], atol=1e-4)  # anchor 81x82
+    # anchor 0 of the stride-32 scale is 81x82
+    np.testing.assert_allclose(dec[0, row, :4], [cx - 40.5, cy - 41, cx + 40.5, cy + 41], atol=1e-4)
     np.testing.assert_allclose(dec[0, row, 5:], [1.0, 0.5, 0.0], atol=1e-6)
 
 

@@ -79,6 +79,7 @@ def test_video_gives_annotated_video_with_every_frame(files, tmp_path, capsys):
     ("names", "two.names: gives 3 classes but dn.cfg"),
     ("truncated", "floats missing there"),
     ("conf", "--conf must be between 0 and 1"),
+    ("overwrite", "is the image folder itself"),
 ])
 def test_bad_input_is_one_clear_line(files, tmp_path, capsys, case, message):
     args = {"missing": ["--weights", files / "model", tmp_path / "nowhere.jpg"],
@@ -87,10 +88,14 @@ def test_bad_input_is_one_clear_line(files, tmp_path, capsys, case, message):
                       files / "images"],
             "truncated": ["--weights", tmp_path / "cut.weights", "--cfg", files / "dn.cfg",
                           files / "images"],
-            "conf": ["--weights", files / "model", "--conf", "5", files / "images"]}[case]
+            "conf": ["--weights", files / "model", "--conf", "5", files / "images"],
+            "overwrite": ["--weights", files / "model", files / "images" / "im0.png",
+                          "--out", files / "images"]}[case]
     (tmp_path / "two.names").write_text("a\nb\nc\n")
     (tmp_path / "cut.weights").write_bytes((files / "dn.weights").read_bytes()[:-100])
-    assert detect(*args, "--out", tmp_path / "out") == 1
+    if "--out" not in args:
+        args += ["--out", tmp_path / "out"]
+    assert detect(*args) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

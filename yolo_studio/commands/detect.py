@@ -57,6 +57,12 @@ def run(args) -> int:
     if detector.message:
         print(detector.message)
     out = Path(args.out)
+    if kind in ("image", "folder"):
+        folder = Path(source) if kind == "folder" else Path(source).parent
+        if out.resolve() == folder.resolve():
+            # Annotated copies and label files would replace the originals there.
+            raise ConfigError(f"--out {out} is the image folder itself; choose another folder "
+                              f"so originals and their labels are not overwritten")
     out.mkdir(parents=True, exist_ok=True)
     if kind in ("image", "folder"):
         return _run_images(detector, _image_list(Path(source), kind), out, args)
@@ -91,9 +97,6 @@ def _detect(detector, image, args):
 
 
 def _run_images(detector, images: list[Path], out: Path, args) -> int:
-    import cv2
-
-    from yolo_studio.core.detector import draw_detections
     from yolo_studio.core.errors import ImageFileError
     from yolo_studio.core.images import read_image
 
@@ -108,11 +111,7 @@ def _run_images(detector, images: list[Path], out: Path, args) -> int:
             failed += 1
             continue
         dets = _detect(detector, image, args)
-        target = out / (path.stem + (path.suffix if path.suffix.lower() in (".jpg", ".jpeg", ".png") else ".jpg"))
-        ok, data = cv2.imencode(target.suffix, draw_detections(image, dets))
-        if ok:
-            from yolo_studio.core.atomic import atomic_write_bytes
-            atomic_write_bytes(target, data.tobytes())
+        _write_image(path, image, dets, out)
         if args.save_labels:
             _save_labels(path, image.shape, dets, out, args.save_labels, detector.class_names)
         summary = ", ".join(f"{d.label} {d.score:.2f}" for d in dets[:8]) + (" ..." if len(dets) > 8 else "")
@@ -121,6 +120,20 @@ def _run_images(detector, images: list[Path], out: Path, args) -> int:
     print(f"wrote {len(images) - failed} annotated images to {out}"
           + (f" ({failed} unreadable images skipped)" if failed else ""))
     return 0 if failed < len(images) else 1
+
+
+def _write_image(path: Path, image, dets, out: Path) -> None:
+    import cv2
+
+    from yolo_studio.core.atomic import atomic_write_bytes
+    from yolo_studio.core.detector import draw_detections
+
+    keep_suffix = path.suffix.lower() in (".jpg", ".jpeg", ".png")
+    target = out / (path.stem + (path.suffix if keep_suffix else ".jpg"))
+    ok, data = cv2.imencode(target.suffix, draw_detections(image, dets))
+    if not ok:
+        raise ConfigError(f"{target}: OpenCV cannot encode the annotated image")
+    atomic_write_bytes(target, data.tobytes())
 
 
 def _save_labels(path: Path, shape, dets, out: Path, fmt: str, class_names: list[str]) -> None:

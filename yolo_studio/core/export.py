@@ -165,7 +165,8 @@ def export_darknet(model, spec: ModelSpec, out: str | Path) -> list[Path]:
     return [weights, cfg, names]
 
 
-def export_model(weights, fmt: str, out, classes=None, cfg=None, input_size: int | None = None) -> ExportResult:
+def export_model(weights, fmt: str, out, classes=None, cfg=None,
+                 input_size: int | None = None) -> ExportResult:
     """Load ``weights`` (checkpoint or darknet) and write it as ``fmt`` at ``out``."""
     if fmt not in FORMATS:
         raise ConfigError(f"export format '{fmt}' is unknown; choose one of {', '.join(FORMATS)}")

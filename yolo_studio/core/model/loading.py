@@ -23,7 +23,8 @@ def model_kind(path: str | Path) -> str:
     if is_checkpoint(p):
         return "checkpoint"
     stem = checkpoint_stem(p)
-    if (stem.parent / (stem.name + WEIGHTS_SUFFIX)).is_file() or (stem.parent / (stem.name + ".json")).is_file():
+    halves = (stem.parent / (stem.name + WEIGHTS_SUFFIX), stem.parent / (stem.name + ".json"))
+    if any(h.is_file() for h in halves):
         raise ConfigError(f"{stem}: checkpoint incomplete: needs both {stem.name}{WEIGHTS_SUFFIX} "
                           f"and {stem.name}.json")
     if not p.exists():
