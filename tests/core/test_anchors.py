@@ -179,3 +179,18 @@ def test_apply_that_cannot_save_leaves_the_project_unchanged(tmp_path):
     with pytest.raises(PermissionError):
         A.apply_to_project(project, fitted, "yolov3", 416)
     assert project.anchors is None and project.anchors_size == 416
+
+
+@pytest.mark.parametrize("stop_at", [0.05, 0.6])   # during the restarts / the genetic step
+def test_stop_set_mid_fit_ends_it_at_the_next_check(stop_at):
+    stop = threading.Event()
+    seen: list[float] = []
+
+    def progress(fraction):
+        seen.append(fraction)
+        if fraction >= stop_at:
+            stop.set()
+
+    with pytest.raises(A.FitCancelled):
+        A.fit_anchors(clustered(30), 9, stop=stop, progress=progress)
+    assert seen[-1] < 1.0
