@@ -93,11 +93,13 @@ class MainWindow(QMainWindow):
 
     # -- commands -------------------------------------------------------
     def open_folder(self) -> None:
+        """File > Open folder: a project folder or a plain folder of images."""
         path = QFileDialog.getExistingDirectory(self, "Open a folder of images or a project")
         if path:
             self.open_path(path)
 
     def open_project_file(self) -> None:
+        """File > Open project: pick a yolo_studio.json."""
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Project ({PROJECT_FILE})")
         if path:
             self.open_path(path)
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
         self.context.statusMessage.emit("Saved." if ok else "Some labels could not be saved.")
 
     def export(self, fmt: str) -> None:
+        """File > Export labels as ``fmt`` into a folder the user picks."""
         project = self.context.project
         if project is None:
             return
@@ -151,6 +154,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Export labels", text)
 
     def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts, generated from the binding table."""
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.RichText)
@@ -159,6 +163,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_about(self) -> None:
+        """Help > About."""
         QMessageBox.about(self, "About YOLO Studio",
                           f"<b>YOLO Studio {__version__}</b><p>Label boxes, fit anchors, train "
                           "YOLOv3 and watch it detect, in one window.</p>")
@@ -192,5 +197,6 @@ def recent_projects() -> list[str]:
 
 
 def remember_project(path: str) -> None:
+    """Put ``path`` first in File > Open recent."""
     items = [p for p in recent_projects() if p != path]
     settings().setValue(RECENT_KEY, [path, *items][:MAX_RECENT])

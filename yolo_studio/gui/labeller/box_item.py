@@ -57,6 +57,7 @@ class BoxItem(QGraphicsItem):
         return QRectF(self._rect)
 
     def set_rect(self, rect: QRectF) -> None:
+        """Show the box at ``rect`` (image pixels)."""
         self.prepareGeometryChange()
         self._rect = QRectF(rect)
 

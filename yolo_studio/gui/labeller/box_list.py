@@ -29,6 +29,7 @@ class BoxList(QWidget):
         self._quiet = False
 
     def set_boxes(self, boxes, colors: dict) -> None:
+        """List ``boxes`` with their class colours."""
         self._quiet = True
         self.list.clear()
         for b in boxes:

@@ -70,6 +70,7 @@ class ImageBrowser(QWidget):
         self._update_count()
 
     def set_classes(self, classes: list[str]) -> None:
+        """Offer ``classes`` in the class filter, keeping the chosen one."""
         current = self.class_box.currentData()
         self.class_box.blockSignals(True)
         self.class_box.clear()
@@ -109,6 +110,7 @@ class ImageBrowser(QWidget):
 
     # -- selection ------------------------------------------------------
     def current_path(self) -> Path | None:
+        """The image that is current in the list (None if none)."""
         idx = self.view.currentIndex()
         if not idx.isValid():
             return None
@@ -120,6 +122,7 @@ class ImageBrowser(QWidget):
         return idx.row() if idx.isValid() else -1
 
     def shown_count(self) -> int:
+        """How many images the filters let through."""
         return self.proxy.rowCount()
 
     def path_at(self, row: int) -> Path:
@@ -127,6 +130,7 @@ class ImageBrowser(QWidget):
         return self.model.path(self.proxy.mapToSource(self.proxy.index(row, 0)).row())
 
     def source_row_at(self, row: int) -> int:
+        """Row in the full list of the image shown at ``row``."""
         return self.proxy.mapToSource(self.proxy.index(row, 0)).row()
 
     def select_row(self, row: int) -> bool:
@@ -152,6 +156,7 @@ class ImageBrowser(QWidget):
         return self.select_row(idx.row())
 
     def clear_filters(self) -> None:
+        """Show every image again."""
         for w in (self.state_box, self.class_box, self.search):
             w.blockSignals(True)
         self.state_box.setCurrentIndex(0)

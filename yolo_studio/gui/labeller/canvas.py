@@ -81,9 +81,11 @@ class Canvas(QGraphicsView):
         self.fit()
 
     def has_image(self) -> bool:
+        """True when an image (not a message) is shown."""
         return not self._image_rect.isEmpty()
 
     def image_rect(self) -> QRectF:
+        """The image in scene coordinates (its pixels)."""
         return QRectF(self._image_rect)
 
     def message(self) -> str:
@@ -91,6 +93,7 @@ class Canvas(QGraphicsView):
         return self._message
 
     def clear_boxes(self) -> None:
+        """Remove every box item."""
         for item in self._items:
             self.scene().removeItem(item)
         self._items = []
@@ -116,9 +119,11 @@ class Canvas(QGraphicsView):
         return list(self._items)
 
     def selected_indices(self) -> list[int]:
+        """Indices of the selected boxes."""
         return [it.index for it in self._items if it.isSelected()]
 
     def select(self, indices) -> None:
+        """Select exactly the boxes at ``indices``."""
         wanted = set(indices)
         for it in self._items:
             it.setSelected(it.index in wanted)
@@ -142,6 +147,7 @@ class Canvas(QGraphicsView):
         self.drawModeChanged.emit(on)
 
     def is_drawing(self) -> bool:
+        """True while W (draw mode) is on."""
         return self._drawing
 
     def _clamp(self, p: QPointF) -> QPointF:

@@ -76,10 +76,12 @@ class ClassList(QWidget):
         layout.addWidget(self.list)
 
     def set_project(self, project) -> None:
+        """Show ``project``'s classes."""
         self.project = project
         self.refresh()
 
     def classes(self) -> list[str]:
+        """The project's classes."""
         return list(self.project.classes) if self.project is not None else []
 
     def refresh(self) -> None:
@@ -97,10 +99,12 @@ class ClassList(QWidget):
             self.set_current_class(current if current in classes else classes[0])
 
     def current_class(self) -> str:
+        """The class new boxes get ('' if there are none)."""
         item = self.list.currentItem()
         return item.text() if item else ""
 
     def set_current_class(self, name: str) -> None:
+        """Make ``name`` the current class (if it exists)."""
         items = self.list.findItems(name, Qt.MatchExactly)
         if items:
             self.list.setCurrentItem(items[0])
@@ -181,6 +185,7 @@ class ClassList(QWidget):
         return True
 
     def recolor_current(self) -> None:
+        """Let the user pick the colour of the current class."""
         name = self.current_class()
         if not name:
             return

@@ -44,6 +44,7 @@ class AnnotationStore(QObject):
         return self._pending.get(Path(image))
 
     def has_pending(self) -> bool:
+        """True while some edit is not on disk yet."""
         return bool(self._pending)
 
     def flush(self) -> bool:

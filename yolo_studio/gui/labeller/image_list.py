@@ -70,9 +70,11 @@ class ImageListModel(QAbstractListModel):
         self.endResetModel()
 
     def paths(self) -> list[Path]:
+        """Every image, in list order."""
         return self._paths
 
     def path(self, row: int) -> Path:
+        """The image at ``row``."""
         return self._paths[row]
 
     def row_of(self, path) -> int:
@@ -123,6 +125,7 @@ class ImageListModel(QAbstractListModel):
             self._changed(row)
 
     def forget_all(self) -> None:
+        """Drop every cached state (after a class rename or delete)."""
         self._info.clear()
         if self._paths:
             self.dataChanged.emit(self.index(0), self.index(len(self._paths) - 1))
@@ -186,6 +189,7 @@ class ImageFilter(QSortFilterProxyModel):
             self.invalidateFilter()
 
     def is_active(self) -> bool:
+        """True when some filter hides images."""
         return bool(self._state or self._cls or self._text)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:

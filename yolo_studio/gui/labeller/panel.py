@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
-from yolo_studio.core.annotations import Box, ImageAnnotation
-from yolo_studio.core.errors import ImageFileError, LabelFileError, YoloStudioError
-from yolo_studio.gui.labeller import box_ops
+from yolo_studio.core.annotations import ImageAnnotation
+from yolo_studio.core.errors import ImageFileError, LabelFileError
 from yolo_studio.gui.labeller.box_list import BoxList
 from yolo_studio.gui.labeller.browser import ImageBrowser
 from yolo_studio.gui.labeller.canvas import Canvas
 from yolo_studio.gui.labeller.class_list import ClassList
 from yolo_studio.gui.labeller.colors import color_map
-from yolo_studio.gui.labeller.commands import NUDGE_ID, EditAnnotation
 from yolo_studio.gui.labeller.document import AnnotationStore
+from yolo_studio.gui.labeller.editing import EditingMixin
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE
 from yolo_studio.gui.labeller.prefetch import Prefetcher, decode_qimage
 from yolo_studio.gui.shortcuts import LABELLER_BINDINGS
@@ -31,7 +30,7 @@ TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", 
            "accept", None, "undo", "redo", None, "zoom_in", "zoom_out", "fit", None, "prelabel")
 
 
-class LabellerPanel(QWidget):
+class LabellerPanel(EditingMixin, QWidget):
     """The Label tab: draw and edit boxes on the project's images."""
 
     def __init__(self, context, parent=None):
@@ -193,6 +192,7 @@ class LabellerPanel(QWidget):
             self.browser.select_row(0)
 
     def current_path(self) -> Path | None:
+        """The image on screen (None before one is opened)."""
         return self._current
 
     def annotation(self) -> ImageAnnotation | None:
@@ -278,135 +278,6 @@ class LabellerPanel(QWidget):
         self._say("No such image left in the list.")
         return False
 
-    # -- edits ----------------------------------------------------------
-    def _edit(self, boxes: list[Box], text: str, verified: bool | None = None, selected=(),
-              merge_id: int = -1) -> bool:
-        if self._ann is None:
-            self._say("There is no image to edit.")
-            return False
-        if self._readonly:
-            self._say(self._readonly)
-            return False
-        after = ImageAnnotation(self._ann.image_path, self._ann.width, self._ann.height, boxes,
-                                self._ann.verified if verified is None else verified)
-        self._stack(self._current).push(
-            EditAnnotation(self.store, self._ann, after, text, selected, merge_id))
-        return True
-
-    def _box_drawn(self, rect: QRectF) -> None:
-        label = self.classes.current_class() or self.classes.add_class()
-        if not label:
-            self._say("Add a class first (the + next to Classes).")
-            return
-        box = Box(rect.left(), rect.top(), rect.right(), rect.bottom(), label)
-        self._edit([*self._ann.boxes, box], f"Draw {label}", selected=(len(self._ann.boxes),))
-
-    def _box_edited(self, index: int, rect: QRectF) -> None:
-        old = self._ann.boxes[index]
-        same_size = abs(old.width - rect.width()) < 1e-6 and abs(old.height - rect.height()) < 1e-6
-        boxes = box_ops.set_rect(self._ann.boxes, index,
-                                 (rect.left(), rect.top(), rect.right(), rect.bottom()))
-        if not self._edit(boxes, "Move box" if same_size else "Resize box", selected=(index,)):
-            self._show_boxes()  # put the dragged item back where the file says it is
-
-    def delete_selected(self) -> bool:
-        """Delete the selected boxes (one undo step)."""
-        sel = self.canvas.selected_indices()
-        if not sel:
-            self._say("Select a box to delete (click it).")
-            return False
-        return self._edit(box_ops.delete(self._ann.boxes, sel), f"Delete {len(sel)} box(es)")
-
-    def nudge_selected(self, dx: float, dy: float) -> bool:
-        """Arrow keys: move the selected boxes a little (one undo step per run of nudges)."""
-        sel = self.canvas.selected_indices()
-        if self._ann is None or not sel:
-            return False
-        boxes = box_ops.nudge(self._ann.boxes, sel, dx, dy, self._ann.width, self._ann.height)
-        return self._edit(boxes, "Nudge box", selected=sel, merge_id=NUDGE_ID)
-
-    def set_class_index(self, i: int) -> bool:
-        """Key 1-9: class ``i`` for the selected boxes and for new boxes."""
-        classes = self.classes.classes()
-        if i >= len(classes):
-            self._say(f"There is no class {i + 1}; the project has {len(classes)}.")
-            return False
-        self.classes.set_current_class(classes[i])
-        self._class_picked(classes[i])  # also when it already was the current class
-        return True
-
-    def _class_picked(self, label: str) -> None:
-        sel = self.canvas.selected_indices()
-        if self._ann is None or not sel:
-            return
-        if all(self._ann.boxes[i].label == label and not self._ann.boxes[i].predicted for i in sel):
-            return
-        self._edit(box_ops.relabel(self._ann.boxes, sel, label), f"Set class {label}", selected=sel)
-
-    def toggle_verified(self) -> bool:
-        """Space: mark the image verified (accepting its pre-labels), or unverified."""
-        if self._ann is None:
-            return False
-        if self._ann.verified:
-            done = self._edit(list(self._ann.boxes), "Unverify image", verified=False)
-        else:
-            done = self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True)
-        self.actions["verify"].setChecked(self._ann.verified)
-        return done
-
-    def accept_predictions(self) -> bool:
-        """Accept the selected pre-labels, or all of this image's."""
-        if self._ann is None:
-            return False
-        sel = [i for i in self.canvas.selected_indices() if self._ann.boxes[i].predicted]
-        if not any(b.predicted for b in self._ann.boxes):
-            self._say("This image has no pre-labels to accept.")
-            return False
-        return self._edit(box_ops.accept(self._ann.boxes, sel or None), "Accept pre-labels",
-                          selected=sel)
-
-    def copy_previous(self) -> bool:
-        """Ctrl+D: add the previous image's boxes to this one."""
-        row = self.browser.current_row()
-        if self._ann is None or row <= 0:
-            self._say("There is no previous image to copy from.")
-            return False
-        prev = self.browser.path_at(row - 1)
-        try:
-            source = self.store.pending(prev) or self.project.load_annotation(prev)
-        except (YoloStudioError, OSError) as e:
-            self._say(f"Cannot copy from {prev.name}: {e}")
-            return False
-        boxes = box_ops.copy_onto(self._ann.boxes, source.boxes, self._ann.width, self._ann.height)
-        if len(boxes) == len(self._ann.boxes):
-            self._say(f"{prev.name} has no boxes to copy.")
-            return False
-        added = range(len(self._ann.boxes), len(boxes))
-        return self._edit(boxes, f"Copy {len(added)} box(es) from {prev.name}", selected=added)
-
-    def _context_menu(self, pos) -> None:
-        if self._ann is not None and not self.canvas.is_drawing():
-            self.context_menu().exec(self.canvas.mapToGlobal(pos))
-
-    def context_menu(self) -> QMenu:
-        """The canvas's right-click menu for the current selection."""
-        menu = QMenu(self)
-        if self.canvas.selected_indices():
-            to_class = menu.addMenu("Set class")
-            for i, name in enumerate(self.classes.classes()):
-                act = to_class.addAction(f"{name}\t{i + 1}" if i < 9 else name)
-                act.triggered.connect(lambda _=False, n=name: self.classes.set_current_class(n)
-                                      or self._class_picked(n))
-            menu.addAction(self.actions["delete"])
-        for name in ("accept", "draw", "copy_previous", "verify", None, "fit"):
-            menu.addSeparator() if name is None else menu.addAction(self.actions[name])
-        return menu
-
-    def _toggle_draw(self) -> None:
-        self.canvas.set_draw_mode(not self.canvas.is_drawing())
-        self.actions["draw"].setChecked(self.canvas.is_drawing())
-        self.canvas.setFocus()
-
     # -- pre-labelling --------------------------------------------------
     def open_prelabel(self) -> None:
         """Run a model over the selected images (or all unlabelled ones)."""
@@ -481,6 +352,7 @@ class LabellerPanel(QWidget):
             self.context.classesChanged.emit()
 
     def show_status(self) -> None:
+        """Put the current image's name, position and state in the status bar."""
         if self._current is None:
             return
         n, row = self.browser.model.rowCount(), self.browser.model.row_of(self._current) + 1
