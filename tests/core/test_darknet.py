@@ -151,3 +151,23 @@ def test_weights_of_the_other_topology_are_named_in_the_error(tmp_path, yolov3_3
     _, _, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
     with pytest.raises(DarknetFileError, match="size fits yolov3-tiny with 3 classes"):
         load_darknet_weights(yolov3_3c, weights)
+
+
+def test_hand_edited_cfg_lines_are_tolerated_like_darknet_and_bad_numbers_named(tmp_path):
+    _, cfg, _ = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    text = cfg.read_text()
+    cfg.write_text(text.replace("# Testing", "Training").replace("height=64", "height = 64"))
+    assert parse_cfg(cfg).input_size == 64                 # darknet skips a line without '='
+    cfg.write_text(text.replace("filters=1024", "filters=1O24"))
+    with pytest.raises(DarknetFileError, match=r"\[convolutional\] at line \d+: a value is not a number"):
+        parse_cfg(cfg)
+
+
+def test_old_header_with_32_bit_seen_counter_loads(tmp_path):
+    model, cfg, weights = write_darknet(tmp_path, "yolov3-tiny", 3, size=64)
+    data = weights.read_bytes()
+    old = np.array([0, 1, 0, 1234], "<i4").tobytes() + data[20:]     # darknet < 0.2 layout
+    weights.write_bytes(old)
+    loaded, _, _ = load_darknet_model(weights, cfg)
+    x = np.random.default_rng(3).random((1, 64, 64, 3), dtype=np.float32)
+    np.testing.assert_allclose(model(x)[0].numpy(), loaded(x)[0].numpy(), atol=1e-5)

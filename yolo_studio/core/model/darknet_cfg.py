@@ -69,31 +69,38 @@ def parse_sections(path: str | Path) -> list[Section]:
                 raise DarknetFileError(path, f"line {n}: option before any [section]")
             key, value = (s.strip() for s in line.split("=", 1))
             sections[-1].options[key] = value
-        else:
-            raise DarknetFileError(path, f"line {n}: cannot parse '{raw.strip()}'")
+        # darknet itself warns about and skips a line without '=' (seen in
+        # hand-edited cfgs, e.g. an uncommented "Training" heading), so do we.
     if not sections or sections[0].type not in ("net", "network"):
         raise DarknetFileError(path, "does not start with a [net] section: not a darknet cfg")
     return sections
 
 
-def _signature(sections: list[Section]) -> list[tuple]:
+def _signature(sections: list[Section], path: Path | None = None) -> list[tuple]:
     """The parts of each layer that fix the topology (not classes, anchors or training options)."""
     sig = []
     for s in sections[1:]:
-        if s.type == "convolutional":
-            is_output = s.get("activation", "logistic") == "linear"
-            sig.append(("conv", None if is_output else int(s.get("filters", 1)),
-                        int(s.get("size", 1)), int(s.get("stride", 1)),
-                        int(s.get("batch_normalize", 0)), s.get("activation", "logistic")))
-        elif s.type == "route":
-            sig.append(("route", tuple(int(v) for v in s.get("layers", "").split(","))))
-        elif s.type == "shortcut":
-            sig.append(("shortcut", int(s.get("from", 0)), s.get("activation", "linear")))
-        elif s.type in ("maxpool", "upsample"):
-            sig.append((s.type, int(s.get("size", 2)), int(s.get("stride", 2))))
-        else:
-            sig.append((s.type,))
+        try:
+            sig.append(_layer_signature(s))
+        except ValueError as e:
+            raise DarknetFileError(path, f"[{s.type}] at line {s.line}: a value is not a "
+                                         f"number ({e})") from e
     return sig
+
+
+def _layer_signature(s: Section) -> tuple:
+    if s.type == "convolutional":
+        is_output = s.get("activation", "logistic") == "linear"
+        return ("conv", None if is_output else int(s.get("filters", 1)), int(s.get("size", 1)),
+                int(s.get("stride", 1)), int(s.get("batch_normalize", 0)),
+                s.get("activation", "logistic"))
+    if s.type == "route":
+        return ("route", tuple(int(v) for v in s.get("layers", "").split(",")))
+    if s.type == "shortcut":
+        return ("shortcut", int(s.get("from", 0)), s.get("activation", "linear"))
+    if s.type in ("maxpool", "upsample"):
+        return (s.type, int(s.get("size", 2)), int(s.get("stride", 2)))
+    return (s.type,)
 
 
 def parse_cfg(path: str | Path) -> DarknetCfg:
@@ -130,7 +137,7 @@ def parse_cfg(path: str | Path) -> DarknetCfg:
 
 def _identify(path: Path, sections, num_classes: int, masks) -> str:
     """Which of our topologies the cfg describes (or an error saying where it departs)."""
-    sig = _signature(sections)
+    sig = _signature(sections, path)
     for model in ("yolov3", "yolov3-tiny"):
         ref = _signature(parse_sections_text(cfg_text(model, num_classes, _dummy_anchors(model), 416)))
         if len(ref) == len(sig) and all(a == b for a, b in zip(ref, sig)):
