@@ -39,6 +39,9 @@ class MainWindow(QMainWindow):
         for panel, name in zip(self.panels, ("Label", "Anchors", "Train", "Preview")):
             self.tabs.addTab(panel, name)
         self.setCentralWidget(self.tabs)
+        # The labeller's keys act where the focus is inside it: give it focus on arrival.
+        self.tabs.currentChanged.connect(
+            lambda _i: self.tabs.currentWidget() is self.labeller and self.labeller.canvas.setFocus())
         self.statusBar().setSizeGripEnabled(True)
         context.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 15000))
         context.projectChanged.connect(self._project_changed)

@@ -79,7 +79,7 @@ def shortcut_sheet_html(bindings=LABELLER_BINDINGS) -> str:
         if b.keys:
             groups.setdefault(b.group, []).append(b)
     parts = ["<style>td{padding:2px 10px 2px 0} th{text-align:left;padding-top:10px}"
-             " code{font-weight:bold}</style><table>"]
+             " code{font-weight:bold}</style><h3>Label tab</h3><table>"]
     for group, items in groups.items():
         parts.append(f"<tr><th colspan=2>{group}</th></tr>")
         for b in items:
