@@ -4,6 +4,7 @@
 2. Switch to the next 1920x1080 JPEG with 20 boxes (median / p95 over ~30
    switches; back to back, and paced like a fast user so the prefetch of the
    next image can finish), against the peer figure of a bare OpenCV decode.
+3. Autosave: a box drawn -> the label file on disk holds it.
 
 Run: python bench/bench_labeller.py [--images 10000] [--switches 30]
 """
@@ -135,6 +136,30 @@ def bench_switch(app, root: Path, switches: int, pause: float) -> tuple[list[flo
     return times, decode
 
 
+def bench_autosave(app, root: Path, edits: int = 5) -> list[float]:
+    """Seconds from an edit (a box drawn) until its label file on disk holds it."""
+    from PySide6.QtCore import QPointF, QRectF
+    from yolo_studio.core.formats.voc import read_voc
+    from yolo_studio.core.project import Project
+    from yolo_studio.gui.context import AppContext
+    from yolo_studio.gui.labeller.panel import LabellerPanel
+    panel = LabellerPanel(AppContext(Project.open(root)))
+    panel.show()
+    paint(app, panel)
+    label = panel.project.label_path(panel.current_path())
+    times = []
+    for k in range(edits):
+        n = len(read_voc(label).boxes)
+        t0 = time.perf_counter()
+        panel.canvas.boxDrawn.emit(QRectF(QPointF(10 + k, 10), QPointF(60 + k, 60)))
+        while len(read_voc(label).boxes) == n:
+            app.processEvents()
+            time.sleep(0.005)
+        times.append(time.perf_counter() - t0)
+    panel.close()
+    return times
+
+
 def p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
@@ -170,6 +195,9 @@ def main(argv=None) -> int:
                   f"max {max(times) * 1000:.1f} ms")
             print(f"  peer: OpenCV decode alone of the same JPEGs: median {dmed * 1000:.1f} ms "
                   f"-> a switch costs {med / dmed:.2f}x a bare decode")
+        saves = bench_autosave(app, tmp / "hd")
+        print(f"autosave: edit -> on disk (no Save pressed), {len(saves)} edits: "
+              f"median {statistics.median(saves) * 1000:.0f} ms, max {max(saves) * 1000:.0f} ms")
     return 0
 
 

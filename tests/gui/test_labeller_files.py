@@ -35,17 +35,18 @@ def draw(panel, x1, y1, x2, y2):
     panel.canvas.boxDrawn.emit(QRectF(QPointF(x1, y1), QPointF(x2, y2)))
 
 
-def test_every_edit_is_on_disk_within_a_second_and_reopens_identically(qtbot, demo_copy):
+def test_every_edit_reaches_the_disk_by_itself_and_reopens_identically(qtbot, demo_copy):
     panel = make_panel(qtbot, demo_copy)
     image = panel.current_path()
     label = panel.project.label_path(image)
     panel.classes.set_current_class("square")
     draw(panel, 3.5, 4.25, 40, 41)
-    # Autosave is debounced: the file changes shortly after the edit, no Save needed.
+    # Autosave is debounced (SAVE_DELAY_MS): the file changes by itself shortly after
+    # the edit, with no Save and no image switch; the timeout only guards a loaded machine.
     qtbot.waitUntil(lambda: any(b.xyxy() == (4, 4, 40, 41) for b in read_voc(label).boxes),
-                    timeout=1000)
+                    timeout=5000)
     qtbot.keyClick(panel.canvas, Qt.Key_Space)
-    qtbot.waitUntil(lambda: read_voc(label).verified, timeout=1000)
+    qtbot.waitUntil(lambda: read_voc(label).verified, timeout=5000)
     on_disk = read_voc(label)
     shown = panel.annotation()
     panel.close()
