@@ -264,3 +264,15 @@ def test_a_plain_labelimg_folder_opens_with_its_boxes(qtbot, demo_copy, tmp_path
     shutil.copytree(demo_copy / "images", moved)
     panel = make_panel(qtbot, moved)  # a plain folder with LabelImg XMLs
     assert panel.annotation() is not None and panel.annotation().boxes
+
+
+def test_an_empty_folder_shows_a_hint_and_keys_do_nothing_harmful(qtbot, tmp_path):
+    (tmp_path / "empty").mkdir()
+    panel = make_panel(qtbot, tmp_path / "empty")
+    assert "No images" in panel.canvas.message()
+    for k in (Qt.Key_D, Qt.Key_A, Qt.Key_W, Qt.Key_Space, Qt.Key_Delete, Qt.Key_U, Qt.Key_1):
+        qtbot.keyClick(panel.canvas, k)
+    qtbot.keyClick(panel.canvas, Qt.Key_D, Qt.ControlModifier)
+    panel.actions["prelabel"].trigger()
+    assert panel.current_path() is None and panel.annotation() is None
+    assert list((tmp_path / "empty").iterdir()) == []  # nothing written
