@@ -50,14 +50,13 @@ class _ServingModule(tf.Module):
 
     def __init__(self, model, spec: ModelSpec):
         super().__init__()
-        # Track only the variables: tracking the Keras model itself makes saving
-        # walk (and trace) every layer, several times slower for the same file.
+        # Track only the variables (the functions below reach the model through
+        # their closure): tracking the Keras model too makes saving walk every layer.
         self.weights = list(model.weights)
-        self._call = model
         size, anchors, classes, strides = spec.input_size, spec.anchors, spec.num_classes, spec.strides
 
         def decoded(images):
-            return decode_predictions(self._call(images, training=False), anchors, classes, strides)
+            return decode_predictions(model(images, training=False), anchors, classes, strides)
 
         def detect(images, score_threshold, iou_threshold, max_detections):
             boxes, scores, cls, valid = nms(decoded(images), score_threshold, iou_threshold,
