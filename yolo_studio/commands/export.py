@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+# Same list as core.export.FORMATS, repeated so building the parser does not import TensorFlow.
 FORMATS = ("savedmodel", "tflite", "tflite16", "onnx", "darknet")
 
 
