@@ -68,6 +68,9 @@ def compute(project, request: FitRequest, labels: LoadedLabels | None,
     classes = [by_path[p].boxes[i].label for p, i in sizes.refs]
     result = AnchorsResult(request, labels, sizes.wh, sizes.refs, classes, sizes.skipped)
     if len(sizes.wh) == 0:
+        if request.fit and sizes.skipped:
+            raise ConfigError(f"{project.root}: no usable boxes; {len(sizes.skipped)} were skipped, "
+                              f"e.g. {sizes.skipped[0]}")
         if request.fit:
             raise ConfigError(f"{project.root}: no labelled boxes to fit anchors to; "
                               f"label some images first")
