@@ -32,6 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--input-size", type=int, default=160)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--training-nice", type=int, default=None,
+                   help="override the panel's TRAINING_NICE (0: same priority as the window)")
     p.add_argument("--repeats", type=int, default=2,
                    help="alternate plain/GUI runs this many times (noise check)")
     return p.parse_args(argv)
@@ -169,14 +171,18 @@ def main(argv=None) -> int:
     from yolo_studio.core.training.events import TrainConfig
 
     app = QApplication.instance() or QApplication([])
+    from yolo_studio.gui.training import worker as worker_module
+    if args.training_nice is not None:
+        worker_module.TRAINING_NICE = args.training_nice
     cfg = TrainConfig(model="yolov3-tiny", input_size=args.input_size, batch_size=args.batch,
                       epochs=args.epochs, warmup_epochs=0, augment=True, map_every=args.epochs)
     with tempfile.TemporaryDirectory() as tmp:
         root = generate_demo_project(Path(tmp) / "demo", n_images=args.images, seed=3,
                                      min_size=128, max_size=320)
         print(f"yolov3-tiny, {args.images} images at {args.input_size}px, batch {args.batch}, "
-              f"{args.epochs} epochs, {os.cpu_count()} CPUs; Qt platform "
-              f"{app.platformName()}")
+              f"{args.epochs} epochs, {os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.1f}; Qt platform {app.platformName()}; training thread "
+              f"nice +{worker_module.TRAINING_NICE}")
         plain, gui, late, during_batches, at_epoch_ends = [], [], [], [], []
         for _ in range(args.repeats):
             plain.append(plain_run(root, cfg))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,18 @@ def test_training_draws_live_and_finishes_with_results(qtbot, panel):
     assert saved["input_size"] == 64 and saved["epochs"] == 2   # the form was kept
     assert _labels(panel.context.project) == labels
 
+    # Retrain (after more labelling) is a new run that starts from those weights.
+    assert panel.retrain_button.isEnabled()
+    with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
+        panel.retrain_button.click()
+        qtbot.waitUntil(lambda: panel.plots.loss.series["total_loss"].raw.n >= 1,
+                        timeout=TRAIN_TIMEOUT_MS)
+        panel.stop()
+    retrained = Path(ended.args[0].run_dir)
+    assert retrained != run_dir and ended.args[0].reason == "stopped"
+    assert json.loads((retrained / "config.json").read_text())["start_from"] == "last"
+    assert panel.runs_view.rowCount() == 2
+
 
 def report_steps(panel) -> int:
     last = panel._last_batch
@@ -109,7 +122,7 @@ def test_stop_then_resume_then_close_asks_and_stops(qtbot, panel, monkeypatch):
     stopped_step = panel._last_batch.step
     assert stopped_step < 50 * 5
 
-    qtbot.waitUntil(lambda: not panel.is_running())
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=TRAIN_TIMEOUT_MS)
     panel.runs_view.selectRow(0)
     assert panel.resume_button.isEnabled()
     panel.resume_button.click()
@@ -142,7 +155,7 @@ def test_trainer_refusal_shows_a_message_and_keeps_labels(qtbot, panel):
     assert panel.message_bar.kind == "error"
     assert "batch size" in panel.message_bar.text().lower()
     assert "Traceback" not in panel.message_bar.text()
-    qtbot.waitUntil(panel.start_button.isEnabled)       # ready for a corrected try
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=TRAIN_TIMEOUT_MS)  # ready to retry
     assert not panel.is_running()
     assert _labels(panel.context.project) == labels
 
