@@ -41,6 +41,9 @@ def run(args) -> int:
     annotations, problems = project.load_all()
     sizes = A.collect_box_sizes(annotations, size)
     _warn(problems + sizes.skipped)
+    if len(sizes.wh) == 0 and sizes.skipped:
+        raise ConfigError(f"{project.root}: no usable boxes; {len(sizes.skipped)} with zero size "
+                          f"or an unknown image size were skipped (see the warnings above)")
     if len(sizes.wh) == 0:
         raise ConfigError(f"{project.root}: no labelled boxes to fit anchors to; label some images first")
     fitted = A.round_anchors(A.fit_anchors(sizes.wh, k, seed=args.seed, genetic=not args.no_genetic))
