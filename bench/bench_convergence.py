@@ -1,7 +1,7 @@
 """YOLOv3-tiny from scratch on the demo project until val mAP@0.5 >= 0.9.
 
 Prints the mAP after every epoch and the wall time to reach the target.
-Usage: python bench/bench_convergence.py [--size 256] [--epochs 40] [--lr 2e-3] [--batch 16]
+Usage: python bench/bench_convergence.py [--size 224] [--epochs 30] [--lr 2e-3] [--batch 16]
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=int, default=300)
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=float, default=1.0)
