@@ -276,3 +276,19 @@ def test_an_empty_folder_shows_a_hint_and_keys_do_nothing_harmful(qtbot, tmp_pat
     panel.actions["prelabel"].trigger()
     assert panel.current_path() is None and panel.annotation() is None
     assert list((tmp_path / "empty").iterdir()) == []  # nothing written
+
+
+def test_filtering_a_big_list_shows_progress_and_can_be_cancelled(qtbot, demo_copy, monkeypatch):
+    import yolo_studio.gui.labeller.browser as browser_module
+    from PySide6.QtWidgets import QProgressDialog
+    monkeypatch.setattr(browser_module, "PROGRESS_MIN_ROWS", 10)
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: True)
+    panel = make_panel(qtbot, demo_copy)
+    b = panel.browser
+    b.state_box.setCurrentIndex(b.state_box.findData(VERIFIED))
+    assert b.state_box.currentData() == ""  # cancelled: the widget goes back
+    assert b.shown_count() == 48
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: False)
+    b.class_box.setCurrentIndex(b.class_box.findData("circle"))
+    assert 0 < b.shown_count() < 48
+    assert all(b.model.is_cached(r) for r in range(48))

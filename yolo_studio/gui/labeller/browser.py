@@ -5,11 +5,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListView, QVBoxLayout, QWidget)
+                               QLineEdit, QListView, QProgressDialog, QVBoxLayout, QWidget)
 
 from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, STATE_COLORS, STATE_NAMES,
                                                  VERIFIED, ImageDelegate, ImageFilter, ImageListModel)
 
+PROGRESS_MIN_ROWS = 500   # fewer unread label files than this parse in a blink
 STATE_FILTERS = (("All images", ""), ("No labels", NONE), ("Labelled, not verified", LABELLED),
                  ("Verified", VERIFIED), ("Cannot be read", BROKEN))
 
@@ -92,16 +93,49 @@ class ImageBrowser(QWidget):
     # -- filtering ------------------------------------------------------
     def apply_filter(self) -> None:
         """Apply the filter widgets (parses label files only when a state/class filter is set)."""
+        state, cls = self.state_box.currentData() or "", self.class_box.currentData() or ""
+        if (state or cls) and not self._read_states():
+            self._restore_filter_widgets()
+            return
         current = self.current_path()
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            self.proxy.set_filter(self.state_box.currentData() or "",
-                                  self.class_box.currentData() or "", self.search.text())
+            self.proxy.set_filter(state, cls, self.search.text())
         finally:
             QApplication.restoreOverrideCursor()
         self._update_count()
         if current is None or not self.select_path(current, clear_filter=False):
             self.select_row(0)
+
+    def _read_states(self) -> bool:
+        """Read every label file not read yet, with progress and Cancel; False if cancelled."""
+        missing = [r for r in range(self.model.rowCount()) if not self.model.is_cached(r)]
+        if len(missing) < PROGRESS_MIN_ROWS:
+            return True
+        progress = QProgressDialog("Reading label files to filter the list…", "Cancel", 0,
+                                   len(missing), self)
+        progress.setWindowTitle("Filter images")
+        progress.setWindowModality(Qt.WindowModal)
+        progress.setMinimumDuration(400)
+        try:
+            for i, row in enumerate(missing):
+                self.model.info(row)
+                if i % 100 == 0:
+                    progress.setValue(i)
+                    if progress.wasCanceled():
+                        return False
+            progress.setValue(len(missing))
+        finally:
+            progress.close()
+        return True
+
+    def _restore_filter_widgets(self) -> None:
+        # A cancelled filter leaves the list as it was, widgets included.
+        state, cls, _text = self.proxy.filter_values()
+        for box, value in ((self.state_box, state), (self.class_box, cls)):
+            box.blockSignals(True)
+            box.setCurrentIndex(max(box.findData(value), 0))
+            box.blockSignals(False)
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()

@@ -92,6 +92,10 @@ class ImageListModel(QAbstractListModel):
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._paths)
 
+    def is_cached(self, row: int) -> bool:
+        """True when ``row``'s state is known without reading its label file."""
+        return row in self._info or row in self._broken
+
     def info(self, row: int) -> ImageInfo:
         """The state of image ``row``, computed on first use."""
         if row in self._broken:
@@ -187,6 +191,10 @@ class ImageFilter(QSortFilterProxyModel):
             self.endFilterChange()
         else:
             self.invalidateFilter()
+
+    def filter_values(self) -> tuple[str, str, str]:
+        """The (state, class, text) filter in force."""
+        return self._state, self._cls, self._text
 
     def is_active(self) -> bool:
         """True when some filter hides images."""
