@@ -156,3 +156,30 @@ def test_mailbox_close_wakes_a_waiting_reader():
     box.close()
     reader.join(2)
     assert not reader.is_alive() and got == [None]
+
+
+def test_grab_skips_frames_without_decoding_and_knows_the_last_one(tmp_path):
+    src = VideoSource(write_video(tmp_path / "clip.avi", n=4))
+    with src:
+        src.grab()
+        src.grab()
+        frame = src.retrieve()  # only the frame grabbed last is decoded
+        assert frame.index == 1 and abs(int(frame.image.mean()) - 30) <= 4
+        assert not src.at_last_frame()
+        src.grab()
+        src.grab()
+        assert src.at_last_frame()
+        assert src.retrieve().index == 3
+
+
+def test_mailbox_tells_the_grabber_when_a_reader_waits():
+    box = LatestFrame()
+    assert not box.wanted()
+    reader = threading.Thread(target=lambda: box.take(timeout=5))
+    reader.start()
+    assert box.wait_wanted(timeout=5)
+    box.put(_frame(7))
+    reader.join(2)
+    assert not reader.is_alive() and not box.wanted()
+    box.skipped()
+    assert box.dropped == 1

@@ -83,14 +83,41 @@ class FrameSource:
     def _read(self) -> tuple[np.ndarray, str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def grab(self) -> None:
+        """Move to the next frame, decoding it only if the source cannot defer that.
+
+        Raises SourceEnded at the end and SourceError on failure. Video files
+        defer decoding to :meth:`retrieve`, so frames that would be dropped
+        anyway cost only their read.
+        """
+        t0 = time.perf_counter()
+        self._grab_next()
+        t1 = time.perf_counter()
+        self._grabbed_at, self._grab_ms = t1, (t1 - t0) * 1000.0
+        self._index += 1
+
+    def retrieve(self) -> Frame:
+        """The frame last grabbed, decoded."""
+        t0 = time.perf_counter()
+        image, name = self._retrieve()
+        ms = (time.perf_counter() - t0) * 1000.0
+        return Frame(image, self._index - 1, self._grabbed_at, self._grab_ms + ms, name)
+
     def read(self) -> Frame:
         """The next frame; raises SourceEnded at the end, SourceError on failure."""
-        t0 = time.perf_counter()
-        image, name = self._read()
-        t1 = time.perf_counter()
-        frame = Frame(image, self._index, t1, (t1 - t0) * 1000.0, name)
-        self._index += 1
-        return frame
+        self.grab()
+        return self.retrieve()
+
+    def at_last_frame(self) -> bool:
+        """True when the frame grabbed is known to be the last one."""
+        return False
+
+    # Sources that cannot split reading from decoding do both when grabbing.
+    def _grab_next(self) -> None:
+        self._pending = self._read()
+
+    def _retrieve(self) -> tuple[np.ndarray, str]:
+        return self._pending
 
     def __enter__(self) -> "FrameSource":
         self.open()
@@ -153,6 +180,7 @@ class VideoSource(FrameSource):
         self.fps = 0.0
         self._cap = None
         self._frames_read = 0
+        self._frame_count = 0
 
     def open(self) -> None:
         if not self.path.is_file():
@@ -167,26 +195,35 @@ class VideoSource(FrameSource):
         # Containers without a sane rate get 25 fps, the common default.
         self.fps = fps if 1.0 <= fps <= 240.0 else 25.0
         self.interval = 1.0 / self.fps if self.realtime else None
+        self._frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
 
     def close(self) -> None:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
 
-    def _read(self) -> tuple[np.ndarray, str]:
+    def at_last_frame(self) -> bool:
+        # Containers that do not store a frame count report 0: then unknown.
+        return not self.loop and 0 < self._frame_count <= self._frames_read
+
+    def _grab_next(self) -> None:
         if self._cap is None:
             raise SourceError(f"{self.path}: video is not open.")
-        ok, image = self._cap.read()
-        if not ok or image is None:
+        if not self._cap.grab():
             if self._frames_read == 0:
                 raise SourceError(f"{self.path}: has no frame OpenCV can decode.")
             if not self.loop:
                 raise SourceEnded(f"End of {self.path.name}")
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, image = self._cap.read()
-            if not ok or image is None:
+            if not self._cap.grab():
                 raise SourceEnded(f"End of {self.path.name}")
         self._frames_read += 1
+
+    def _retrieve(self) -> tuple[np.ndarray, str]:
+        ok, image = self._cap.retrieve()
+        if not ok or image is None:
+            raise SourceError(f"{self.path}: frame {self._index - 1} cannot be decoded "
+                              "(damaged file?).")
         return _as_bgr(image), ""
 
 
@@ -210,6 +247,9 @@ class FolderSource(FrameSource):
         if not self.files:
             raise SourceError(f"{self.path}: no images in this folder "
                               f"(looked for {', '.join(IMAGE_SUFFIXES)}).")
+
+    def at_last_frame(self) -> bool:
+        return not self.loop and self._pos >= len(self.files)
 
     def _read(self) -> tuple[np.ndarray, str]:
         # Unreadable files are skipped (and listed), so one bad image does not
@@ -302,13 +342,16 @@ class LatestFrame:
     ``put`` never blocks and replaces an unread frame (counted in ``dropped``),
     so when the model is slower than the camera, latency stays one frame
     instead of growing. ``take`` blocks until a frame newer than the last one
-    taken arrives, or the box is closed (then returns None).
+    taken arrives, or the box is closed (then returns None). A grabber that
+    can defer decoding asks :meth:`wanted` and decodes only frames a reader
+    waits for.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._frame: Frame | None = None
         self._closed = False
+        self._takers = 0
         self.put_count = 0
         self.dropped = 0
 
@@ -324,10 +367,33 @@ class LatestFrame:
     def take(self, timeout: float | None = None) -> Frame | None:
         """The newest unread frame; None once closed and empty, or on timeout."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._frame is not None or self._closed, timeout):
-                return None
-            frame, self._frame = self._frame, None
-            return frame
+            self._takers += 1
+            self._cond.notify_all()  # a grabber holding an undecoded frame decodes it now
+            try:
+                if not self._cond.wait_for(lambda: self._frame is not None or self._closed,
+                                           timeout):
+                    return None
+                frame, self._frame = self._frame, None
+                return frame
+            finally:
+                self._takers -= 1
+
+    def wanted(self) -> bool:
+        """True while a reader waits and no frame is ready for it."""
+        with self._cond:
+            return self._takers > 0 and self._frame is None
+
+    def wait_wanted(self, timeout: float) -> bool:
+        """Block until :meth:`wanted` (or closed, or ``timeout``); returns :meth:`wanted`."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed or (self._takers > 0 and self._frame is None),
+                                timeout)
+            return self._takers > 0 and self._frame is None
+
+    def skipped(self) -> None:
+        """Count a frame the grabber dropped without decoding it."""
+        with self._cond:
+            self.dropped += 1
 
     def close(self) -> None:
         """No more frames will come; wakes a waiting ``take``."""

@@ -58,6 +58,7 @@ class GrabWorker(Worker):
         self.source = source
         self.mailbox = mailbox
         self.stop = stop
+        self._pending = False  # a frame grabbed but not yet decoded
 
     def work(self) -> None:
         try:
@@ -69,22 +70,42 @@ class GrabWorker(Worker):
             self.mailbox.close()
 
     def _loop(self) -> None:
+        try:
+            if self.source.interval:
+                self._paced_loop(self.source.interval)
+            else:  # a camera: each read blocks until its next frame
+                while not self.stop.is_set():
+                    self.mailbox.put(self.source.read())
+        except SourceEnded as e:
+            self.ended.emit(str(e) or "End of source")
+
+    def _paced_loop(self, interval: float) -> None:
+        # Files are read at their own rate, like a camera, but a frame is
+        # decoded only when the detector waits for one: the frames that a
+        # slower model would drop cost their read, not their decoding.
         due = time.perf_counter()
         while not self.stop.is_set():
-            try:
-                frame = self.source.read()
-            except SourceEnded as e:
-                self.ended.emit(str(e) or "End of source")
-                return
-            self.mailbox.put(frame)
-            interval = self.source.interval
-            if interval:
-                due += interval
+            if self._pending:
+                self.mailbox.skipped()
+            self._pending = False
+            self.source.grab()
+            self._pending = True
+            due += interval
+            while not self.stop.is_set():
+                if self._pending and self.mailbox.wanted():
+                    self.mailbox.put(self.source.retrieve())
+                    self._pending = False
                 wait = due - time.perf_counter()
-                if wait > 0:
+                if self._pending and self.source.at_last_frame():
+                    wait = 0.1  # the last frame is always shown: wait for the detector
+                elif wait <= 0:
+                    break
+                if self._pending:
+                    self.mailbox.wait_wanted(wait)
+                else:
                     self.stop.wait(wait)
-                elif wait < -interval:
-                    due = time.perf_counter()  # fell behind: do not burst to catch up
+            if due < time.perf_counter() - interval:
+                due = time.perf_counter()  # fell behind: do not burst to catch up
 
 
 class DetectWorker(Worker):
