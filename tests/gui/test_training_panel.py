@@ -180,3 +180,21 @@ def test_no_project_and_bad_form_are_caught_before_training(qtbot, panel):
     assert not panel.start_button.isEnabled()
     assert not panel.start()
     assert "Open a project" in panel.message_bar.text()
+
+
+def test_bad_saved_settings_fall_back_to_defaults(qtbot, demo_copy):
+    project = Project.open(demo_copy)
+    project.train_settings = {"input_size": "big", "epochs": 3}      # a hand-edited file
+    p = TrainingPanel(AppContext(project))
+    qtbot.addWidget(p)
+    assert p.message_bar.kind == "error" and "yolo_studio.json" in p.message_bar.text()
+    assert p.form.config().input_size % 32 == 0 and p.start_button.isEnabled()
+
+
+def test_showing_the_panel_names_the_device(qtbot, demo_copy):
+    p = TrainingPanel(AppContext(Project.open(demo_copy)))
+    qtbot.addWidget(p)
+    p.show()
+    qtbot.waitUntil(lambda: p.form.device_label.text().startswith(("CPU", "GPU")), timeout=60_000)
+    assert p.form.xla.isEnabled() == p.form.device_label.text().startswith("GPU")
+    assert p.wait_for_workers(timeout_s=60)

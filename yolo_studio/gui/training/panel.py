@@ -41,7 +41,6 @@ class TrainingPanel(QWidget):
         self._wire()
         self._set_running(False)
         self._load_project(context.project)
-        self._detect_devices()
 
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -114,10 +113,11 @@ class TrainingPanel(QWidget):
         return right
 
     def _wire(self) -> None:
-        self.start_button.clicked.connect(self.start)
-        self.retrain_button.clicked.connect(self.retrain)
-        self.resume_button.clicked.connect(self.resume)
-        self.stop_button.clicked.connect(self.stop)
+        # clicked(bool) would land in start()'s argument: each button gets its own slot.
+        self.start_button.clicked.connect(self._start_clicked)
+        self.retrain_button.clicked.connect(self._retrain_clicked)
+        self.resume_button.clicked.connect(self._resume_clicked)
+        self.stop_button.clicked.connect(self._stop_clicked)
         self.runs_view.runSelected.connect(self.show_run)
         self.results.useInPreview.connect(self._use_in_preview)
         self.results.evaluateRequested.connect(self.evaluate)
@@ -135,10 +135,14 @@ class TrainingPanel(QWidget):
             self._set_running(self.is_running())
             return
         saved = getattr(project, "train_settings", None) or {}
-        if saved:
-            self.form.set_config(TrainConfig.from_dict(saved))
-        else:
+        try:
+            self.form.set_config(TrainConfig.from_dict(saved) if saved else TrainConfig())
+        except (TypeError, ValueError) as e:   # a hand-edited project file
+            saved = {}
             self.form.set_config(TrainConfig())
+            self.message_bar.show_error(f"The training settings in {project.project_file} "
+                                        f"cannot be read ({e}); showing defaults instead.")
+        if not saved:
             self.form.apply_dataset_defaults(count_labelled_train(project))
         self._refresh_runs()
         self._set_running(self.is_running())
@@ -153,6 +157,12 @@ class TrainingPanel(QWidget):
         self.runs_view.set_runs(runs, select=select)
         self.form.set_has_last_checkpoint(has_last_checkpoint(project))
         self._set_running(self.is_running())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Asking for devices imports TensorFlow (seconds of CPU): only once the panel is seen.
+        if self._device_thread is None:
+            self._detect_devices()
 
     def _detect_devices(self) -> None:
         worker = DeviceWorker()
@@ -172,6 +182,18 @@ class TrainingPanel(QWidget):
             self.form.apply_dataset_defaults(count_labelled_train(project))
 
     # ----- actions ------------------------------------------------------------------------
+    def _start_clicked(self) -> None:
+        self.start()
+
+    def _retrain_clicked(self) -> None:
+        self.retrain()
+
+    def _resume_clicked(self) -> None:
+        self.resume()
+
+    def _stop_clicked(self) -> None:
+        self.stop()
+
     def start(self, start_from: str | None = None) -> bool:
         """Start a new run with the form's settings; False (and a message) if it cannot."""
         project = self.context.project
