@@ -6,7 +6,8 @@ tuned so about 40 (box, class) candidates pass the 0.25 score threshold):
 - end to end: BGR 640x480 image -> letterbox -> network -> decode -> NMS ->
   boxes in image pixels (our Detector; OpenCV: blobFromImage, forward, numpy
   decode of its [yolo] outputs, NMSBoxesBatched);
-- float32 vs Keras 'mixed_bfloat16' model time, and XLA (jit_compile).
+- float32 vs Keras 'mixed_bfloat16' (model only and end to end; the
+  Detector's precision='bfloat16'), and XLA (jit_compile) model time.
 OpenCV reads the darknet cfg + weights our writer produced for the same model.
 Runs are interleaved round by round so a busy machine slows both sides alike.
 Prints median milliseconds and ratios; run ``python bench/bench_inference.py``.
@@ -119,12 +120,15 @@ def bench_model(name: str, rounds: int, tmp: Path) -> None:
     bf16_model = build_model(name, CLASSES, SIZE, dtype="mixed_bfloat16")
     bf16_model.set_weights(model.get_weights())
     bf16 = tf.function(lambda t: bf16_model(t, training=False), input_signature=[tf.TensorSpec(x.shape)])
+    bf16_detector = Detector.from_model(bf16_model, spec)
 
     cases = {"ours model": lambda: graph(x)[0].numpy(),
              "ours model XLA": lambda: xla(x)[0].numpy(),
              "ours model bf16": lambda: bf16(x)[0].numpy(),
              "opencv model": lambda: cv_model(blob),
              "ours end-to-end": lambda: detector.detect(image, score_threshold=SCORE, iou_threshold=IOU),
+             "ours end-to-end bf16": lambda: bf16_detector.detect(image, score_threshold=SCORE,
+                                                                  iou_threshold=IOU),
              "opencv end-to-end": lambda: cv_e2e(image)}
     for fn in cases.values():                             # warm-up: tracing, XLA compile, allocations
         fn(), fn()
@@ -136,10 +140,11 @@ def bench_model(name: str, rounds: int, tmp: Path) -> None:
     n_ours = len(detector.detect(image, score_threshold=SCORE, iou_threshold=IOU))
     print(f"\n{name}, 80 classes, {SIZE}x{SIZE}, batch 1, median of {rounds} interleaved rounds (ms):")
     for k, v in med.items():
-        print(f"  {k:<20} {v:8.1f}")
+        print(f"  {k:<22} {v:8.1f}")
     print(f"  detections after NMS: ours {n_ours}, opencv {cv_e2e(image)}")
     print(f"  OpenCV / ours, model only:      {med['opencv model'] / med['ours model']:.2f}x")
     print(f"  OpenCV / ours, end to end:      {med['opencv end-to-end'] / med['ours end-to-end']:.2f}x")
+    print(f"  OpenCV / ours bf16, end to end: {med['opencv end-to-end'] / med['ours end-to-end bf16']:.2f}x")
     print(f"  float32 / mixed_bfloat16 model: {med['ours model'] / med['ours model bf16']:.2f}x")
     print(f"  graph / XLA model:              {med['ours model'] / med['ours model XLA']:.2f}x")
     print("  ours end-to-end split (last call): "
