@@ -292,3 +292,18 @@ def test_filtering_a_big_list_shows_progress_and_can_be_cancelled(qtbot, demo_co
     b.class_box.setCurrentIndex(b.class_box.findData("circle"))
     assert 0 < b.shown_count() < 48
     assert all(b.model.is_cached(r) for r in range(48))
+
+
+def test_new_images_appear_in_the_list_without_disturbing_the_view(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    panel.step(1)
+    current = panel.current_path()
+    panel.canvas.zoom_by(2.0)
+    zoom = panel.canvas.zoom()
+    frame = np.full((70, 90, 3), 200, np.uint8)
+    new = panel.project.add_image(frame, "snapshot.jpg", [Box(5, 5, 40, 40, "circle", predicted=True)])
+    panel.context.imagesAdded.emit([new])
+    assert panel.browser.model.rowCount() == 49
+    assert panel.current_path() == current and panel.canvas.zoom() == pytest.approx(zoom)
+    assert panel.show_image(new)
+    assert panel.annotation().boxes[0].predicted and panel.canvas.items_()[0].predicted

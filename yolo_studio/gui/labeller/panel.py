@@ -152,7 +152,7 @@ class LabellerPanel(EditingMixin, QWidget):
         layout.addWidget(split, 1)
 
     def _connect(self) -> None:
-        self.browser.currentPathChanged.connect(self.load_image)
+        self.browser.currentPathChanged.connect(self._path_chosen)
         self.canvas.boxDrawn.connect(self._box_drawn)
         self.canvas.boxEdited.connect(self._box_edited)
         self.canvas.selectionChanged.connect(self._selection_changed)
@@ -205,6 +205,11 @@ class LabellerPanel(EditingMixin, QWidget):
             self.load_image(self._current)
             return True
         return self.browser.select_path(Path(path))
+
+    def _path_chosen(self, path: Path) -> None:
+        # A list rebuilt around the same image (new snapshots arrived) keeps the view as it is.
+        if path != self._current or self._ann is None:
+            self.load_image(path)
 
     def load_image(self, path: Path) -> None:
         """Show ``path`` with its boxes; saves the previous image's edits first."""
