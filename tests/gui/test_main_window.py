@@ -5,7 +5,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from yolo_studio.core.formats.coco import read_coco
@@ -13,7 +13,7 @@ from yolo_studio.core.formats.pylessons import read_pylessons
 from yolo_studio.core.project import Project
 from yolo_studio.gui.context import AppContext
 from yolo_studio.gui.main_window import MainWindow, recent_projects
-from yolo_studio.gui.shortcuts import LABELLER_BINDINGS, shortcut_sheet_html
+from yolo_studio.gui.shortcuts import LABELLER_BINDINGS, WINDOW_BINDINGS, shortcut_sheet_html
 
 
 @pytest.fixture
@@ -59,6 +59,10 @@ def test_shortcut_sheet_lists_the_keys_the_actions_really_have(window):
         assert [s.toString() for s in act.shortcuts()] == \
             [QKeySequence(k).toString() for k in b.keys]
     assert [a.shortcut().toString() for a in panel.class_actions] == [str(i) for i in range(1, 10)]
+    for b in WINDOW_BINDINGS:
+        act = window.findChild(QAction, b.name)
+        assert b.help in sheet
+        assert [s.toString() for s in act.shortcuts()] == [QKeySequence(k).toString() for k in b.keys]
 
 
 def test_labeller_keys_only_act_in_the_label_tab(qtbot, window):

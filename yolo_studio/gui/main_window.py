@@ -14,7 +14,7 @@ from yolo_studio.gui.anchors.panel import AnchorsPanel
 from yolo_studio.gui.labeller.export import EXPORT_FORMATS, export_labels
 from yolo_studio.gui.labeller.panel import LabellerPanel
 from yolo_studio.gui.preview.panel import PreviewPanel
-from yolo_studio.gui.shortcuts import shortcut_sheet_html
+from yolo_studio.gui.shortcuts import binding, shortcut_sheet_html
 from yolo_studio.gui.settings import settings
 from yolo_studio.gui.style import icon
 from yolo_studio.gui.training.panel import TrainingPanel
@@ -55,17 +55,17 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._add(file, "Open folder…", self.open_folder, QKeySequence.Open, "open")
-        self._add(file, "Open project…", self.open_project_file, "Ctrl+Shift+O")
+        self._bound(file, "open_folder", self.open_folder)
+        self._bound(file, "open_project", self.open_project_file)
         self.recent_menu = file.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
-        self._add(file, "Save", self.save_all, QKeySequence.Save)
+        self._bound(file, "save", self.save_all)
         export = file.addMenu("Export labels as")
         for fmt, title in EXPORT_FORMATS.items():
             self._add(export, title, lambda _=False, f=fmt: self.export(f))
         file.addSeparator()
-        self._add(file, "Quit", self.close, QKeySequence.Quit)
+        self._bound(file, "quit", self.close)
         edit = bar.addMenu("&Edit")
         la = self.labeller.actions
         for name in ("undo", "redo", None, "draw", "delete", "copy_previous", "verify", "accept",
@@ -76,8 +76,16 @@ class MainWindow(QMainWindow):
                      "next_unlabelled", "next_unverified"):
             view.addSeparator() if name is None else view.addAction(la[name])
         help_menu = bar.addMenu("&Help")
-        self._add(help_menu, "Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._bound(help_menu, "shortcuts", self.show_shortcuts)
         self._add(help_menu, "About YOLO Studio", self.show_about)
+
+    def _bound(self, menu, name: str, slot) -> QAction:
+        """A menu action made from the shortcut table, so Help lists its real keys."""
+        b = binding(name)
+        act = self._add(menu, b.text, slot, icon_name=b.icon)
+        act.setShortcuts([QKeySequence(k) for k in b.keys])
+        act.setObjectName(name)
+        return act
 
     def _add(self, menu, text, slot, keys=None, icon_name="") -> QAction:
         act = QAction(icon(icon_name), text, self)

@@ -56,9 +56,19 @@ LABELLER_BINDINGS: tuple[Binding, ...] = (
 )
 
 
+WINDOW_BINDINGS: tuple[Binding, ...] = (
+    Binding("open_folder", "Open folder…", ("Ctrl+O",),
+            "Open a folder of images (or a project folder)", "Window", "open"),
+    Binding("open_project", "Open project…", ("Ctrl+Shift+O",), "Open a yolo_studio.json", "Window"),
+    Binding("save", "Save", ("Ctrl+S",), "Save now (labels also save themselves)", "Window"),
+    Binding("quit", "Quit", ("Ctrl+Q",), "Quit (asks first if training runs)", "Window"),
+    Binding("shortcuts", "Keyboard shortcuts", ("F1",), "This sheet", "Window"),
+)
+
+
 def binding(name: str) -> Binding:
     """The binding called ``name`` (KeyError if there is none)."""
-    for b in LABELLER_BINDINGS:
+    for b in LABELLER_BINDINGS + WINDOW_BINDINGS:
         if b.name == name:
             return b
     raise KeyError(name)
@@ -72,16 +82,17 @@ def _keys_text(keys: tuple[str, ...]) -> str:
     return " / ".join(keys)
 
 
-def shortcut_sheet_html(bindings=LABELLER_BINDINGS) -> str:
+def shortcut_sheet_html(bindings=LABELLER_BINDINGS + WINDOW_BINDINGS) -> str:
     """An HTML table of every binding, grouped, for Help > Shortcuts."""
     groups: dict[str, list[Binding]] = {}
     for b in bindings:
         if b.keys:
             groups.setdefault(b.group, []).append(b)
     parts = ["<style>td{padding:2px 10px 2px 0} th{text-align:left;padding-top:10px}"
-             " code{font-weight:bold}</style><h3>Label tab</h3><table>"]
+             " code{font-weight:bold}</style><table>"]
     for group, items in groups.items():
-        parts.append(f"<tr><th colspan=2>{group}</th></tr>")
+        title = "Window (every tab)" if group == "Window" else f"{group} (Label tab)"
+        parts.append(f"<tr><th colspan=2>{title}</th></tr>")
         for b in items:
             parts.append(f"<tr><td><code>{_keys_text(b.keys)}</code></td><td>{b.help}</td></tr>")
     parts.append("</table>")
