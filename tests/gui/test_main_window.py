@@ -163,7 +163,13 @@ def test_run_app_opens_the_demo_project_at_its_first_image(qtbot, demo_copy, mon
         window.close()
         QApplication.instance().quit()
 
+    app = QApplication.instance()
+    style_sheet, style = app.styleSheet(), app.style().name()
     QTimer.singleShot(0, look_and_quit)
-    assert run_app(None) == 0
+    try:
+        assert run_app(None) == 0
+    finally:  # run_app styles the whole application; leave other tests as they were
+        app.setStyleSheet(style_sheet)
+        app.setStyle(style)
     assert seen["image"] == sorted((demo_copy / "images").glob("*.jpg"))[0]
     assert seen["boxes"] == len(Project.open(demo_copy).load_annotation(seen["image"]).boxes)
