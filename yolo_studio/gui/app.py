@@ -9,6 +9,7 @@ from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.project import Project
 from yolo_studio.gui.context import AppContext
 from yolo_studio.gui.style import stylesheet
+from yolo_studio.gui.workers import running_threads
 
 
 def make_app() -> QApplication:
@@ -43,4 +44,17 @@ def run_app(project_path: str | None = None) -> int:
         window.resize(1400, 900)
     window.show()
     window.labeller.canvas.setFocus()
-    return app.exec()
+    code = app.exec()
+    stop_threads()
+    return code
+
+
+def stop_threads(timeout_ms: int = 5000) -> None:
+    """End worker threads still in their event loop once the app's own loop has ended.
+
+    A worker's finished -> thread.quit is queued to the GUI loop, which no longer
+    runs here; a QThread destroyed while running aborts the process on exit.
+    """
+    for thread in running_threads():
+        thread.quit()
+        thread.wait(timeout_ms)
