@@ -36,7 +36,7 @@ class ResultsView(QWidget):
         pr.setXRange(0, 1)
         pr.setYRange(0, 1.02)
         pr.showGrid(x=True, y=True, alpha=0.25)
-        self._pr_legend = pr.addLegend(offset=(-10, -10))
+        self._pr_legend = pr.addLegend(offset=(10, -10))   # bottom left: PR curves fall to the right
         self.pr_curves: dict[str, pg.PlotDataItem] = {}
         self.evaluate_button = QPushButton("Compute PR curves")
         self.evaluate_button.setToolTip("Run the best checkpoint on the validation images")
