@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from yolo_studio.core.errors import YoloStudioError
@@ -35,10 +35,10 @@ def latest_checkpoint(project, kind: str):
 
 
 def display_name(path) -> str:
-    """'<run>/best' for a run's checkpoint (all are called best/last), else the file name."""
+    """'best · <run>' for a run's checkpoint (all are called best/last), else the file name."""
     p = Path(path)
     if p.parent.name == "weights" and p.parent.parent.name:
-        return f"{p.parent.parent.name}/{p.name}"
+        return f"{p.name} \u00b7 {p.parent.parent.name}"
     return p.name
 
 
@@ -73,7 +73,7 @@ class ModelPicker(QWidget):
                 self.combo.setCurrentIndex(i)
                 return
         self.combo.addItem(display_name(path), ("file", path))
-        self.combo.setItemData(self.combo.count() - 1, path, role=3)  # tooltip: the full path
+        self.combo.setItemData(self.combo.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
         self.combo.setCurrentIndex(self.combo.count() - 1)
 
     def _browse(self) -> None:
