@@ -11,7 +11,7 @@ is never killed.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 
 class Worker(QObject):
@@ -48,7 +48,9 @@ def start_worker(worker: QObject, name: str = "worker") -> QThread:
     thread.setObjectName(name)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
+    # Direct: QThread.quit is thread-safe, and a queued call would only reach
+    # the GUI thread's event loop, so threads could not end while it is busy.
+    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     _RUNNING.add(thread)
     thread.finished.connect(lambda t=thread: _RUNNING.discard(t))
     # Keep the worker alive as long as its thread object.
