@@ -3,8 +3,9 @@
 A worker is a QObject with a ``run()`` slot and a ``finished`` signal. It is
 moved to its own QThread; the wiring below follows superqt's
 ``new_worker_qthread``: thread.started -> worker.run, worker.finished ->
-thread.quit, and both deleteLater once the thread has finished, so neither
-object is destroyed while its thread still runs. Results travel as Qt signals,
+thread.quit. Instead of superqt's deleteLater on both, the thread is held in
+a module-level set until it finishes, so Python can never collect a running
+QThread and the objects stay valid (``isRunning()`` is always safe to call). Results travel as Qt signals,
 which are queued across threads, so slots on the GUI side run on the GUI
 thread. Stopping is cooperative (a threading.Event the work checks); a thread
 is never killed.
