@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from yolo_studio.core.project import Project
 from yolo_studio.gui.context import AppContext
 from yolo_studio.gui.preview.panel import PreviewPanel
-from yolo_studio.gui.labeller.colors import class_color as labeller_color
+from yolo_studio.gui.colors import class_color as labeller_color
 
 CLASSES = ["circle", "square", "triangle"]
 WAIT_MS = 30000

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QColorDialog, QHBoxLayout, QInputDialog, QLabel, 
                                QListWidgetItem, QMessageBox, QToolButton, QVBoxLayout, QWidget)
 
 from yolo_studio.core.errors import YoloStudioError
-from yolo_studio.gui.labeller.colors import class_color, rename_class_color, set_class_color
+from yolo_studio.gui.colors import class_color, rename_class_color, set_class_color
 from yolo_studio.gui.style import icon
 
 

@@ -18,7 +18,7 @@ from yolo_studio.gui.labeller.box_list import BoxList
 from yolo_studio.gui.labeller.browser import ImageBrowser
 from yolo_studio.gui.labeller.canvas import Canvas
 from yolo_studio.gui.labeller.class_list import ClassList
-from yolo_studio.gui.labeller.colors import color_map
+from yolo_studio.gui.colors import color_map
 from yolo_studio.gui.labeller.document import AnnotationStore
 from yolo_studio.gui.labeller.editing import EditingMixin
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE

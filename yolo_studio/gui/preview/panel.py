@@ -23,14 +23,10 @@ from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, GrabWo
 from yolo_studio.gui.preview.sliders import ThresholdSlider
 from yolo_studio.gui.preview.source_picker import SourcePicker
 from yolo_studio.gui.preview.stats import PreviewStats
-from yolo_studio.gui.preview.view import PreviewView, class_color
+from yolo_studio.gui.colors import class_color as labeller_color
+from yolo_studio.gui.preview.view import PreviewView
 from yolo_studio.gui.workers import start_worker
 
-try:  # a shared helper, not a panel: a class keeps one colour across the app
-    from yolo_studio.gui.labeller.colors import class_color as labeller_color
-except ImportError:  # pragma: no cover - only if the labeller's module moves
-    def labeller_color(label, classes):
-        return class_color(classes.index(label) if label in classes else 0)
 
 
 class PreviewPanel(QWidget):
