@@ -44,8 +44,9 @@ def test_network_boxes_map_back_through_the_letterbox():
 
 
 def test_repeated_calls_on_different_images_trace_once(tiny_checkpoint):
-    det = Detector.load(tiny_checkpoint / "best.weights.h5")
+    det = Detector.load(tiny_checkpoint / "best.weights.h5").warmup()
     assert (det.input_size, det.class_names) == (64, NAMES)
+    assert det.trace_count == 1
     for k, (h, w) in enumerate([(120, 200), (64, 64), (300, 90)]):
         det.detect(image(h, w, k), score_threshold=0.1 + 0.1 * k, iou_threshold=0.5 - 0.1 * k,
                    max_detections=10 + k)

@@ -153,6 +153,11 @@ class Detector:
         det._keep = loaded          # the concrete function needs its module alive
         return det
 
+    def warmup(self) -> "Detector":
+        """Trace and run once on a blank frame, so the first real frame is not the slow one."""
+        self.detect(np.full((self.input_size, self.input_size, 3), 128, np.uint8))
+        return self
+
     def detect(self, image, rgb: bool = False, score_threshold: float = 0.25,
                iou_threshold: float = 0.45, max_detections: int = 100) -> list[Detection]:
         """Detections for one BGR (default) or RGB image of any size, in its pixels."""
