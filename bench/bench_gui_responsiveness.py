@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The bench's settings."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=int, default=64, help="demo images to generate")
     p.add_argument("--input-size", type=int, default=160)
@@ -46,6 +47,7 @@ class Timing:
         self.times: list[tuple[int, int, float]] = []   # (epoch, step, t)
 
     def mark(self, report) -> None:
+        """Note the time of one batch."""
         self.times.append((report.epoch, report.step, time.perf_counter()))
 
     def images_per_sec(self, batch: int) -> float:
@@ -152,6 +154,7 @@ def split_by_phase(lateness, timing: Timing) -> tuple[list[float], list[float]]:
 
 
 def describe(name: str, values: list[float]) -> str:
+    """One line of lateness figures."""
     if not values:
         return f"{name}: no ticks"
     return (f"{name} ({len(values)} ticks): lateness p50 {percentile(values, 50):.1f} ms, "
@@ -159,11 +162,13 @@ def describe(name: str, values: list[float]) -> str:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def main(argv=None) -> int:
+    """Run the bench and print its figures."""
     args = parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
@@ -183,10 +188,16 @@ def main(argv=None) -> int:
               f"{args.epochs} epochs, {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f}; Qt platform {app.platformName()}; training thread "
               f"nice +{worker_module.TRAINING_NICE}")
+        # One discarded run pays the process's one-time costs (TF start-up, kernel
+        # caches), then plain/GUI alternate in ABBA order so drift in machine load cancels.
+        plain_run(root, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}))
         plain, gui, late, during_batches, at_epoch_ends = [], [], [], [], []
-        for _ in range(args.repeats):
-            plain.append(plain_run(root, cfg))
+        for i in range(args.repeats):
+            if i % 2 == 0:
+                plain.append(plain_run(root, cfg))
             g, lateness, timing = gui_run(app, root, cfg)
+            if i % 2 == 1:
+                plain.append(plain_run(root, cfg))
             gui.append(g)
             late += [v for _, v in lateness]
             b, e = split_by_phase(lateness, timing)

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def main(argv=None) -> int:
+    """Train on a fresh demo project and save the window mid-training."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(REPO / "docs" / "screenshots" / "training.png"))
     p.add_argument("--epochs-before-shot", type=int, default=4)

@@ -39,9 +39,11 @@ class MessageBar(QFrame):
         self._show("info", text)
 
     def text(self) -> str:
+        """The message shown now, '' when hidden."""
         return self.label.text() if not self.isHidden() else ""
 
     def dismiss(self) -> None:
+        """Hide the bar."""
         self.kind = ""
         self.hide()
 

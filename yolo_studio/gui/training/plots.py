@@ -70,6 +70,7 @@ class SmoothedSeries:
         self.smooth.append(x, self._ema)
 
     def clear(self) -> None:
+        """Forget every point and the running average."""
         self.raw.clear()
         self.smooth.clear()
         self._ema = None
@@ -113,6 +114,7 @@ class LossPlot(pg.PlotWidget):
             self.smooth_curves[key] = item.plot(pen=pg.mkPen(rgb, width=2), name=name)
 
     def add(self, report) -> None:
+        """Record one BatchReport's loss parts at x = epochs done."""
         x = report.step / max(report.steps_per_epoch, 1)
         if not self._smoothing_fitted:
             self._fit_smoothing(report.steps_per_epoch)
@@ -128,11 +130,13 @@ class LossPlot(pg.PlotWidget):
         self._smoothing_fitted = True
 
     def redraw(self) -> None:
+        """Push the buffered series to the curves."""
         for key, s in self.series.items():
             self.raw_curves[key].setData(s.raw.x, _positive(s.raw.y))
             self.smooth_curves[key].setData(s.smooth.x, _positive(s.smooth.y))
 
     def clear_data(self) -> None:
+        """Empty the plot."""
         for s in self.series.values():
             s.clear()
         self._smoothing_fitted = False
@@ -185,11 +189,13 @@ class EpochPlot(pg.PlotWidget):
                 series.append(x, float(value))
 
     def redraw(self) -> None:
+        """Push the buffered series to the curves."""
         self.train_curve.setData(self.train.x, self.train.y)
         self.val_curve.setData(self.val.x, self.val.y)
         self.map_curve.setData(self.map50.x, self.map50.y)
 
     def clear_data(self) -> None:
+        """Empty the plot."""
         for s in (self.train, self.val, self.map50):
             s.clear()
         self.redraw()
@@ -208,12 +214,15 @@ class LrPlot(pg.PlotWidget):
         self.curve = item.plot(pen=pg.mkPen((156, 39, 176), width=2))
 
     def add(self, report) -> None:
+        """Record one BatchReport's learning rate."""
         self.lr.append(report.step / max(report.steps_per_epoch, 1), float(report.lr))
 
     def redraw(self) -> None:
+        """Push the buffered series to the curve."""
         self.curve.setData(self.lr.x, self.lr.y)
 
     def clear_data(self) -> None:
+        """Empty the plot."""
         self.lr.clear()
         self.redraw()
 
