@@ -46,27 +46,28 @@ def _check_args(args) -> None:
 
 
 def run(args) -> int:
-    """Load the model once, then walk the source and write results."""
+    """Check the source first (fast), then load the model once and walk the source."""
     from yolo_studio.core.detector import Detector
 
     _check_args(args)
-    source = args.source
-    kind = _source_kind(source)
-    detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
-                             precision=args.precision)
-    if detector.message:
-        print(detector.message)
+    kind = _source_kind(args.source)
     out = Path(args.out)
+    images = None
     if kind in ("image", "folder"):
-        folder = Path(source) if kind == "folder" else Path(source).parent
+        folder = Path(args.source) if kind == "folder" else Path(args.source).parent
         if out.resolve() == folder.resolve():
             # Annotated copies and label files would replace the originals there.
             raise ConfigError(f"--out {out} is the image folder itself; choose another folder "
                               f"so originals and their labels are not overwritten")
+        images = _image_list(Path(args.source), kind)
+    detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
+                             precision=args.precision)
+    if detector.message:
+        print(detector.message)
     out.mkdir(parents=True, exist_ok=True)
-    if kind in ("image", "folder"):
-        return _run_images(detector, _image_list(Path(source), kind), out, args)
-    return _run_stream(detector, kind, source, out, args)
+    if images is not None:
+        return _run_images(detector, images, out, args)
+    return _run_stream(detector, kind, args.source, out, args)
 
 
 def _source_kind(source: str) -> str:
