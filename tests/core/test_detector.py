@@ -127,3 +127,17 @@ def test_bfloat16_detector_finds_the_float32_boxes(tiny_checkpoint):
                    for e in found)
     with pytest.raises(ConfigError, match="precision 'int4'"):
         Detector.load(tiny_checkpoint / "best", precision="int4")
+
+
+@pytest.mark.parametrize("flags, fast", [("fpu sse avx512f avx512_bf16 amx_tile", True),
+                                         ("fpu sse avx2 amx_bf16", True),
+                                         ("fpu sse avx512f avx512_vnni", False)])
+def test_auto_precision_picks_bfloat16_only_where_the_cpu_has_it(tmp_path, monkeypatch, flags, fast):
+    from yolo_studio.core import detector
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: test\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(detector, "CPUINFO", cpuinfo)
+    assert detector.fast_bfloat16() is fast
+    assert detector.resolve_precision("auto") == ("mixed_bfloat16" if fast else "float32")
+    monkeypatch.setattr(detector, "CPUINFO", tmp_path / "missing")
+    assert detector.resolve_precision("auto") == "float32"
