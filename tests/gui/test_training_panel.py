@@ -90,7 +90,7 @@ def test_training_draws_live_and_finishes_with_results(qtbot, panel):
     assert _labels(panel.context.project) == labels
 
     # Retrain (after more labelling) is a new run that starts from those weights.
-    assert panel.retrain_button.isEnabled()
+    qtbot.waitUntil(panel.retrain_button.isEnabled, timeout=TRAIN_TIMEOUT_MS)
     with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
         panel.retrain_button.click()
         qtbot.waitUntil(lambda: panel.plots.loss.series["total_loss"].raw.n >= 1,
@@ -124,7 +124,7 @@ def test_stop_then_resume_then_close_asks_and_stops(qtbot, panel, monkeypatch):
 
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=TRAIN_TIMEOUT_MS)
     panel.runs_view.selectRow(0)
-    assert panel.resume_button.isEnabled()
+    qtbot.waitUntil(panel.resume_button.isEnabled, timeout=TRAIN_TIMEOUT_MS)
     panel.resume_button.click()
     qtbot.waitUntil(lambda: panel._last_batch is not None and panel._last_batch.step > stopped_step,
                     timeout=TRAIN_TIMEOUT_MS)
