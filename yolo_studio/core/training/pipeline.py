@@ -140,7 +140,12 @@ class DataSource:
         raise ImageFileError(Path(self.samples[index].path), "no image of this split can be decoded")
 
     def dataset(self, epoch: int, batch_size: int, train: bool, start_batch: int = 0) -> tf.data.Dataset:
-        """Batches of one epoch (from ``start_batch`` on): (image, targets, truth, meta)."""
+        """Batches of one epoch (from ``start_batch`` on): (image, targets, truth, meta).
+
+        Training drops the last partial batch; evaluation pads it with repeats whose
+        meta index is -1 (to be ignored), so every batch has one shape and the
+        compiled step is traced once.
+        """
         order = self.order(epoch, shuffle=train)
         n_batches = len(order) // batch_size if train else -(-len(order) // batch_size)
         fixed = not self.multiscale
@@ -149,7 +154,10 @@ class DataSource:
             j = int(j)
             size = self.size_of_batch(epoch, j // batch_size)
             rng = np.random.default_rng([self.seed, epoch, j]) if (train and self.augment) else None
-            return self._load_safe(int(order[j]), size, rng)
+            out = self._load_safe(int(order[j % len(order)]), size, rng)
+            if j >= len(order):
+                out[-1][5] = -1      # padding
+            return out
 
         n_out = len(self.strides) + 3
         dtypes = [tf.float32] * n_out
@@ -166,10 +174,9 @@ class DataSource:
             out[-1].set_shape((6,))
             return out[0], tuple(out[1:-2]), out[-2], out[-1]
 
-        end = n_batches * batch_size if train else len(order)
-        ds = tf.data.Dataset.range(start_batch * batch_size, end)
+        ds = tf.data.Dataset.range(start_batch * batch_size, n_batches * batch_size)
         ds = ds.map(tf_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.batch(batch_size, drop_remainder=train)
+        ds = ds.batch(batch_size, drop_remainder=True)
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         return ds.with_options(options).prefetch(tf.data.AUTOTUNE)

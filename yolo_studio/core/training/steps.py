@@ -39,8 +39,7 @@ def make_eval_step(model, anchors, strides, num_classes: int, with_detections: b
     """A compiled validation step: per-image (box, obj, cls) and, if asked, NMS'd detections."""
     from yolo_studio.core.model import decode_predictions, nms
 
-    # reduce_retracing: the last validation batch is smaller than the others.
-    @tf.function(reduce_retracing=True)
+    @tf.function
     def step(images, targets, truth):
         outputs = model(images, training=False)
         outputs = [tf.cast(o, tf.float32) for o in outputs]

@@ -45,12 +45,13 @@ def validate(source: DataSource, step, batch_size: int, epoch: int, with_map: bo
     found: dict[int, list[Detection]] = {}
     for images, targets, truth, meta in source.dataset(epoch, batch_size, train=False):
         per_image, nmsed = step(images, targets, truth)
-        losses.append(per_image.numpy())
+        meta = meta.numpy()
+        real = meta[:, 5] >= 0          # the last batch is padded with repeats
+        losses.append(per_image.numpy()[real])
         if not with_map:
             continue
         boxes, scores, classes, valid = (t.numpy() for t in nmsed)
-        meta = meta.numpy()
-        for i in range(len(meta)):
+        for i in np.flatnonzero(real):
             found[int(meta[i, 5])] = to_detections(boxes[i], scores[i], classes[i], valid[i],
                                                    meta[i], class_names)
     mean = np.concatenate(losses).mean(axis=0) if losses else np.zeros(3)
