@@ -65,3 +65,34 @@ def test_bad_settings_print_one_clear_error(cli_project, capsys):
     assert "batch size 999" in err and "Traceback" not in err
     assert main(["train", str(cli_project / "missing.txt"), "--epochs", "1"]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_with_a_checkpoint_and_resume_continues(cli_project, tmp_path):
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "p"
+    shutil.copytree(cli_project, root, ignore=shutil.ignore_patterns("runs"))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    cmd = [sys.executable, "-m", "yolo_studio", "train", str(root), "--epochs", "50", *FAST]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.monotonic() + 240
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("epoch 1/50") or time.monotonic() > deadline:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=120)
+    out = "".join(lines) + rest
+    assert proc.returncode == 130, out
+    assert "stopped" in out and "last weights:" in out
+    run = runs.list_runs(Project.open(root))[-1]
+    assert (run.path / "weights" / "last.weights.h5").is_file()
+    assert (run.path / "resume" / "checkpoint").is_file()
+    assert main(["train", str(root), "--resume", "--epochs", "3", *FAST]) == 0
+    assert [r["epoch"] for r in runs.read_history(run.path)] == [0, 1, 2]

@@ -204,8 +204,10 @@ def test_retrain_starts_from_the_previous_runs_weights(tiny_copy):
 
 
 @pytest.mark.parametrize("case", ["no_labels", "class_without_boxes", "batch_too_large",
-                                  "foreign_weights", "bad_size", "nothing_to_resume"])
-def test_bad_setups_fail_before_the_first_step_with_a_clear_message(tiny_copy, tmp_path, case):
+                                  "foreign_weights", "bad_size", "nothing_to_resume",
+                                  "too_little_memory"])
+def test_bad_setups_fail_before_the_first_step_with_a_clear_message(tiny_copy, tmp_path, case,
+                                                                     monkeypatch):
     project = Project.open(tiny_copy)
     config = TrainConfig(epochs=1, **FAST)
     expect = ""
@@ -231,6 +233,10 @@ def test_bad_setups_fail_before_the_first_step_with_a_clear_message(tiny_copy, t
     elif case == "nothing_to_resume":
         resume = True
         expect = "no resume state"
+    elif case == "too_little_memory":
+        from yolo_studio.core.training import device
+        monkeypatch.setattr(device, "available_memory_mb", lambda: 50)
+        expect = "lower the batch size (now 6)"
     rec = Recorder()
     with pytest.raises(YoloStudioError) as info:
         Trainer(project, config, rec, resume=resume).run()
