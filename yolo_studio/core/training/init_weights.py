@@ -1,10 +1,6 @@
 """Where a run's first weights come from: darknet COCO weights or an earlier run."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
 from yolo_studio.core.errors import ConfigError
 
 from . import runs
@@ -52,13 +48,3 @@ def load_last(project, model, model_name: str) -> str:
     if skipped:
         msg += f" (classes changed: {len(skipped)} output layers start fresh)"
     return msg
-
-
-def all_finite(model) -> bool:
-    """True when no weight of ``model`` is NaN or infinite."""
-    return all(np.isfinite(w).all() for w in model.get_weights())
-
-
-def resume_dir(run_dir) -> Path:
-    """The folder of a run's resume state."""
-    return Path(run_dir) / runs.RESUME_DIR

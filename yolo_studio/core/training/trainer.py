@@ -22,7 +22,6 @@ from yolo_studio.core.errors import ConfigError, YoloStudioError
 from . import runs
 from .events import BatchReport, EndReport, EpochReport, NullListener, TrainConfig
 from .preflight import check_config
-from .progress import Progress
 from .schedule import warmup_cosine
 from .summaries import write_scalars
 
