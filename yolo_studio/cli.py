@@ -21,12 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no subcommand, opens the GUI on the demo project.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        try:
-            module = _load(name)
-        except ModuleNotFoundError as e:  # a subcommand still being built
-            if e.name and e.name.startswith("yolo_studio.commands"):
-                continue
-            raise
+        module = _load(name)
         p = module.add_parser(sub, name)
         p.set_defaults(_run=module.run)
     return parser
