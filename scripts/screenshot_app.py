@@ -11,29 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from xdisplay import settle, start_xvfb  # noqa: E402
 
-
-def start_xvfb(display: str, size: str) -> subprocess.Popen | None:
-    """Start Xvfb on ``display`` unless an X server is already given in $DISPLAY."""
-    if os.environ.get("DISPLAY"):
-        return None
-    if not shutil.which("Xvfb"):
-        sys.exit("screenshot_app: no $DISPLAY and no Xvfb on PATH; install xvfb or set DISPLAY")
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)  # Xvfb needs a moment before it accepts clients
-    if proc.poll() is not None:
-        sys.exit(f"screenshot_app: Xvfb {display} did not start (display in use?)")
-    return proc
 
 
 def pick_image(panel, min_boxes: int = 4):
@@ -46,12 +31,6 @@ def pick_image(panel, min_boxes: int = 4):
     return project.image_paths()[0]
 
 
-def settle(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Save a screenshot of the labeller.")
@@ -61,7 +40,7 @@ def main(argv=None) -> int:
     ap.add_argument("--home", help="user data folder (default: a temporary one)")
     args = ap.parse_args(argv)
     w, h = (int(v) for v in args.size.split("x"))
-    xvfb = start_xvfb(args.display, f"{w + 200}x{h + 200}")
+    xvfb = start_xvfb(args.display, f"{w + 200}x{h + 200}", "screenshot_app")
     tmp = tempfile.TemporaryDirectory()
     os.environ["YOLO_STUDIO_HOME"] = args.home or tmp.name
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,23 +23,11 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from xdisplay import settle, start_xvfb  # noqa: E402
 # The demo project's colours (BGR), so a model trained on it recognises them.
 RED, GREEN, BLUE = (40, 40, 215), (45, 185, 45), (215, 105, 30)
 
-
-def start_xvfb(display: str, size: str) -> subprocess.Popen | None:
-    """Start Xvfb on ``display`` unless an X server is already given in $DISPLAY."""
-    if os.environ.get("DISPLAY"):
-        return None
-    if not shutil.which("Xvfb"):
-        sys.exit("screenshot_preview: no $DISPLAY and no Xvfb on PATH; install xvfb or set DISPLAY")
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)  # Xvfb needs a moment before it accepts clients
-    if proc.poll() is not None:
-        sys.exit(f"screenshot_preview: Xvfb {display} did not start (display in use?)")
-    return proc
 
 
 def write_demo_video(path: Path, n: int = 150, size=(640, 480), fps: int = 15) -> Path:
@@ -78,12 +64,6 @@ def train_demo_model(root: Path, epochs: int, input_size: int) -> Path:
     Trainer(project, config).run()
     return runs.latest_checkpoint(project, "best")
 
-
-def settle(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def shoot(args, model: Path, video: Path, project_root: Path | None) -> None:
@@ -128,7 +108,7 @@ def main(argv=None) -> int:
     ap.add_argument("--display", default=":93", help="Xvfb display to start if $DISPLAY is unset")
     ap.add_argument("--size", default="1280x720", help="panel size, WxH")
     args = ap.parse_args(argv)
-    xvfb = start_xvfb(args.display, "1600x1000")
+    xvfb = start_xvfb(args.display, "1600x1000", "screenshot_preview")
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     tmp = tempfile.TemporaryDirectory()
     os.environ["YOLO_STUDIO_HOME"] = str(Path(tmp.name) / "home")
