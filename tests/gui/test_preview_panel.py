@@ -70,6 +70,11 @@ def panel(qtbot, tmp_path, checkpoints):
     p.shutdown()
 
 
+def wait_stopped_with(qtbot, p, text):
+    """Wait until the threads ended and ``text`` is shown (its signal is queued, so may come last)."""
+    qtbot.waitUntil(lambda: not p.is_running() and text in p.message_label.text(), timeout=WAIT_MS)
+
+
 def wait_frames(qtbot, p, n):
     start = p.stats.frames_shown
     qtbot.waitUntil(lambda: p.stats.frames_shown >= start + n, timeout=WAIT_MS)
@@ -114,8 +119,9 @@ def test_an_image_folder_plays_through_to_its_last_image(qtbot, panel, tmp_path)
     panel.source_picker.set_kind("folder")
     panel.source_picker.folder_path.setText(str(folder))
     assert panel.start()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
-    assert "End of folder shots" in panel.message_label.text()
+    # The end is reported by a queued signal that may land after the threads end.
+    qtbot.waitUntil(lambda: not panel.is_running()
+                    and "End of folder shots" in panel.message_label.text(), timeout=WAIT_MS)
     # The last image is always shown (earlier ones may be skipped while the model warms up).
     assert panel.last_result.name == "2.png"
     qtbot.waitUntil(lambda: panel.view.source_size == (80, 120), timeout=5000)
@@ -123,8 +129,8 @@ def test_an_image_folder_plays_through_to_its_last_image(qtbot, panel, tmp_path)
 
 def test_a_video_that_ends_stops_with_a_message_after_its_last_frame(qtbot, panel):
     assert panel.start()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
-    assert "End of clip.avi" in panel.message_label.text()
+    qtbot.waitUntil(lambda: not panel.is_running()
+                    and "End of clip.avi" in panel.message_label.text(), timeout=WAIT_MS)
     assert panel.start_button.text() == "Start"
     assert panel.last_result.index == 23
     assert panel.source_picker.isEnabled()
@@ -192,8 +198,7 @@ def test_snapshot_without_a_frame_or_project_explains_why(qtbot, panel):
 def test_missing_video_and_absent_camera_show_a_message(qtbot, panel, tmp_path):
     panel.source_picker.video_path.setText(str(tmp_path / "gone.avi"))
     assert panel.start()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
-    assert "gone.avi: video file not found" in panel.message_label.text()
+    wait_stopped_with(qtbot, panel, "gone.avi: video file not found")
     assert panel.start_button.text() == "Start"
 
     panel.source_picker.set_kind("camera")
@@ -203,8 +208,7 @@ def test_missing_video_and_absent_camera_show_a_message(qtbot, panel, tmp_path):
     panel.source_picker.cameras.addItem("Camera 7", 7)  # as if it had been listed, then unplugged
     panel.source_picker.cameras.setCurrentIndex(panel.source_picker.cameras.count() - 1)
     assert panel.start()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
-    assert "Camera 7 cannot be opened" in panel.message_label.text()
+    wait_stopped_with(qtbot, panel, "Camera 7 cannot be opened")
 
 
 def test_a_model_that_fails_to_load_stops_the_preview_with_a_message(qtbot, panel, tmp_path):
@@ -212,8 +216,7 @@ def test_a_model_that_fails_to_load_stops_the_preview_with_a_message(qtbot, pane
     bad.write_bytes(b"not hdf5")
     panel.model_picker.choose_file(bad)
     assert panel.start()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
-    assert "broken" in panel.message_label.text()
+    wait_stopped_with(qtbot, panel, "broken")
     assert panel.last_result is None
 
 

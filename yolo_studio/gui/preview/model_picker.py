@@ -51,9 +51,9 @@ class ModelPicker(QWidget):
         super().__init__(parent)
         self.context = context
         self.combo = QComboBox()
-        self.combo.setToolTip("The model whose detections are shown")
-        self.combo.addItem("Project: best checkpoint", ("best", None))
-        self.combo.addItem("Project: last checkpoint", ("last", None))
+        self.combo.setToolTip("The model whose detections are shown: this project's best or last checkpoint, or a file")
+        self.combo.addItem("Best checkpoint", ("best", None))
+        self.combo.addItem("Last checkpoint", ("last", None))
         self.browse = QPushButton("Browse\u2026")
         self.browse.setToolTip("Any weights file the detector can load")
         layout = QHBoxLayout(self)

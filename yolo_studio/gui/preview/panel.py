@@ -43,6 +43,7 @@ class PreviewPanel(QWidget):
         self._grab = self._detect = None
         self._threads = []
         self._stop = None
+        self._user_stopped = False
         self._mailbox = None
         self._restart_after_stop = False
         self._source_desc = ""
@@ -123,6 +124,7 @@ class PreviewPanel(QWidget):
         key = _file_key(model_path)
         detector = self.detector if key == self._detector_key else None
         self._detector_key = key
+        self._user_stopped = False
         self._stop, self._mailbox = threading.Event(), LatestFrame()
         self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector)
         self._detect.display_size = self.view.display_size()
@@ -150,6 +152,9 @@ class PreviewPanel(QWidget):
 
     def stop(self) -> None:
         """Ask both threads to stop; they finish after the frame in hand."""
+        # Frames already queued to this thread are dropped: after Stop the
+        # picture must not change (unlike a video's end, whose last frame shows).
+        self._user_stopped = True
         if self._stop is not None:
             self._stop.set()
             self._mailbox.close()
@@ -167,9 +172,9 @@ class PreviewPanel(QWidget):
         return True
 
     def _wait_threads(self, ms: int = 10000) -> None:
-        # worker.finished -> thread.quit is queued to this (GUI) thread, so it
-        # has not run yet when we wait here; quitting directly avoids waiting
-        # for the timeout. quit() before the thread's loop starts is honoured.
+        # start_worker quits each thread when its worker finishes; quitting
+        # here as well also ends a thread whose worker never started, since
+        # quit() before the thread's loop starts is honoured.
         for t in self._threads:
             t.quit()
             t.wait(ms)
@@ -200,7 +205,7 @@ class PreviewPanel(QWidget):
         self._fill_classes(names)
 
     def _show_result(self, result) -> None:
-        if not self._current(self._detect):
+        if not self._current(self._detect) or self._user_stopped:
             return
         self.last_result = result
         self.stats.frame(result.grab_ms, result.infer_ms, result.dropped)

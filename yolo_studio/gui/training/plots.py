@@ -210,8 +210,22 @@ class LrPlot(pg.PlotWidget):
         _cheap(item)
         item.setTitle("Learning rate")
         item.setLabel("bottom", "epoch")
+        # Learning rates are 1e-6..1e-2: SI prefixes turn the axis into
+        # "epoch (x0.001)" and "x1e-3" labels that nobody reads right.
+        for side in ("bottom", "left"):
+            item.getAxis(side).enableAutoSIPrefix(False)
+        # The plot is short: major ticks only, or the labels overlap.
+        item.getAxis("left").setStyle(maxTickLevel=0)
         self.lr = GrowingSeries()
         self.curve = item.plot(pen=pg.mkPen((156, 39, 176), width=2))
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        # A fixed, sensible frame until the first point, instead of the
+        # cramped autorange of an empty plot.
+        self.getPlotItem().setRange(xRange=(0, 1), yRange=(0, 1e-3), padding=0)
+        self.getPlotItem().getAxis("left").setTicks([[(0.0, "0"), (1e-3, "0.001")]])
+        self._autoranging = False
 
     def add(self, report) -> None:
         """Record one BatchReport's learning rate."""
@@ -220,11 +234,16 @@ class LrPlot(pg.PlotWidget):
     def redraw(self) -> None:
         """Push the buffered series to the curve."""
         self.curve.setData(self.lr.x, self.lr.y)
+        if len(self.lr.x) and not self._autoranging:
+            self.getPlotItem().enableAutoRange()
+            self.getPlotItem().getAxis("left").setTicks(None)
+            self._autoranging = True
 
     def clear_data(self) -> None:
         """Empty the plot."""
         self.lr.clear()
         self.redraw()
+        self._show_empty()
 
 
 class TrainingPlots(QWidget):
