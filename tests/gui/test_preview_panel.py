@@ -120,19 +120,19 @@ def test_an_image_folder_plays_through_to_its_last_image(qtbot, panel, tmp_path)
     panel.source_picker.folder_path.setText(str(folder))
     assert panel.start()
     # The end is reported by a queued signal that may land after the threads end.
-    qtbot.waitUntil(lambda: not panel.is_running()
-                    and "End of folder shots" in panel.message_label.text(), timeout=WAIT_MS)
     # The last image is always shown (earlier ones may be skipped while the model warms up).
-    assert panel.last_result.name == "2.png"
+    qtbot.waitUntil(lambda: not panel.is_running()
+                    and "End of folder shots" in panel.message_label.text()
+                    and getattr(panel.last_result, "name", None) == "2.png", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: panel.view.source_size == (80, 120), timeout=5000)
 
 
 def test_a_video_that_ends_stops_with_a_message_after_its_last_frame(qtbot, panel):
     assert panel.start()
     qtbot.waitUntil(lambda: not panel.is_running()
-                    and "End of clip.avi" in panel.message_label.text(), timeout=WAIT_MS)
+                    and "End of clip.avi" in panel.message_label.text()
+                    and getattr(panel.last_result, "index", None) == 23, timeout=WAIT_MS)
     assert panel.start_button.text() == "Start"
-    assert panel.last_result.index == 23
     assert panel.source_picker.isEnabled()
 
 
@@ -243,9 +243,9 @@ def test_model_chosen_elsewhere_switches_the_running_preview(qtbot, panel, check
 def test_a_fast_source_drops_old_frames_instead_of_queueing_them(qtbot, panel, tmp_path):
     panel.source_picker.video_path.setText(str(write_video(tmp_path / "fast.avi", n=120, fps=240)))
     assert panel.start()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
-    shown = panel.stats.frames_shown
+    # The last frame shown is the video's last one: nothing was left waiting in
+    # a queue. (Its result is a queued signal that can land after the threads end.)
+    qtbot.waitUntil(lambda: not panel.is_running() and panel.last_result is not None
+                    and panel.last_result.index == 119, timeout=WAIT_MS)
     assert panel.last_result.dropped > 0
-    assert shown < 120
-    # The last frame shown is the video's last one: nothing was left waiting in a queue.
-    assert panel.last_result.index == 119
+    assert panel.stats.frames_shown < 120
