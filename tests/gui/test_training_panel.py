@@ -198,3 +198,18 @@ def test_showing_the_panel_names_the_device(qtbot, demo_copy):
     qtbot.waitUntil(lambda: p.form.device_label.text().startswith(("CPU", "GPU")), timeout=60_000)
     assert p.form.xla.isEnabled() == p.form.device_label.text().startswith("GPU")
     assert p.wait_for_workers(timeout_s=60)
+
+
+def test_an_unreadable_image_is_named_when_training_finishes(qtbot, panel):
+    project = panel.context.project
+    train, _val = project.split()
+    broken = next(p for p in train if project.load_annotation(p).boxes)
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")   # the label file stays valid
+    panel.form.set_config(TrainConfig(**{**TINY.to_dict(), "epochs": 1}))
+    with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_TIMEOUT_MS) as ended:
+        assert panel.start()
+    report = ended.args[0]
+    assert report.reason == "finished", report.message
+    assert str(broken) in report.skipped
+    assert broken.name in panel.message_bar.text()
+    assert f"Skipped (cannot be read): {broken}" in panel.log.toPlainText()

@@ -306,8 +306,11 @@ class TrainingPanel(QWidget):
             self.progress.setFormat("Stopped")
         else:
             score = f", best mAP@0.5 {report.best_map50:.3f}" if report.best_map50 is not None else ""
-            self.message_bar.show_info(f"Finished{score}. Best checkpoint: {best or '–'}")
+            self.message_bar.show_info(f"Finished{score}. Best checkpoint: {best or '–'}"
+                                       + _skipped_note(report))
             self.progress.setFormat("Finished")
+        for path in getattr(report, "skipped", ()):
+            self._log(f"Skipped (cannot be read): {path}")
         self._log(f"Run ended ({report.reason}). {report.message}".strip())
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
@@ -419,3 +422,13 @@ class TrainingPanel(QWidget):
                 QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
                 thread.wait(20)
         return True
+
+
+def _skipped_note(report) -> str:
+    """A sentence naming the images training had to skip, so the user can fix them."""
+    skipped = list(getattr(report, "skipped", ()))
+    if not skipped:
+        return ""
+    names = ", ".join(Path(p).name for p in skipped[:3]) + (" …" if len(skipped) > 3 else "")
+    return (f" {len(skipped)} image(s) could not be read and were skipped ({names});"
+            " see the log for their paths.")
