@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # runs on a server too
 
 
 def parse_args(argv=None) -> argparse.Namespace:
