@@ -38,15 +38,32 @@ class Box:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class HiddenBox:
+    """A box in a label file that cannot be shown or trained on (swapped corners, zero size,
+    wholly outside, a refused class name). It is kept: saves write it back exactly as read."""
+
+    raw: str          # the YOLO line, or the VOC <object> element's XML, as it was on disk
+    problem: str      # why it is hidden, in words for the labeller's banner
+    label: str = ""   # its class name, when known
+
+
 @dataclass
 class ImageAnnotation:
-    """All boxes of one image, plus the image's size and the verified flag."""
+    """All boxes of one image, plus the image's size and the verified flag.
+
+    ``hidden`` holds boxes the file has but that cannot be used (kept on disk
+    through saves; training skips them); ``notes`` says what the reader found
+    wrong with the file (for the labeller's banner).
+    """
 
     image_path: Path
     width: int
     height: int
     boxes: list[Box] = field(default_factory=list)
     verified: bool = False
+    hidden: list[HiddenBox] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.image_path = Path(self.image_path)
@@ -67,7 +84,7 @@ class ImageAnnotation:
 
     def copy(self) -> "ImageAnnotation":
         return ImageAnnotation(self.image_path, self.width, self.height,
-                               list(self.boxes), self.verified)
+                               list(self.boxes), self.verified, list(self.hidden), list(self.notes))
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,89 @@
-"""Atomic file writes.
+"""Atomic file writes, and changes to several files that land together.
 
 Labels are the user's work: a crash or power cut in the middle of a save must
 leave either the old file or the new one, never a truncated mix. We write a
 temporary file in the same folder (same filesystem, so the rename is atomic),
 flush it to disk, then os.replace it over the target.
+
+Some changes span files whose meanings depend on each other (a YOLO txt and
+classes.txt; a txt and its sidecar). :func:`write_together` stages every new
+file first, then records the plan in a small journal in the project root, and
+only then renames; :func:`finish_interrupted` replays a journal left by a
+killed process (roll forward), so the files never mix two states.
+
+Project writes never create folders: a project folder that has gone (moved,
+unmounted) must not be silently re-created as a ghost that receives the edits.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
+from .errors import ConfigError, YoloStudioError
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new file, never half."""
+JOURNAL_FILE = ".yolo_studio.journal.json"
+# Our temporary files: ".<target name>.ys-<8 random>.tmp" (".<name>.<8>.tmp" from
+# older versions). Only names like these, for file types we write, are ever cleaned up.
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+\.(?:xml|txt|json|jpe?g|png|bmp))\.(?:ys-)?[a-z0-9_]{8}\.tmp$",
+                        re.IGNORECASE)
+# A temporary file this young may belong to a save in progress in another
+# process (the GUI and a CLI command on one project); older ones are orphans.
+ORPHAN_AGE_S = 30.0
+
+
+class MissingFolderError(YoloStudioError, FileNotFoundError):
+    """The folder a file should be saved in does not exist (moved, unmounted, deleted)."""
+
+    def __init__(self, folder: Path, target: Path):
+        self.folder = folder
+        super().__init__(f"{folder}: folder not found (moved, renamed or unmounted?); "
+                         f"{target.name} was not saved and nothing was written elsewhere")
+
+    def __str__(self) -> str:  # OSError would format errno/strerror instead of our sentence
+        return str(self.args[0])
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, make_parents: bool = True) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new file, never half.
+
+    ``make_parents`` creates missing folders, for outputs (export, convert)
+    that make a new folder. Project files pass False (via write_together): a
+    project whose folder has gone gets MissingFolderError, not a ghost copy.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8",
+                      make_parents: bool = True) -> None:
+    """Text flavour of :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode(encoding), make_parents)
+
+
+def atomic_replace_file(tmp_path: str | Path, path: str | Path) -> None:
+    """Move a finished temporary file (e.g. written by Keras) over ``path`` atomically."""
+    os.replace(tmp_path, path)
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """A flushed temporary copy of ``data`` next to ``path``, with the mode ``path`` will have."""
+    if not path.parent.is_dir():
+        raise MissingFolderError(path.parent, path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.ys-", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:
+        raise MissingFolderError(path.parent, path) from None
     try:
         # mkstemp makes 0600 files; labels must stay readable like the file they
         # replace (or as a plain open() would create them, under the umask).
@@ -26,13 +93,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(Path(tmp))
         raise
+    return Path(tmp)
 
 
 def _target_mode(path: Path) -> int:
@@ -44,11 +108,137 @@ def _target_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> None:
-    """Text flavour of :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode(encoding))
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
-def atomic_replace_file(tmp_path: str | Path, path: str | Path) -> None:
-    """Move a finished temporary file (e.g. written by Keras) over ``path`` atomically."""
-    os.replace(tmp_path, path)
+# --- several files as one change -------------------------------------------------
+
+def write_together(root: str | Path, changes: dict) -> None:
+    """Apply ``changes`` ({path: bytes, or None to delete}) so that they land together.
+
+    A crash part-way leaves a journal in ``root`` that :func:`finish_interrupted`
+    completes on the next open; before the journal exists nothing has changed.
+    """
+    root = Path(root)
+    changes = {Path(p): d for p, d in changes.items()}
+    writes = [(p, d) for p, d in changes.items() if d is not None]
+    if len(changes) == 1 and writes:
+        atomic_write_bytes(*writes[0], make_parents=False)  # one file is already atomic on its own
+        return
+    if not root.is_dir():
+        raise MissingFolderError(root, root / JOURNAL_FILE)
+    steps: list[tuple[Path, Path | None]] = []
+    try:
+        for path, data in changes.items():
+            steps.append((path, None if data is None else _stage(path, data)))
+        plan = {"version": 1, "steps": [{"target": _rel(t, root), "staged": s and _rel(s, root)}
+                                        for t, s in steps]}
+        atomic_write_text(root / JOURNAL_FILE, json.dumps(plan, indent=1) + "\n", make_parents=False)
+    except BaseException:
+        for _target, staged in steps:
+            if staged is not None:
+                _unlink(staged)
+        raise
+    _commit(root, steps)
+
+
+def _commit(root: Path, steps: list[tuple[Path, Path | None]]) -> None:
+    for target, staged in steps:
+        if staged is None:
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+        else:
+            try:
+                os.replace(staged, target)
+            except FileNotFoundError:
+                if staged.exists():
+                    raise
+                # already moved (by an earlier, interrupted run of this same plan)
+    _fsync_dirs({t.parent for t, _ in steps})
+    os.unlink(root / JOURNAL_FILE)
+
+
+def finish_interrupted(root: str | Path) -> bool:
+    """Complete a change a killed process left half-done in ``root``; True if there was one."""
+    root = Path(root)
+    journal = root / JOURNAL_FILE
+    if not journal.is_file():
+        return False
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        steps = [(_abs(s["target"], root), None if s["staged"] is None else _abs(s["staged"], root))
+                 for s in plan["steps"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(f"{journal}: an interrupted change is recorded here but the record cannot "
+                          f"be read ({e}); the label files may be half-changed. Check them, then "
+                          "delete this file") from None
+    try:
+        _commit(root, steps)
+    except OSError as e:
+        raise ConfigError(f"{journal}: an interrupted change could not be finished "
+                          f"({e.strerror or e}); is the folder read-only?") from None
+    return True
+
+
+def _rel(path: Path, root: Path) -> str:
+    # Relative, so a project moved after a crash still finds its staged files.
+    return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
+
+
+def _abs(rel: str, root: Path) -> Path:
+    if not isinstance(rel, str):
+        raise TypeError(f"path {rel!r} is not text")
+    return Path(os.path.normpath(root.absolute() / rel))
+
+
+def _fsync_dirs(folders) -> None:
+    # The renames themselves must reach the disk before the journal goes.
+    if os.name != "posix":
+        return
+    for folder in folders:
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def is_our_temp_file(name: str) -> bool:
+    """True for the name of a temporary file our atomic writes make."""
+    return _TEMP_NAME.match(name) is not None
+
+
+def remove_orphan_temps(folder: str | Path, min_age_s: float = ORPHAN_AGE_S) -> list[Path]:
+    """Delete temporary files a killed save left in ``folder``; returns those removed.
+
+    Only our own temp-name pattern is touched, and only files older than
+    ``min_age_s`` (a younger one may be a save in progress elsewhere).
+    """
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        if not is_our_temp_file(e.name):
+            continue
+        try:
+            if not e.is_file(follow_symlinks=False) or now - e.stat().st_mtime < min_age_s:
+                continue
+            os.unlink(e.path)
+        except OSError:
+            continue  # read-only or vanished: leave it
+        removed.append(Path(e.path))
+    return removed

@@ -4,6 +4,12 @@ Everything is stored in one human-readable file, ``yolo_studio.json``, in the
 project root; labels stay in files other tools read (VOC XML or YOLO txt next
 to each image). A plain folder of images with LabelImg XMLs or YOLO txt files
 opens as a project without that file; it is written on the first save.
+
+Changes whose files depend on each other land together or not at all: a
+class rename/removal rewrites every label file plus the class lists in one
+journalled step, and so does a save that adds a class (``atomic.write_together``);
+opening a project finishes a step a killed process left half-done and
+removes the temporary files it left behind.
 """
 from __future__ import annotations
 
@@ -19,15 +25,23 @@ import numpy as np
 
 from . import defaults
 from .annotations import Box, ImageAnnotation
-from .atomic import atomic_write_bytes, atomic_write_text
+from .atomic import (MissingFolderError, atomic_write_bytes, finish_interrupted, remove_orphan_temps,
+                     write_together)
+from .class_names import check_class_name, class_name_problem
 from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
 from .formats import edit
 from .formats.checks import check_boxes
-from .formats.voc import read_voc, write_voc
-from .formats.yolo_txt import CLASSES_FILE, read_classes, read_yolo, write_classes, write_yolo
+from .formats.voc import parse_voc, parse_voc_tree, voc_xml
+from .formats.yolo_txt import (CLASSES_FILE, classes_text, read_classes, read_yolo, sidecar_path,
+                               yolo_files)
 from .images import image_size, is_image_file
 
 PROJECT_FILE = "yolo_studio.json"
+# The project file's format version this code reads and writes. A newer file
+# is refused rather than opened and silently rewritten without what it added.
+PROJECT_VERSION = 1
+_KNOWN_KEYS = {"version", "classes", "image_dirs", "label_format", "val_fraction", "anchors",
+               "anchors_size", "train_settings"}
 # The class name of each <object> in a VOC file (LabelImg writes <name> first).
 _VOC_NAME = re.compile(r"<object>.*?<name>([^<]*)</name>", re.DOTALL)
 LABEL_FORMATS = ("voc", "yolo")
@@ -50,6 +64,9 @@ class Project:
         self.train_settings: dict = dict(train_settings or {})
         self._images: list[Path] | None = None
         self._split: tuple[list[Path], list[Path]] | None = None
+        # Keys of yolo_studio.json this version does not know (a plugin's, a
+        # later version's): kept and written back, never dropped.
+        self.extra_settings: dict = {}
 
     def _abs(self, d) -> Path:
         d = Path(d)
@@ -80,11 +97,15 @@ class Project:
                               f"or a folder with {PROJECT_FILE})")
         if label_format is not None:
             _check_format(label_format, "label format")
+        finish_interrupted(path)   # before reading: the journal may rewrite the project file
         if (path / PROJECT_FILE).is_file():
             project = cls._from_file(path / PROJECT_FILE)
             project.label_format = label_format or project.label_format
-            return project
-        return cls._from_plain_folder(path, label_format)
+        else:
+            project = cls._from_plain_folder(path, label_format)
+        for folder in {project.root, *project.image_dirs}:
+            remove_orphan_temps(folder)
+        return project
 
     @classmethod
     def create(cls, root, classes, image_dirs=None, label_format="voc") -> "Project":
@@ -97,6 +118,7 @@ class Project:
             raise ConfigError(f"{root / PROJECT_FILE} already exists; open that project instead")
         _check_format(label_format, "label_format")
         project = cls(root, _check_classes(list(classes), "classes"), image_dirs, label_format)
+        root.mkdir(parents=True, exist_ok=True)   # only a new project may make its folder
         for d in project.image_dirs:
             d.mkdir(parents=True, exist_ok=True)
         project.save()
@@ -112,7 +134,9 @@ class Project:
             raise ConfigError(f"{file}: not valid JSON ({e}); fix or delete it") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: expected a JSON object at the top level")
-        return cls(file.parent, **_validated(data, file))
+        project = cls(file.parent, **_validated(data, file))
+        project.extra_settings = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
+        return project
 
     @classmethod
     def _from_plain_folder(cls, root: Path, label_format: str | None = None) -> "Project":
@@ -131,20 +155,24 @@ class Project:
     def _gather_voc_classes(self) -> list[str]:
         # Only the class names are needed here, and parsing 10,000 XML files
         # was most of the time to open a labelled folder: a regex over the raw
-        # text is ~10x cheaper. Validation happens in load_annotation/load_all.
+        # text is ~10x cheaper. A file the regex cannot vouch for (not UTF-8,
+        # a DOCTYPE or entity, a name that breaks the class-name rule) is
+        # parsed properly, and gives no names if it is refused or malformed.
         seen: set[str] = set()
         for _image, label in self._labelled():
             try:
-                text = label.read_text(encoding="utf-8", errors="replace")
+                data = label.read_bytes()
             except OSError:
                 continue  # load_all reports it
-            seen.update(xml_unescape(m.strip()) for m in _VOC_NAME.findall(text))
-        seen.discard("")
+            seen.update(_voc_class_names(data, label))
         return sorted(seen)  # sorted: adding a file never reorders (renumbers) classes
 
     def to_dict(self) -> dict:
-        """The project file's content."""
-        return {"version": 1, "classes": self.classes,
+        """The project file's content (keys this version does not know are kept)."""
+        return self._project_dict(self.classes)
+
+    def _project_dict(self, classes: list[str]) -> dict:
+        return {**self.extra_settings, "version": PROJECT_VERSION, "classes": list(classes),
                 "image_dirs": [self._rel(d) for d in self.image_dirs],
                 "label_format": self.label_format, "val_fraction": self.val_fraction,
                 "anchors": self.anchors and [[[float(w), float(h)] for w, h in g] for g in self.anchors],
@@ -157,13 +185,28 @@ class Project:
             return str(d)
 
     def save(self) -> None:
-        """Write yolo_studio.json (and classes.txt for YOLO labels) atomically."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.project_file, json.dumps(self.to_dict(), indent=2) + "\n")
+        """Write yolo_studio.json (and classes.txt for YOLO labels), together and atomically.
+
+        Never creates the project folder: if it has gone (moved, unmounted),
+        MissingFolderError says so and nothing is written anywhere.
+        """
+        self._write(self._class_files(self.classes))
+
+    def _class_files(self, classes: list[str]) -> dict:
+        """The files that hold the class list, with ``classes`` as their content."""
+        files = {self.project_file: (json.dumps(self._project_dict(classes), indent=2) + "\n").encode()}
         if self.label_format == "yolo":
             for d in self.image_dirs:
                 if d.is_dir():
-                    write_classes(d / CLASSES_FILE, self.classes)
+                    files[d / CLASSES_FILE] = classes_text(classes).encode("utf-8")
+        return files
+
+    def _write(self, files: dict) -> None:
+        """Write ``files`` ({path: bytes or None}) as one step; the project folder must exist."""
+        if not self.root.is_dir():
+            raise MissingFolderError(self.root, self.project_file)
+        finish_interrupted(self.root)
+        write_together(self.root, files)
 
     # --- images -------------------------------------------------------------------
 
@@ -197,35 +240,69 @@ class Project:
     # --- labels -------------------------------------------------------------------
 
     def load_annotation(self, image) -> ImageAnnotation:
-        """The labels of ``image`` (empty if it has none); LabelFileError if the file is malformed."""
+        """The labels of ``image`` (empty if it has none); LabelFileError if the file is malformed.
+
+        Boxes that cannot be shown are in ``hidden`` and what is wrong in
+        ``notes``; both stay on disk through :meth:`save_annotation`.
+        """
         image = Path(image)
         label = self.label_path(image)
         if not label.is_file():
             w, h = image_size(image)
             return ImageAnnotation(image, w, h)
+        return self._read_label(image, label)
+
+    def _read_label(self, image: Path, label: Path, size=None, report=None) -> ImageAnnotation:
         if self.label_format == "yolo":
-            w, h = image_size(image)
-            return read_yolo(label, w, h, self.classes, image)
-        ann = read_voc(label, image)
+            w, h = size or image_size(image)
+            return read_yolo(label, w, h, self.classes, image, report)
+        if size is None:
+            try:
+                size = image_size(image)
+            except ImageFileError:
+                size = None  # the XML's <size> may still say it
+        try:
+            data = label.read_bytes()
+        except OSError as e:
+            raise LabelFileError(label, f"cannot be read ({e.strerror or e})") from None
+        ann = parse_voc(data, label, image, report, size)
         if ann.width <= 0 or ann.height <= 0:
             ann.width, ann.height = image_size(image)
         return ann
 
     def save_annotation(self, ann: ImageAnnotation) -> None:
-        """Save one image's labels atomically; classes not in the project are added to it."""
-        new = [b.label for b in ann.boxes if b.label not in self.classes]
-        if new:
-            for name in dict.fromkeys(new):
-                self.classes.append(_check_name(name, "class name"))
-            self.save()
+        """Save one image's labels atomically; classes not in the project are added to it.
+
+        The label file and the class list land together or not at all. Boxes
+        the file holds but that cannot be shown (``hidden``) are written back
+        as they are on disk; a label file that cannot be read is not replaced.
+        """
+        new = list(dict.fromkeys(b.label for b in ann.boxes if b.label not in self.classes))
+        for name in new:
+            check_class_name(name, "class name")
+        classes = self.classes + new
+        ann = ann.copy()
         if ann.width <= 0 or ann.height <= 0:
-            ann = ann.copy()
             ann.width, ann.height = image_size(ann.image_path)
         label = self.label_path(ann.image_path)
+        ann.hidden = self._hidden_on_disk(ann, label)
         if self.label_format == "yolo":
-            write_yolo(ann, label, self.classes)
+            files = yolo_files(ann, label, classes)
         else:
-            write_voc(ann, label)
+            files = {label: voc_xml(ann, label).encode("utf-8")}
+        if new:
+            files.update(self._class_files(classes))
+        self._write(files)
+        self.classes = classes   # only once the files say so too
+
+    def _hidden_on_disk(self, ann: ImageAnnotation, label: Path) -> list:
+        if not label.is_file():
+            return []
+        try:
+            return self._read_label(ann.image_path, label, (ann.width, ann.height)).hidden
+        except LabelFileError as e:
+            raise LabelFileError(e.path, f"{e.what}. The file is left as it is: fix or delete it "
+                                         "before saving new labels for this image") from None
 
     def load_all(self) -> tuple[list[ImageAnnotation], list[Problem]]:
         """Every labelled image's annotation, plus the problems found; never writes anything.
@@ -252,15 +329,10 @@ class Project:
             problems.append(Problem(str(image), f"{e.what}; its labels are skipped"))
             return None
         try:
-            if self.label_format == "yolo":
-                return read_yolo(label, w, h, self.classes, image, problems.append)
-            ann = read_voc(label, image, problems.append)
+            ann = self._read_label(image, label, (w, h), problems.append)
         except LabelFileError as e:
             problems.append(Problem(str(e.path), f"{e.what}; file skipped"))
             return None
-        if (ann.width, ann.height) not in ((w, h), (0, 0)):
-            problems.append(Problem(str(label), f"<size> says {ann.width}x{ann.height} but the image is "
-                                                f"{w}x{h}; using the image's size"))
         boxes = [b for b in ann.boxes if self._known(b, label, problems)]
         ann.boxes = check_boxes(boxes, w, h, label, problems.append)
         ann.width, ann.height = w, h
@@ -326,52 +398,103 @@ class Project:
 
     def add_class(self, name: str) -> None:
         """Add a class (no-op if present) and save the project."""
-        name = _check_name(name, "class name")
+        name = check_class_name(name, "class name")
         if name not in self.classes:
-            self.classes.append(name)
-            self.save()
+            classes = [*self.classes, name]
+            self._write(self._class_files(classes))
+            self.classes = classes
 
     def rename_class(self, old: str, new: str) -> list[Path]:
-        """Rename (or merge into an existing) class in every label file; returns files changed."""
-        new = _check_name(new, "new class name")
+        """Rename (or merge into an existing) class in every label file; returns files changed.
+
+        Every label file that uses the class changes in the same step as the
+        class list, or nothing changes and ConfigError names the files that block it.
+        """
+        new = check_class_name(new, "new class name")
         self._require_class(old)
         if new == old:
             return []
         merged = [c for c in self.classes if c != old] if new in self.classes else \
             [new if c == old else c for c in self.classes]
-        changed, _ = self._relabel({old: new}, merged)
-        self.classes = merged
-        self.save()
-        return changed
+        return self._relabel(old, new, merged)[0]
 
     def remove_class(self, name: str) -> int:
-        """Delete a class and all its boxes from every label file; returns the boxes removed."""
-        self._require_class(name)
-        remaining = [c for c in self.classes if c != name]
-        _, removed = self._relabel({name: None}, remaining)
-        self.classes = remaining
-        self.save()
-        return removed
+        """Delete a class and all its boxes from every label file; returns the boxes removed.
 
-    def _relabel(self, mapping: dict, new_classes: list[str]) -> tuple[list[Path], int]:
-        changed, removed = [], 0
-        (old, new), = mapping.items()
-        for image, label in self._labelled():
+        All or nothing, as :meth:`rename_class`.
+        """
+        self._require_class(name)
+        return self._relabel(name, None, [c for c in self.classes if c != name])[1]
+
+    def _relabel(self, old: str, new: str | None, new_classes: list[str]) -> tuple[list[Path], int]:
+        verb = f"rename class {old!r}" if new is not None else f"remove class {old!r}"
+        files, changed, count, blocked = {}, [], 0, []
+        for label in self._label_files():
             try:
+                data = label.read_bytes()
                 if self.label_format == "yolo":
-                    hit, n = edit.yolo_relabel(label, image_size(image), self.classes, new_classes,
-                                               mapping, image)
-                elif new is None:
-                    n = edit.voc_remove(label, old)
-                    hit = n > 0
+                    after, n, line_map = edit.yolo_relabel(label, data, self._id_map(old, new, new_classes))
+                    if after is not None:
+                        files.update(self._sidecar_follow(label, data, after, line_map))
                 else:
-                    hit, n = edit.voc_rename(label, old, new), 0
-            except (YoloStudioError, OSError):
-                continue  # a malformed file stays untouched; load_all reports it
-            removed += n
-            if hit:
+                    after, n = self._voc_relabel(label, data, old, new)
+            except LabelFileError as e:
+                blocked.append(str(e))
+                continue
+            except OSError as e:
+                blocked.append(f"{label}: cannot be read ({e.strerror or e})")
+                continue
+            if after is not None:
+                files[label] = after
                 changed.append(label)
-        return changed, removed
+            count += n
+        if blocked:
+            shown = "\n  ".join(blocked[:10]) + ("\n  …" if len(blocked) > 10 else "")
+            raise ConfigError(f"cannot {verb}: {len(blocked)} label file(s) could not be rewritten "
+                              f"safely, so nothing was changed. Fix or move them first:\n  {shown}")
+        files.update(self._class_files(new_classes))
+        self._write(files)
+        self.classes = new_classes
+        return changed, count
+
+    def _id_map(self, old: str, new: str | None, new_classes: list[str]):
+        """Old YOLO class id -> new id (None: the line goes) for a rename/removal of ``old``."""
+        index = {n: i for i, n in enumerate(new_classes)}
+        names = self.classes
+        # An id past the class list has no name yet; it keeps its place relative to the end.
+        shift = len(names) - len(new_classes)
+
+        def id_map(cid: int):
+            if cid >= len(names):
+                return cid - shift
+            name = names[cid]
+            target = new if name == old else name
+            return None if target is None else index[target]
+        return id_map
+
+    def _sidecar_follow(self, label: Path, before: bytes, after: bytes, line_map: dict) -> dict:
+        side = sidecar_path(label)
+        if not side.is_file():
+            return {}
+        data = edit.yolo_sidecar_relabel(side.read_bytes(), before, after, line_map)
+        return {} if data is None else {side: data}
+
+    @staticmethod
+    def _voc_relabel(label: Path, data: bytes, old: str, new: str | None):
+        try:
+            after, n = edit.voc_relabel(label, data, old, new)
+        except LabelFileError as e:
+            if _mentions(data, old):
+                raise LabelFileError(label, f"{e.what}; it may hold boxes of {old!r}") from None
+            return None, 0  # it cannot use the class: nothing to change there
+        return after, n
+
+    def _label_files(self) -> list[Path]:
+        """Every label file in the image folders, with or without its image (orphans too)."""
+        ext = _LABEL_EXT[self.label_format]
+        found = {Path(e.path) for d in self.image_dirs for e in _entries(d)
+                 if e.name.lower().endswith(ext) and e.name != CLASSES_FILE and e.is_file()}
+        return sorted(found)
 
     def class_usage(self, name: str) -> tuple[int, int]:
         """(boxes, images) using class ``name``."""
@@ -398,6 +521,8 @@ class Project:
         if img.dtype != np.uint8 or img.ndim not in (2, 3) or img.size == 0:
             raise ConfigError(f"add_image: expected a uint8 HxW or HxWx3 image, got {img.dtype} {img.shape}")
         folder = self.image_dirs[0]
+        if not self.root.is_dir():
+            raise MissingFolderError(self.root, folder / str(name_hint))
         folder.mkdir(parents=True, exist_ok=True)
         hint = Path(str(name_hint))
         stem = re.sub(r"[^\w.-]+", "_", hint.stem).strip("._") or "image"
@@ -471,16 +596,10 @@ def _check_format(value, key: str) -> str:
     return value
 
 
-def _check_name(name, what: str) -> str:
-    if not isinstance(name, str) or not name.strip() or "\n" in name:
-        raise ConfigError(f"{what} {name!r} is empty or not a single line of text")
-    return name.strip()
-
-
 def _check_classes(classes, key: str) -> list[str]:
     if not isinstance(classes, list):
         raise ConfigError(f"{key} must be a list of class names")
-    names = [_check_name(c, f"{key} entry") for c in classes]
+    names = [check_class_name(c, f"{key} entry") for c in classes]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key} lists a class twice: {names}")
     return names
@@ -489,13 +608,20 @@ def _check_classes(classes, key: str) -> list[str]:
 def _validated(data: dict, file: Path) -> dict:
     def bad(key, why):
         return ConfigError(f"{file}: '{key}' {why}")
+    version = data.get("version", PROJECT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise bad("version", f"must be a whole number from 1, not {version!r}")
+    if version > PROJECT_VERSION:
+        raise ConfigError(f"{file}: written by a newer YOLO Studio (file version {version}; this one "
+                          f"reads version {PROJECT_VERSION}). Update YOLO Studio to open it; it is "
+                          "left as it is")
     classes = _check_classes(data.get("classes", []), f"{file}: 'classes'")
     fmt = _check_format(data.get("label_format", "voc"), f"{file}: 'label_format'")
     vf = data.get("val_fraction", 0.2)
-    if not isinstance(vf, (int, float)) or not 0 <= vf < 1:
+    if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
         raise bad("val_fraction", f"must be a number from 0 to below 1, not {vf!r}")
     size = data.get("anchors_size", 416)
-    if not isinstance(size, int) or size <= 0:
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise bad("anchors_size", f"must be a positive whole number, not {size!r}")
     dirs = data.get("image_dirs") or ["images"]
     if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
@@ -518,3 +644,27 @@ def _validated_anchors(anchors, bad):
     if any(w <= 0 or h <= 0 for g in groups for w, h in g):
         raise bad("anchors", "has a width or height that is not positive")
     return groups
+
+
+def _voc_class_names(data: bytes, label: Path) -> set[str]:
+    """The class names one VOC file uses; none from a file that is refused or malformed."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "<!" not in text:
+        names = {xml_unescape(m.strip()) for m in _VOC_NAME.findall(text)}
+        if all("&" not in n and not class_name_problem(n) for n in names):
+            return names
+    try:
+        root = parse_voc_tree(data, label)
+    except LabelFileError:
+        return set()  # load_all reports it
+    names = {(o.findtext("name") or "").strip() for o in root.iter("object")}
+    return {n for n in names if not class_name_problem(n)}
+
+
+def _mentions(data: bytes, name: str) -> bool:
+    """True if a file's raw bytes may hold class ``name`` (literally or XML-escaped)."""
+    from xml.sax.saxutils import escape
+    return any(v.encode("utf-8") in data for v in {name, escape(name)})

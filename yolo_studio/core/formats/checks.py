@@ -33,22 +33,37 @@ def parse_float(text: str | None, path: Path, what: str) -> float:
 def check_boxes(boxes: list[Box], width: int, height: int, path: Path, report: Report) -> list[Box]:
     """Clip boxes to [0, width] x [0, height] and drop zero/negative-size ones, reporting each."""
     kept = []
-    sized = width > 0 and height > 0
     for i, b in enumerate(boxes, 1):
-        if b.x2 <= b.x1 or b.y2 <= b.y1:
-            _tell(report, path, f"{_where(i, b)} has zero or negative size; skipped")
-            continue
-        if sized and (b.x1 < 0 or b.y1 < 0 or b.x2 > width or b.y2 > height):
-            c = b.moved(x1=min(max(b.x1, 0.0), width), y1=min(max(b.y1, 0.0), height),
-                        x2=min(max(b.x2, 0.0), width), y2=min(max(b.y2, 0.0), height))
-            if c.x2 <= c.x1 or c.y2 <= c.y1:
-                _tell(report, path, f"{_where(i, b)} lies entirely outside the {width}x{height} image; skipped")
-                continue
-            if max(abs(u - v) for u, v in zip(c.xyxy(), b.xyxy())) > _ROUNDING:
-                _tell(report, path, f"{_where(i, b)} extends outside the {width}x{height} image; clipped")
-            b = c
-        kept.append(b)
+        fitted, why = fit_box(b, width, height)
+        if why:
+            _tell(report, path, f"{_where(i, b)} {why}")
+        if fitted is not None:
+            kept.append(fitted)
     return kept
+
+
+def fit_box(b: Box, width: int, height: int) -> tuple[Box | None, str]:
+    """``b`` clipped to the image, or None when it cannot be used; plus what was wrong ('' if nothing).
+
+    A box is unusable when its corners are swapped or equal, or when it lies
+    wholly outside a known image size; a box partly outside is clipped.
+    """
+    if b.x2 <= b.x1 or b.y2 <= b.y1:
+        return None, "has zero or negative size (swapped corners?); skipped"
+    if width > 0 and height > 0 and (b.x1 < 0 or b.y1 < 0 or b.x2 > width or b.y2 > height):
+        c = b.moved(x1=min(max(b.x1, 0.0), width), y1=min(max(b.y1, 0.0), height),
+                    x2=min(max(b.x2, 0.0), width), y2=min(max(b.y2, 0.0), height))
+        if c.x2 <= c.x1 or c.y2 <= c.y1:
+            return None, f"lies entirely outside the {width}x{height} image; skipped"
+        if max(abs(u - v) for u, v in zip(c.xyxy(), b.xyxy())) > _ROUNDING:
+            return c, f"extends outside the {width}x{height} image; clipped"
+        return c, ""
+    return b, ""
+
+
+def box_name(i: int, b: Box) -> str:
+    """How messages name box ``i`` (1-based) of a file."""
+    return _where(i, b)
 
 
 def _where(i: int, b: Box) -> str:

@@ -14,7 +14,9 @@ one and never reads it back): a project folder stays valid when moved.
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
@@ -22,12 +24,17 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from ..annotations import Box, ImageAnnotation
+from ..annotations import Box, HiddenBox, ImageAnnotation
 from ..atomic import atomic_write_text
-from ..errors import LabelFileError
-from .checks import Report, check_boxes, parse_float
+from ..class_names import check_class_name, class_name_problem
+from ..errors import ConfigError, LabelFileError, Problem
+from .checks import Report, box_name, fit_box, parse_float
 
 EXTENSION = ".xml"
+# Larger than any image a decoder accepts: a <size> beyond it is a typo or a lie.
+_MAX_SIDE = 1 << 20
+# Characters XML 1.0 cannot hold (and lone surrogates, which UTF-8 cannot encode).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def parse_voc_tree(data: bytes, path: Path) -> Element:
@@ -57,27 +64,68 @@ def read_voc(path: str | Path, image_path: str | Path | None = None,
 
 
 def parse_voc(data: bytes, path: Path, image_path: str | Path | None = None,
-              report: Report = None) -> ImageAnnotation:
-    """Parse VOC XML bytes read from ``path`` (``image_path`` defaults to <filename> next to it)."""
+              report: Report = None, size: tuple[int, int] | None = None) -> ImageAnnotation:
+    """Parse VOC XML bytes read from ``path`` (``image_path`` defaults to <filename> next to it).
+
+    ``size``, the image's real (width, height) when known, wins over <size>.
+    Boxes that cannot be used go to ``hidden`` (kept on disk by every save)
+    and every problem found goes to ``notes`` and to ``report``.
+    """
     root = parse_voc_tree(data, path)
     if image_path is None:
         name = (root.findtext("filename") or "").strip()
         image_path = path.parent / name if name else path.with_suffix(".jpg")
-    width = _size_field(root, "width", path)
-    height = _size_field(root, "height", path)
-    boxes = [_read_object(obj, i, path) for i, obj in enumerate(root.iter("object"), 1)]
-    boxes = check_boxes(boxes, width, height, path, report)
+    notes: list[str] = []
+    width, height = _size_field(root, "width", path, notes), _size_field(root, "height", path, notes)
+    if size is not None and size[0] > 0 and size[1] > 0:
+        if (width, height) not in ((0, 0), tuple(size)) and width > 0 and height > 0:
+            notes.append(f"<size> says {width}x{height} but the image is {size[0]}x{size[1]}; "
+                         "using the image's size")
+        width, height = int(size[0]), int(size[1])
+    boxes, hidden = [], []
+    for i, obj in enumerate(root.iter("object"), 1):
+        box = _read_object(obj, i, path)
+        fitted, why = None, class_name_problem(box.label)
+        if why:
+            why = f"has a class name that cannot be used ({why}); skipped"
+        else:
+            fitted, why = fit_box(box, width, height)
+        if why:
+            notes.append(f"{box_name(i, box)} {why}" + ("" if fitted else " (kept in the file)"))
+        if fitted is None:
+            hidden.append(HiddenBox(_raw_object(obj), notes[-1], box.label))
+        else:
+            boxes.append(fitted)
+    for note in notes:
+        if report is not None:
+            report(Problem(str(path), note))
     verified = root.get("verified", "").strip().lower() in ("yes", "true", "1")
-    return ImageAnnotation(Path(image_path), width, height, boxes, verified)
+    return ImageAnnotation(Path(image_path), width, height, boxes, verified, hidden, notes)
 
 
-def _size_field(root: Element, name: str, path: Path) -> int:
+def _raw_object(obj: Element) -> str:
+    import xml.etree.ElementTree as ET
+    tail, obj.tail = obj.tail, None
+    try:
+        return ET.tostring(obj, encoding="unicode").strip()
+    finally:
+        obj.tail = tail
+
+
+def _size_field(root: Element, name: str, path: Path, notes: list[str]) -> int:
     text = root.findtext(f"size/{name}")
     if text is None or not text.strip():
         return 0  # some tools omit <size>: the caller takes it from the image
-    value = parse_float(text, path, f"<size><{name}>")
-    if value < 0:
-        raise LabelFileError(path, f"<size><{name}> is negative ({text.strip()})")
+    try:
+        value = parse_float(text, path, f"<size><{name}>")
+    except LabelFileError as e:
+        value = -1.0
+        why = e.what
+    else:
+        why = f"<size><{name}> is {text.strip()!r}"
+    if value < 0 or value > _MAX_SIDE:
+        notes.append(f"{why}; the image's own size is used")
+        return 0
     return int(round(value))
 
 
@@ -112,23 +160,36 @@ def _flag(text: str | None) -> bool:
 
 
 def voc_xml(ann: ImageAnnotation, xml_path: str | Path) -> str:
-    """The VOC XML text LabelImg would write for ``ann`` (saved at ``xml_path``)."""
+    """The VOC XML text LabelImg would write for ``ann`` (saved at ``xml_path``).
+
+    Hidden boxes (``ann.hidden``) are written back exactly as they were read.
+    A box that would make the file unreadable (a refused class name, a
+    non-finite number) raises instead: a writer never writes what it cannot read.
+    """
     xml_path = Path(xml_path)
     image = Path(ann.image_path)
     rel = _relative(image, xml_path.parent)
     head = '<annotation verified="yes">' if ann.verified else "<annotation>"
     lines = [head,
-             f"\t<folder>{escape(image.parent.name)}</folder>",
-             f"\t<filename>{escape(image.name)}</filename>",
-             f"\t<path>{escape(rel)}</path>",
+             f"\t<folder>{_text(image.parent.name)}</folder>",
+             f"\t<filename>{_text(image.name)}</filename>",
+             f"\t<path>{_text(rel)}</path>",
              "\t<source>", "\t\t<database>Unknown</database>", "\t</source>",
              "\t<size>", f"\t\t<width>{int(ann.width)}</width>",
              f"\t\t<height>{int(ann.height)}</height>", "\t\t<depth>3</depth>", "\t</size>",
              "\t<segmented>0</segmented>"]
-    for b in ann.boxes:
-        lines.extend(_object_lines(b, ann.width, ann.height))
+    for i, b in enumerate(ann.boxes, 1):
+        lines.extend(_object_lines(b, ann.width, ann.height, xml_path, i))
+    lines.extend(f"\t{h.raw}" for h in ann.hidden)
     lines.append("</annotation>")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    parse_voc_tree(text.encode("utf-8"), xml_path)  # a hidden box's raw XML must still parse
+    return text
+
+
+def _text(value: str) -> str:
+    """``value`` as XML character data; characters XML cannot hold become U+FFFD."""
+    return escape(_NOT_XML.sub("\ufffd", value))
 
 
 def _relative(image: Path, folder: Path) -> str:
@@ -138,7 +199,15 @@ def _relative(image: Path, folder: Path) -> str:
         return image.name
 
 
-def _object_lines(b: Box, width: int, height: int) -> list[str]:
+def _object_lines(b: Box, width: int, height: int, path: Path, i: int) -> list[str]:
+    try:
+        check_class_name(b.label, f"box {i}: class name")
+    except ConfigError as e:
+        raise LabelFileError(path, f"not written: {e}") from None
+    numbers = [*b.xyxy(), *([] if b.score is None else [float(b.score)])]
+    if not all(math.isfinite(v) for v in numbers):
+        raise LabelFileError(path, f"not written: {box_name(i, b)} has a number that is not finite"
+                                   + (f" (score {b.score!r})" if b.score is not None else ""))
     x1, y1, x2, y2 = (int(round(v)) for v in b.xyxy())
     # LabelImg's rule: a box touching the image border is 'truncated'.
     truncated = int(x1 <= 1 or y1 <= 1 or x2 >= width or y2 >= height)
