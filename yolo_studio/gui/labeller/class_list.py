@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QColorDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget,
                                QListWidgetItem, QMessageBox, QToolButton, QVBoxLayout, QWidget)
 
+from yolo_studio.core.class_names import class_name_problem
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.gui.colors import class_color, rename_class_color, set_class_color
 from yolo_studio.gui.style import icon
@@ -23,11 +24,10 @@ def swatch(color: QColor, size: int = 14) -> QIcon:
 
 
 def validate_class_name(name: str, classes: list[str]) -> str:
-    """'' if ``name`` can be a new class, else the reason it cannot."""
-    if not name:
-        return "A class name cannot be empty."
-    if name != name.strip() or any(c in name for c in "\n\r\t"):
-        return "A class name cannot start or end with spaces or contain tabs or line breaks."
+    """'' if ``name`` can be a new class, else the reason it cannot (the rule is core's)."""
+    problem = class_name_problem(name)
+    if problem:
+        return problem[0].upper() + problem[1:] + "."
     if name in classes:
         return f"There is already a class called '{name}'."
     return ""

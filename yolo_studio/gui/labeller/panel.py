@@ -248,9 +248,10 @@ class LabellerPanel(EditingMixin, QWidget):
                               f"and the file is left untouched: {e}")
             self._set_banner(self._readonly)
             return ImageAnnotation(path, w, h)
-        self._set_banner("")
+        self._set_banner(file_problems_text(ann, self.project.label_path(path).name))
         if (ann.width, ann.height) != (w, h):
-            ann = ImageAnnotation(ann.image_path, w, h, list(ann.boxes), ann.verified)
+            ann = ann.copy()
+            ann.width, ann.height = w, h
         return ann
 
     def reload_labels(self, paths) -> None:
@@ -403,3 +404,17 @@ class LabellerPanel(EditingMixin, QWidget):
             "image). Close anyway and lose those edits?", QMessageBox.Close | QMessageBox.Cancel,
             QMessageBox.Cancel)
         return answer == QMessageBox.Close
+
+
+def file_problems_text(ann: ImageAnnotation, label_name: str) -> str:
+    """The banner for an image whose label file holds boxes that cannot be shown ('' if none)."""
+    parts = []
+    if ann.hidden:
+        parts.append(f"{len(ann.hidden)} box(es) in {label_name} cannot be shown. They stay in the "
+                     "file exactly as they are (training skips them); fix them in the file to use them.")
+    shown = [n for n in ann.notes if all(n != h.problem for h in ann.hidden)]
+    lines = [h.problem for h in ann.hidden] + shown
+    if lines and not parts:
+        parts.append(f"{label_name} needed fixing when read:")
+    return " ".join(parts) + ("\n• " + "\n• ".join(lines[:8]) if lines else "") \
+        + (f"\n… and {len(lines) - 8} more" if len(lines) > 8 else "")
