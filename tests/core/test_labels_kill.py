@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from yolo_studio.core.annotations import Box, ImageAnnotation
-from yolo_studio.core.atomic import JOURNAL_FILE
+from yolo_studio.core.atomic import journals
 from yolo_studio.core.project import Project
 
 W, H = 640, 480
@@ -89,12 +89,12 @@ def _make_project(root: Path) -> tuple[Project, dict]:
 
 
 def _check(root: Path, origin: dict, hits: dict) -> None:
-    hits["journal"] += (root / JOURNAL_FILE).exists()
+    hits["journal"] += bool(journals(root))
     hits["temp"] += any(root.rglob("*.tmp"))
     for f in root.rglob("*.tmp"):          # time passes before the next open: orphans are old now
         os.utime(f, (time.time() - 3600, time.time() - 3600))
     p = Project.open(root)                 # finishes any interrupted change
-    assert not (root / JOURNAL_FILE).exists()
+    assert not journals(root)
     assert not list(root.rglob("*.tmp")), "orphan temporary files were left"
     names_of = defaultdict(set)
     seen = set()

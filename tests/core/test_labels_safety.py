@@ -15,7 +15,7 @@ import pytest
 
 from yolo_studio.core import atomic
 from yolo_studio.core.annotations import Box, ImageAnnotation
-from yolo_studio.core.atomic import JOURNAL_FILE, MissingFolderError
+from yolo_studio.core.atomic import JOURNAL_PREFIX, MissingFolderError, journals
 from yolo_studio.core.errors import ConfigError, LabelFileError, YoloStudioError
 from yolo_studio.core.formats.voc import read_voc, voc_xml, write_voc
 from yolo_studio.core.formats.yolo_txt import read_classes, read_yolo, sidecar_path, write_yolo
@@ -105,7 +105,7 @@ def test_29_a_relabel_killed_half_way_is_finished_on_the_next_open(tmp_path, mon
     real_replace, calls = os.replace, []
 
     def die_after_two(src, dst):
-        if str(src).endswith(".tmp") and JOURNAL_FILE not in str(dst):
+        if str(src).endswith(".tmp") and JOURNAL_PREFIX not in str(dst):
             calls.append(dst)
             if len(calls) > 2:
                 raise KeyboardInterrupt("killed")       # stands in for kill -9 mid-commit
@@ -115,9 +115,9 @@ def test_29_a_relabel_killed_half_way_is_finished_on_the_next_open(tmp_path, mon
     with pytest.raises(KeyboardInterrupt):
         p.remove_class("cat")
     monkeypatch.setattr(os, "replace", real_replace)
-    assert (p.root / JOURNAL_FILE).exists()
+    assert journals(p.root)
     again = Project.open(p.root)                                 # rolls the change forward
-    assert not (p.root / JOURNAL_FILE).exists()
+    assert not journals(p.root)
     assert again.classes == ["dog", "bird"] == read_classes(d / "classes.txt")
     for name in "abc":
         assert again.load_annotation(d / f"{name}.jpg").labels() == ["bird", "dog"]

@@ -21,11 +21,15 @@ import os
 import re
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from .errors import ConfigError, YoloStudioError
 
-JOURNAL_FILE = ".yolo_studio.journal.json"
+# One journal per step (".yolo_studio.journal-<random>.json"), so two processes
+# writing to one project (the GUI and a CLI command) never overwrite each other's.
+JOURNAL_PREFIX = ".yolo_studio.journal-"
+JOURNAL_GLOB = JOURNAL_PREFIX + "*.json"
 # Our temporary files: ".<target name>.ys-<8 random>.tmp" (".<name>.<8>.tmp" from
 # older versions). Only names like these, for file types we write, are ever cleaned up.
 _TEMP_NAME = re.compile(r"^\.(?P<target>.+\.(?:xml|txt|json|jpe?g|png|bmp))\.(?:ys-)?[a-z0-9_]{8}\.tmp$",
@@ -129,24 +133,25 @@ def write_together(root: str | Path, changes: dict) -> None:
     if len(changes) == 1 and writes:
         atomic_write_bytes(*writes[0], make_parents=False)  # one file is already atomic on its own
         return
+    journal = root / f"{JOURNAL_PREFIX}{uuid.uuid4().hex[:12]}.json"
     if not root.is_dir():
-        raise MissingFolderError(root, root / JOURNAL_FILE)
+        raise MissingFolderError(root, journal)
     steps: list[tuple[Path, Path | None]] = []
     try:
         for path, data in changes.items():
             steps.append((path, None if data is None else _stage(path, data)))
         plan = {"version": 1, "steps": [{"target": _rel(t, root), "staged": s and _rel(s, root)}
                                         for t, s in steps]}
-        atomic_write_text(root / JOURNAL_FILE, json.dumps(plan, indent=1) + "\n", make_parents=False)
+        atomic_write_text(journal, json.dumps(plan, indent=1) + "\n", make_parents=False)
     except BaseException:
         for _target, staged in steps:
             if staged is not None:
                 _unlink(staged)
         raise
-    _commit(root, steps)
+    _commit(journal, steps)
 
 
-def _commit(root: Path, steps: list[tuple[Path, Path | None]]) -> None:
+def _commit(journal: Path, steps: list[tuple[Path, Path | None]]) -> None:
     for target, staged in steps:
         if staged is None:
             try:
@@ -161,34 +166,56 @@ def _commit(root: Path, steps: list[tuple[Path, Path | None]]) -> None:
                     raise
                 # already moved (by an earlier, interrupted run of this same plan)
     _fsync_dirs({t.parent for t, _ in steps})
-    os.unlink(root / JOURNAL_FILE)
+    try:
+        os.unlink(journal)
+    except FileNotFoundError:
+        pass  # another process finished this same step
+
+
+def journals(root: str | Path) -> list[Path]:
+    """Journals of interrupted (or in-flight) steps in ``root``, oldest first."""
+    found = []
+    for path in Path(root).glob(JOURNAL_GLOB):
+        try:
+            found.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    return [p for _, p in sorted(found)]
 
 
 def finish_interrupted(root: str | Path) -> bool:
-    """Complete a change a killed process left half-done in ``root``; True if there was one."""
+    """Complete the steps killed processes left half-done in ``root``; True if there were any.
+
+    Rolling forward is safe to repeat, and safe while the step's own process
+    is still committing it: a staged file already moved is simply done.
+    """
     root = Path(root)
-    journal = root / JOURNAL_FILE
-    if not journal.is_file():
-        return False
-    try:
-        plan = json.loads(journal.read_text(encoding="utf-8"))
-        steps = [(_abs(s["target"], root), None if s["staged"] is None else _abs(s["staged"], root))
-                 for s in plan["steps"]]
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ConfigError(f"{journal}: an interrupted change is recorded here but the record cannot "
-                          f"be read ({e}); the label files may be half-changed. Check them, then "
-                          "delete this file") from None
-    try:
-        _commit(root, steps)
-    except OSError as e:
-        raise ConfigError(f"{journal}: an interrupted change could not be finished "
-                          f"({e.strerror or e}); is the folder read-only?") from None
-    return True
+    found = journals(root)
+    for journal in found:
+        try:
+            plan = json.loads(journal.read_text(encoding="utf-8"))
+            steps = [(_abs(s["target"], root), None if s["staged"] is None else _abs(s["staged"], root))
+                     for s in plan["steps"]]
+        except FileNotFoundError:
+            continue  # finished meanwhile by its own process
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:
+            raise ConfigError(f"{journal}: an interrupted change is recorded here but the record "
+                              f"cannot be read ({e}); the label files may be half-changed. Check "
+                              "them, then delete this file") from None
+        try:
+            _commit(journal, steps)
+        except OSError as e:
+            raise ConfigError(f"{journal}: an interrupted change could not be finished "
+                              f"({e.strerror or e}); is the folder read-only?") from None
+    return bool(found)
 
 
 def _rel(path: Path, root: Path) -> str:
     # Relative, so a project moved after a crash still finds its staged files.
-    return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
+    try:
+        return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(path.absolute())
 
 
 def _abs(rel: str, root: Path) -> Path:
