@@ -116,12 +116,21 @@ def test_29_a_relabel_killed_half_way_is_finished_on_the_next_open(tmp_path, mon
         p.remove_class("cat")
     monkeypatch.setattr(os, "replace", real_replace)
     assert journals(p.root)
-    again = Project.open(p.root)                                 # rolls the change forward
-    assert not journals(p.root)
+    os.rename(p.root, tmp_path / "moved")                          # the journal's paths are relative
+    root, d = tmp_path / "moved", tmp_path / "moved" / "images"
+    again = Project.open(root)                                   # rolls the change forward
+    assert not journals(root)
     assert again.classes == ["dog", "bird"] == read_classes(d / "classes.txt")
     for name in "abc":
         assert again.load_annotation(d / f"{name}.jpg").labels() == ["bird", "dog"]
     assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
+
+
+def test_a_journal_that_cannot_be_read_stops_the_open_with_its_name(tmp_path):
+    p = Project.create(tmp_path / "p", ["cat"])
+    (p.root / f"{JOURNAL_PREFIX}0123abcd.json").write_text("{broken")
+    with pytest.raises(ConfigError, match=r"journal-0123abcd\.json: an interrupted change"):
+        Project.open(p.root)
 
 
 # --- #76, #70: a save that adds a class -----------------------------------------------
