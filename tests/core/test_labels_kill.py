@@ -26,7 +26,7 @@ from yolo_studio.core.atomic import journals
 from yolo_studio.core.project import Project
 
 W, H = 640, 480
-KILLS = 24
+KILLS = 14          # per format: 28 kills in all
 N_IMAGES = 10
 
 WORKER = r'''
@@ -75,8 +75,8 @@ def _origin_boxes(i: int) -> list[Box]:
     return boxes
 
 
-def _make_project(root: Path) -> tuple[Project, dict]:
-    p = Project.create(root, ["tmp_a", "k0_0", "k1_0", "k2_0", "k3_0"], label_format="yolo")
+def _make_project(root: Path, fmt: str) -> tuple[Project, dict]:
+    p = Project.create(root, ["tmp_a", "k0_0", "k1_0", "k2_0", "k3_0"], label_format=fmt)
     origin = {}
     for i in range(N_IMAGES):
         img = p.image_dirs[0] / f"im{i:02d}.png"
@@ -123,9 +123,10 @@ def _check(root: Path, origin: dict, hits: dict) -> None:
     assert set(origin) - tmp_a_boxes <= seen, "a box of a class that was never removed is gone"
 
 
-def test_labels_survive_kill_9_during_saves_and_class_edits(tmp_path):
+@pytest.mark.parametrize("fmt", ["yolo", "voc"])
+def test_labels_survive_kill_9_during_saves_and_class_edits(tmp_path, fmt):
     root = tmp_path / "p"
-    _, origin = _make_project(root)
+    _, origin = _make_project(root, fmt)
     rng = random.Random(12)
     hits = {"journal": 0, "temp": 0, "tmp_a removed": 0}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [
@@ -142,5 +143,5 @@ def test_labels_survive_kill_9_during_saves_and_class_edits(tmp_path):
         proc.wait()
         _check(root, origin, hits)
     print("kills that interrupted:", hits)
-    # The kills must land inside writes, or the test proves nothing (mostly they do: 10+ of 24).
+    # The kills must land inside writes, or the test proves nothing (mostly they do: 8+ of 14).
     assert hits["journal"] + hits["temp"] >= 2, hits
