@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
@@ -104,10 +105,12 @@ def parse_voc(data: bytes, path: Path, image_path: str | Path | None = None,
 
 
 def _raw_object(obj: Element) -> str:
-    import xml.etree.ElementTree as ET
+    """The XML of one <object>, to write back as it was (without the text after it)."""
     tail, obj.tail = obj.tail, None
     try:
-        return ET.tostring(obj, encoding="unicode").strip()
+        # A literal CR in parsed text came from "&#13;" (parsers turn line ends into LF):
+        # keep it escaped, or the next read would turn it into LF.
+        return ET.tostring(obj, encoding="unicode").strip().replace("\r", "&#13;")
     finally:
         obj.tail = tail
 
@@ -230,7 +233,6 @@ def write_voc(ann: ImageAnnotation, xml_path: str | Path) -> None:
 
 def element_text(root: Element) -> str:
     """Serialise a parsed VOC tree back to text (used to edit files in place)."""
-    import xml.etree.ElementTree as ET
     return ET.tostring(root, encoding="unicode") + "\n"
 
 
