@@ -130,7 +130,8 @@ class OutputFolder:
         Without --overwrite the folder must hold nothing but our own outputs;
         with it, other files may stay beside ours, but none of ``rels`` may be one.
         """
-        refuse_project(self.folder, self.command)
+        if not self.is_own(PROJECT_FILE):    # a project this command made itself may be made again
+            refuse_project(self.folder, self.command)
         foreign = self.foreign()
         if foreign and not self.overwrite:
             raise OutputRefused(
