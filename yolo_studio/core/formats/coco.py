@@ -198,7 +198,7 @@ def _image_entry(entry, root: Path, path: Path, i: int) -> tuple:
     rel = PurePosixPath(name.replace("\\", "/"))
     # COCO file names are relative to the image root; one that leaves it could
     # name any file on this machine, which convert would then link or copy.
-    if rel.is_absolute() or ".." in rel.parts or PureWindowsPath(name).drive:
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts or PureWindowsPath(name).drive:
         raise LabelFileError(path, f"image {i} ({name}): file_name leaves the image root {root} "
                                    "(absolute, or with '..')")
     return _id, ImageAnnotation(root / Path(*rel.parts), int(w), int(h), [],

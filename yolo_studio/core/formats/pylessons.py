@@ -10,6 +10,7 @@ the reader takes them from the image headers.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -95,6 +96,8 @@ def _parse_line(line: str, n: int, list_path: Path, names: list[str], report: Re
     path_text, fields = _split_line(line)
     if not path_text:
         raise LabelFileError(list_path, f"line {n} has no image path: {line.strip()!r}")
+    if "\x00" in path_text:
+        raise LabelFileError(list_path, f"line {n}: the image path holds a NUL character")
     image = _resolve(path_text, list_path)
     if image.exists() and not (image.is_file() and is_image_file(image.name)):
         # Lists may name images anywhere (absolute paths are normal), so the
@@ -149,9 +152,23 @@ def pylessons_lines(anns: list[ImageAnnotation], class_names: list[str], list_pa
         for b in ann.boxes:
             if b.label not in index:
                 raise KeyError(f"class {b.label!r} is not in the class list")
-            parts.append(",".join(str(int(round(v))) for v in b.xyxy()) + f",{index[b.label]}")
+            parts.append(",".join(str(v) for v in _whole_pixels(b)) + f",{index[b.label]}")
         lines.append(" ".join(parts))
     return lines
+
+
+def _whole_pixels(b: Box) -> tuple[int, int, int, int]:
+    """The box's corners rounded to whole pixels, as the format needs.
+
+    A box under a pixel wide could round to zero width, which every reader
+    drops; such a side is widened to one pixel instead, so no box is lost.
+    """
+    x1, y1, x2, y2 = (int(round(v)) for v in b.xyxy())
+    if x2 <= x1:
+        x1, x2 = math.floor(b.x1), max(math.ceil(b.x2), math.floor(b.x1) + 1)
+    if y2 <= y1:
+        y1, y2 = math.floor(b.y1), max(math.ceil(b.y2), math.floor(b.y1) + 1)
+    return x1, y1, x2, y2
 
 
 def write_pylessons(anns: list[ImageAnnotation], class_names: list[str], list_path: str | Path,
