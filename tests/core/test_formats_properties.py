@@ -11,7 +11,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from yolo_studio.core.errors import YoloStudioError
@@ -154,6 +154,7 @@ def write_list(folder: Path, list_lines, names_text) -> Path:
 
 @SETTINGS
 @given(st.lists(lines, max_size=6), names_files)
+@example(["a\x00b.png 1,1,5,5,0"], "cat\n")             # a NUL in a path is refused by name
 def test_pylessons_reading_hostile_lists_raises_only_yolo_studio_errors(list_lines, names_text):
     with tempfile.TemporaryDirectory() as d:
         path = write_list(Path(d), list_lines, names_text)
@@ -166,6 +167,7 @@ def test_pylessons_reading_hostile_lists_raises_only_yolo_studio_errors(list_lin
 
 @SETTINGS
 @given(st.lists(mostly(near_valid_lines, lines), max_size=6), names_files)
+@example(["a.png 1.2,1,1.4,5,0"], "cat\n")               # rounded to zero width, the box was lost
 def test_pylessons_read_write_read_keeps_every_box_and_class(list_lines, names_text):
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
