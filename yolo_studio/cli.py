@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     except YoloStudioError as e:
         print(f"yolo-studio {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        # A folder that is read-only, full or gone: name the file, not a traceback.
+        where = e.filename or "a file"
+        print(f"yolo-studio {args.command}: error: {where}: cannot be read or written "
+              f"({e.strerror or e})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -119,3 +119,12 @@ def test_user_data_dir_follows_xdg_without_override(tmp_path, monkeypatch):
     assert user_data_dir() == tmp_path / "xdg" / "yolo-studio"
     monkeypatch.setenv("YOLO_STUDIO_HOME", str(tmp_path / "mine"))
     assert user_data_dir() == tmp_path / "mine"
+
+
+def test_demo_onto_a_file_is_refused_and_the_file_kept(tmp_path, capsys):
+    from yolo_studio.cli import main
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    assert main(["demo", str(target), "--images", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "is a file" in err and "Traceback" not in err and target.read_text() == "mine"

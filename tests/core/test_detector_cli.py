@@ -99,3 +99,70 @@ def test_bad_input_is_one_clear_line(files, tmp_path, capsys, case, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+# --- writing safely (review #107, #104, #106) ---
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_prelabels_into_a_projects_image_folder_are_refused(files, tmp_path, small_demo_project, capsys):
+    import shutil
+    project = tmp_path / "proj"
+    shutil.copytree(small_demo_project, project)
+    new_frames = tmp_path / "new_frames"
+    new_frames.mkdir()
+    first = sorted((project / "images").glob("*.jpg"))[0]
+    shutil.copy(first, new_frames / first.name)            # a frame with the same name as a labelled image
+    before = snapshot(project)
+    for extra in ([], ["--overwrite"]):
+        assert detect("--weights", files / "model", "--save-labels", "voc", "--out", project / "images",
+                      *extra, new_frames) == 1
+        err = capsys.readouterr().err
+        assert "holds the images and labels of the YOLO Studio project" in err and "Pre-label" in err
+    assert snapshot(project) == before
+
+
+def test_detect_never_replaces_files_it_did_not_write(files, tmp_path, capsys):
+    out = tmp_path / "labelimg_folder"      # a plain LabelImg folder: no project file to recognise
+    out.mkdir()
+    (out / "im0.png").write_bytes(b"someone's photo")
+    (out / "im0.xml").write_text("<annotation>verified by a person</annotation>")
+    before = snapshot(out)
+    assert detect("--weights", files / "model", "--save-labels", "voc", "--out", out, files / "images") == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert detect("--weights", files / "model", "--save-labels", "voc", "--out", out, "--overwrite",
+                  files / "images") == 1
+    err = capsys.readouterr().err
+    assert "would replace 2 file(s) it did not write" in err and "im0.png" in err
+    assert snapshot(out) == before
+
+
+def test_detect_reruns_into_its_own_output_but_not_over_edited_labels(files, tmp_path, capsys):
+    out = tmp_path / "det"
+    args = ["--weights", files / "model", "--conf", "0.05", "--save-labels", "voc", "--out", out, files / "images"]
+    assert detect(*args) == 0
+    assert "wrote 3 annotated images and 3 voc label files" in capsys.readouterr().out
+    assert detect(*args) == 0, "its own earlier outputs are replaced without --overwrite"
+    capsys.readouterr()
+    label = out / "im1.xml"
+    label.write_text(label.read_text().replace("</annotation>", "<!-- checked --></annotation>"))  # a person
+    edited = label.read_text()
+    assert detect(*args, "--overwrite") == 1
+    assert "im1.xml" in capsys.readouterr().err and label.read_text() == edited
+
+
+def test_huge_camera_index_is_a_clear_error(files, tmp_path, capsys):
+    assert detect("--weights", files / "model", "--out", tmp_path / "o", "99999999999999999999") == 1
+    err = capsys.readouterr().err
+    assert "not a camera index" in err and "Traceback" not in err
+
+
+def test_video_that_ends_early_is_reported(files, tmp_path, capsys):
+    data = (files / "clip.avi").read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: int(len(data) * 0.6)])       # the MJPG AVI cut at 60%, as in the review
+    assert detect("--weights", files / "model", "--out", tmp_path / "o", cut) == 0
+    out = capsys.readouterr().out
+    assert "stopped at frame" in out and "of 5" in out

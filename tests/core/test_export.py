@@ -154,3 +154,67 @@ def test_export_cli_bad_input_is_one_clear_line(checkpoint, tmp_path, capsys):
     assert "--size must be a positive multiple of 32, got 50" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="format 'caffe'"):
         export_model(checkpoint, "caffe", tmp_path / "o")
+
+
+# --- writing safely: an export never destroys what it did not write (review #108-#110) ---
+
+def user_folder(path):
+    """A folder of someone's work: an image and its label."""
+    path.mkdir(parents=True)
+    (path / "a.jpg").write_bytes(b"\xff\xd8 pixels")
+    (path / "a.xml").write_text("<annotation/>")
+    return {p.name: p.read_bytes() for p in path.iterdir()}
+
+
+def export_cli(*args):
+    return main(["export", *map(str, args)])
+
+
+def test_savedmodel_never_replaces_a_folder_of_user_files(checkpoint, tmp_path, capsys):
+    before = user_folder(tmp_path / "my_labels")
+    for extra in ([], ["--overwrite"]):
+        assert export_cli("--weights", checkpoint, "--format", "savedmodel",
+                          "--out", tmp_path / "my_labels", *extra) == 1
+        err = capsys.readouterr().err
+        assert "not a SavedModel export" in err and "Traceback" not in err
+        assert {p.name: p.read_bytes() for p in (tmp_path / "my_labels").iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["my_labels"], "no temporary folder left behind"
+
+
+def test_savedmodel_over_a_file_or_dot_is_refused_clearly(checkpoint, tmp_path, capsys, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert export_cli("--weights", checkpoint, "--format", "savedmodel",
+                      "--out", tmp_path / "notes.txt", "--overwrite") == 1
+    assert "is not a folder" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("savedmodel", "tflite"):
+        assert export_cli("--weights", checkpoint, "--format", fmt, "--out", ".") == 1
+        err = capsys.readouterr().err
+        assert str(tmp_path) in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_savedmodel_replaces_only_its_own_earlier_export(checkpoint, tmp_path, capsys):
+    export_model(checkpoint, "savedmodel", tmp_path / "sm")
+    assert export_cli("--weights", checkpoint, "--format", "savedmodel", "--out", tmp_path / "sm") == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert export_cli("--weights", checkpoint, "--format", "savedmodel", "--out", tmp_path / "sm",
+                      "--overwrite") == 0
+    assert Detector.load(tmp_path / "sm").class_names == NAMES
+    (tmp_path / "sm" / "variables" / "my_notes.txt").write_text("mine")
+    assert export_cli("--weights", checkpoint, "--format", "savedmodel", "--out", tmp_path / "sm",
+                      "--overwrite") == 1
+    assert (tmp_path / "sm" / "variables" / "my_notes.txt").read_text() == "mine"
+
+
+def test_file_exports_replace_an_existing_file_only_with_overwrite(checkpoint, tmp_path, capsys):
+    (tmp_path / "model.cfg").write_text("my own darknet cfg")
+    assert export_cli("--weights", checkpoint, "--format", "darknet", "--out", tmp_path / "model") == 1
+    err = capsys.readouterr().err
+    assert "model.cfg: already exists; pass --overwrite" in err
+    assert (tmp_path / "model.cfg").read_text() == "my own darknet cfg"
+    assert not (tmp_path / "model.weights").exists(), "nothing is written when one file is in the way"
+    assert export_cli("--weights", checkpoint, "--format", "darknet", "--out", tmp_path / "model",
+                      "--overwrite") == 0
+    assert (tmp_path / "model.cfg").read_text().startswith("[net]")

@@ -23,12 +23,14 @@ def test_a_chain_through_every_format_keeps_every_box(small_demo_project, tmp_pa
     original, _ = Project.open(small_demo_project).load_all()
     src = small_demo_project / "images"
     source_files = {p: p.read_bytes() for p in small_demo_project.rglob("*") if p.is_file()}
+    root = ["--image-root", str(small_demo_project)]   # COCO file names stay below their image root
     steps = [("voc", "coco", src, tmp_path / "d.json"),
              ("coco", "pylessons", tmp_path / "d.json", tmp_path / "list" / "train.txt"),
              ("pylessons", "yolo", tmp_path / "list" / "train.txt", tmp_path / "y"),
              ("yolo", "voc", tmp_path / "y", tmp_path / "v")]
     for fmt_from, fmt_to, a, b in steps:
-        assert main(["convert", "--from", fmt_from, "--to", fmt_to, str(a), str(b)]) == 0
+        extra = root if "coco" in (fmt_from, fmt_to) else []
+        assert main(["convert", "--from", fmt_from, "--to", fmt_to, *extra, str(a), str(b)]) == 0
         out = capsys.readouterr().out
         assert f"converted 48 images" in out and "problem" not in out, out
     final = Project.open(tmp_path / "v")
@@ -53,7 +55,7 @@ def test_problems_are_printed_and_the_source_is_untouched(demo_copy, tmp_path, c
     xml = sorted((demo_copy / "images").glob("*.xml"))[0]
     xml.write_text("<annotation>")
     before = {p: p.read_bytes() for p in (demo_copy / "images").iterdir()}
-    assert main(["convert", "--from", "voc", "--to", "coco", str(demo_copy), str(tmp_path / "o.json")]) == 0
+    assert main(["convert", "--from", "voc", "--to", "coco", str(demo_copy), str(demo_copy / "o.json")]) == 0
     out = capsys.readouterr().out
     assert "converted 47 images" in out and f"problem: {xml}: malformed XML" in out
     assert {p: p.read_bytes() for p in (demo_copy / "images").iterdir()} == before
@@ -62,9 +64,10 @@ def test_problems_are_printed_and_the_source_is_untouched(demo_copy, tmp_path, c
 def test_refuses_to_overwrite_an_existing_file(small_demo_project, tmp_path, capsys):
     target = tmp_path / "keep.json"
     target.write_text("precious")
-    assert main(["convert", "--from", "voc", "--to", "coco", str(small_demo_project), str(target)]) == 1
+    root = ["--image-root", str(small_demo_project)]
+    assert main(["convert", "--from", "voc", "--to", "coco", *root, str(small_demo_project), str(target)]) == 1
     assert "--overwrite" in capsys.readouterr().err and target.read_text() == "precious"
-    assert main(["convert", "--from", "voc", "--to", "coco", "--overwrite", str(small_demo_project),
+    assert main(["convert", "--from", "voc", "--to", "coco", "--overwrite", *root, str(small_demo_project),
                  str(target)]) == 0
 
 

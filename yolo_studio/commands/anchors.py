@@ -37,7 +37,12 @@ def run(args) -> int:
     k = need if args.k is None else args.k
     if args.apply and k != need:
         raise ConfigError(f"--apply needs -k {need} for {args.model} (3 anchors per output scale), not -k {k}")
+    from yolo_studio.core.project_checks import project_warnings
+
     project = Project.open(args.project)
+    notes = project_warnings(project, args.model)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     annotations, problems = project.load_all()
     sizes = A.collect_box_sizes(annotations, size)
     _warn(problems + sizes.skipped)
@@ -45,7 +50,11 @@ def run(args) -> int:
         raise ConfigError(f"{project.root}: no usable boxes; {len(sizes.skipped)} with zero size "
                           f"or an unknown image size were skipped (see the warnings above)")
     if len(sizes.wh) == 0:
-        raise ConfigError(f"{project.root}: no labelled boxes to fit anchors to; label some images first")
+        missing = [d for d in project.image_dirs if not d.is_dir()]
+        hint = (f" (image folder{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} "
+                f"named in {project.project_file} do{'' if len(missing) > 1 else 'es'} not exist)"
+                if missing else "; label some images first")
+        raise ConfigError(f"{project.root}: no labelled boxes to fit anchors to{hint}")
     fitted = A.round_anchors(A.fit_anchors(sizes.wh, k, seed=args.seed, genetic=not args.no_genetic))
     sets = {A.FITTED: fitted, **{n: A.flatten_anchors(g) for n, g in A.reference_anchors(project, args.model, size).items()}}
     print(f"{project.root}: {len(sizes.wh)} boxes in {sum(1 for a in annotations if a.boxes)} images, "

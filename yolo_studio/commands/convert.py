@@ -26,7 +26,9 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--names", help="pylessons: the .names class file (default: the list's name + .names)")
     p.add_argument("--absolute-paths", action="store_true",
                    help="pylessons: write absolute image paths (default: relative to the list file)")
-    p.add_argument("--overwrite", action="store_true", help="replace DST if it is an existing file")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace DST if it is an existing file; for a folder, write beside files convert "
+                        "did not write (those are never replaced, and a project is never written into)")
     return p
 
 
@@ -44,11 +46,12 @@ def run(args) -> int:
     ds = read_dataset(args.src_format, src, image_root=src_root,
                       names=args.names if args.src_format == "pylessons" else None)
     dst_root = args.image_root if args.dst_format == "coco" and args.src_format != "coco" else None
-    write_problems = write_dataset(args.dst_format, ds, dst, image_root=dst_root,
-                                   names=args.names if args.dst_format == "pylessons" else None,
-                                   absolute_paths=args.absolute_paths)
-    problems = ds.problems + write_problems
-    print(f"converted {len(ds.annotations)} images, {ds.box_count()} boxes, {len(ds.class_names)} classes "
+    written = write_dataset(args.dst_format, ds, dst, image_root=dst_root,
+                            names=args.names if args.dst_format == "pylessons" else None,
+                            absolute_paths=args.absolute_paths, overwrite=args.overwrite)
+    problems = ds.problems + written.problems
+    # Counted from what was written, not what was read: a summary must match the disk.
+    print(f"converted {written.images} images, {written.boxes} boxes, {len(ds.class_names)} classes "
           f"({', '.join(ds.class_names)}) from {args.src_format} {src} to {args.dst_format} {dst}")
     for p in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"  problem: {p}")

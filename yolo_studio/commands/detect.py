@@ -8,6 +8,10 @@ from pathlib import Path
 from yolo_studio.core.errors import ConfigError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
+# OpenCV takes a C int; larger numbers are not cameras (and overflow inside OpenCV).
+MAX_CAMERA_INDEX = 2**31 - 1
+PROJECT_HINT = (" (to pre-label a project's images, open it in the app and use Labeller > Pre-label…, "
+                "which adds unverified boxes and never replaces a person's)")
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
@@ -25,7 +29,12 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--conf", type=float, default=0.25, help="score threshold (default 0.25)")
     p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     p.add_argument("--max-det", type=int, default=100, help="most detections per image (default 100)")
-    p.add_argument("--out", default="detections", help="output folder (default ./detections)")
+    p.add_argument("--out", default="detections",
+                   help="output folder (default ./detections); it must be new, empty or hold only "
+                        "earlier detect outputs, and never a project's image folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a --out folder that holds other files too (files detect did not "
+                        "write are still never replaced)")
     p.add_argument("--save-labels", choices=("voc", "yolo"),
                    help="also write the detections as label files in --out (pre-labels for the labeller)")
     p.add_argument("--precision", choices=("float32", "bfloat16", "auto"), default="float32",
@@ -46,13 +55,14 @@ def _check_args(args) -> None:
 
 
 def run(args) -> int:
-    """Check the source first (fast), then load the model once and walk the source."""
+    """Check the source and the output folder first (fast), then load the model once and walk the source."""
     from yolo_studio.core.detector import Detector
+    from yolo_studio.core.output_guard import OutputFolder, refuse_project
 
     _check_args(args)
     kind = _source_kind(args.source)
     out = Path(args.out)
-    images = None
+    images = plan = None
     if kind in ("image", "folder"):
         folder = Path(args.source) if kind == "folder" else Path(args.source).parent
         if out.resolve() == folder.resolve():
@@ -60,18 +70,67 @@ def run(args) -> int:
             raise ConfigError(f"--out {out} is the image folder itself; choose another folder "
                               f"so originals and their labels are not overwritten")
         images = _image_list(Path(args.source), kind)
+    refuse_project(out, "detect", PROJECT_HINT)
+    guard = OutputFolder(out, "detect", args.overwrite)
+    if images is not None:
+        plan = _plan_outputs(images, args.save_labels)
+        guard.check([name for names in plan.values() for name in names])
+    else:
+        guard.check([_video_name(kind, args.source)])
     detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
                              precision=args.precision)
     if detector.message:
         print(detector.message)
     out.mkdir(parents=True, exist_ok=True)
-    if images is not None:
-        return _run_images(detector, images, out, args)
-    return _run_stream(detector, kind, args.source, out, args)
+    try:
+        if images is not None:
+            return _run_images(detector, plan, guard, args)
+        return _run_stream(detector, kind, args.source, guard, args)
+    except OSError as e:
+        raise ConfigError(f"{e.filename or out}: cannot be written ({e.strerror or e})") from None
+    finally:
+        guard.close()
+
+
+def _annotated_name(path: Path) -> str:
+    keep_suffix = path.suffix.lower() in (".jpg", ".jpeg", ".png")
+    return path.stem + (path.suffix if keep_suffix else ".jpg")
+
+
+def _plan_outputs(images: list[Path], save_labels: str | None) -> dict[Path, list[str]]:
+    """The files each image gives (annotated copy, label); images whose names clash are left out.
+
+    ``a.jpg`` and ``a.png`` would both give ``a.xml``: the second is reported,
+    never written over the first.
+    """
+    plan: dict[Path, list[str]] = {}
+    taken: dict[str, Path] = {}
+    for path in images:
+        names = [_annotated_name(path)]
+        if save_labels == "voc":
+            names.append(path.stem + ".xml")
+        elif save_labels == "yolo":   # the txt and the sidecar that keeps scores and 'predicted'
+            names += [path.stem + ".txt", f".{path.stem}.yolo_studio.json"]
+        clash = next((taken[n] for n in names if n in taken), None)
+        if clash is not None:
+            print(f"skipped {path}: its output would have the same name as {clash.name}'s")
+            continue
+        taken.update((n, path) for n in names)
+        plan[path] = names
+    if save_labels == "yolo":
+        plan[Path("classes.txt")] = ["classes.txt"]   # written once, listed so it is checked too
+    return plan
+
+
+def _video_name(kind: str, source: str) -> str:
+    return f"{'camera' + source if kind == 'camera' else Path(source).stem}_detections.mp4"
 
 
 def _source_kind(source: str) -> str:
-    if source.isdigit():
+    if source.isdigit() and not Path(source).exists():
+        if int(source) > MAX_CAMERA_INDEX:
+            raise ConfigError(f"{source}: not a camera index (cameras are numbered 0, 1, 2, ...) "
+                              f"and no such file or folder")
         return "camera"
     p = Path(source)
     if p.is_dir():
@@ -97,11 +156,12 @@ def _detect(detector, image, args):
                            max_detections=args.max_det)
 
 
-def _run_images(detector, images: list[Path], out: Path, args) -> int:
+def _run_images(detector, plan: dict[Path, list[str]], guard, args) -> int:
     from yolo_studio.core.errors import ImageFileError
     from yolo_studio.core.images import read_image
 
-    failed = 0
+    images = [p for p in plan if p != Path("classes.txt")]
+    failed = labels = 0
     for path in images:
         try:
             image = read_image(path)
@@ -112,53 +172,56 @@ def _run_images(detector, images: list[Path], out: Path, args) -> int:
             failed += 1
             continue
         dets = _detect(detector, image, args)
-        _write_image(path, image, dets, out)
+        guard.record(_write_image(image, dets, guard.path(plan[path][0])))
         if args.save_labels:
-            _save_labels(path, image.shape, dets, out, args.save_labels, detector.class_names)
+            for written in _save_labels(path, image.shape, dets, guard.path(plan[path][1]),
+                                        args.save_labels, detector.class_names):
+                guard.record(written)
+            labels += 1
         summary = ", ".join(f"{d.label} {d.score:.2f}" for d in dets[:8]) + (" ..." if len(dets) > 8 else "")
         ms = sum(detector.timings.values()) * 1000
         print(f"{path.name}: {len(dets)} detections in {ms:.0f} ms{': ' + summary if dets else ''}")
-    print(f"wrote {len(images) - failed} annotated images to {out}"
-          + (f" ({failed} unreadable images skipped)" if failed else ""))
+    print(f"wrote {len(images) - failed} annotated images"
+          + (f" and {labels} {args.save_labels} label files" if args.save_labels else "")
+          + f" to {guard.folder}" + (f" ({failed} unreadable images skipped)" if failed else ""))
     return 0 if failed < len(images) else 1
 
 
-def _write_image(path: Path, image, dets, out: Path) -> None:
+def _write_image(image, dets, target: Path) -> Path:
     import cv2
 
     from yolo_studio.core.atomic import atomic_write_bytes
     from yolo_studio.core.detector import draw_detections
 
-    keep_suffix = path.suffix.lower() in (".jpg", ".jpeg", ".png")
-    target = out / (path.stem + (path.suffix if keep_suffix else ".jpg"))
     ok, data = cv2.imencode(target.suffix, draw_detections(image, dets))
     if not ok:
         raise ConfigError(f"{target}: OpenCV cannot encode the annotated image")
     atomic_write_bytes(target, data.tobytes())
+    return target
 
 
-def _save_labels(path: Path, shape, dets, out: Path, fmt: str, class_names: list[str]) -> None:
+def _save_labels(path: Path, shape, dets, label: Path, fmt: str, class_names: list[str]) -> list[Path]:
     from yolo_studio.core.annotations import ImageAnnotation
 
     ann = ImageAnnotation(path, shape[1], shape[0], [d.to_box() for d in dets])
     if fmt == "voc":
         from yolo_studio.core.formats.voc import write_voc
-        write_voc(ann, out / (path.stem + ".xml"))
-    else:
-        from yolo_studio.core.formats.yolo_txt import write_classes, write_yolo
-        write_yolo(ann, out / (path.stem + ".txt"), class_names)
-        write_classes(out / "classes.txt", class_names)
+        write_voc(ann, label)
+        return [label]
+    from yolo_studio.core.formats.yolo_txt import sidecar_path, write_classes, write_yolo
+    write_yolo(ann, label, class_names)
+    write_classes(label.parent / "classes.txt", class_names)
+    return [p for p in (label, sidecar_path(label), label.parent / "classes.txt") if p.exists()]
 
 
-def _run_stream(detector, kind: str, source: str, out: Path, args) -> int:
+def _run_stream(detector, kind: str, source: str, guard, args) -> int:
     import cv2
 
     from yolo_studio.core.detector import draw_detections
     from yolo_studio.core.sources import CameraSource, SourceEnded, VideoSource
 
     src = CameraSource(int(source)) if kind == "camera" else VideoSource(source, realtime=False)
-    name = f"camera{source}" if kind == "camera" else Path(source).stem
-    target = out / f"{name}_detections.mp4"
+    target = guard.path(_video_name(kind, source))
     writer, frames, t0 = None, 0, time.perf_counter()
     with src:
         fps = getattr(src, "fps", 0.0) or 25.0
@@ -181,6 +244,12 @@ def _run_stream(detector, kind: str, source: str, out: Path, args) -> int:
         finally:
             if writer is not None:
                 writer.release()
+                guard.record(target)
     rate = frames / max(time.perf_counter() - t0, 1e-9)
     print(f"wrote {frames} frames to {target} ({rate:.1f} frames/s)")
+    expected = int(getattr(src, "_frame_count", 0) or 0) if kind == "video" else 0
+    if expected and frames < expected and not (args.max_frames and frames >= args.max_frames):
+        # OpenCV ends a video at the first frame it cannot decode, as if it were the last.
+        print(f"warning: {source}: stopped at frame {frames} of {expected}; the rest could not be "
+              f"decoded (a damaged or cut video)")
     return 0

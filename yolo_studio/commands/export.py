@@ -20,7 +20,10 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     p.add_argument("--size", type=int, help="input size baked into the export (default: the model's)")
     p.add_argument("--out", required=True,
-                   help="output path (a folder for savedmodel; a file for the others)")
+                   help="output path (a new folder for savedmodel; a file for the others)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier export at --out (a folder is replaced only if it holds "
+                        "a SavedModel export and nothing else)")
     return p
 
 
@@ -29,6 +32,6 @@ def run(args) -> int:
     from yolo_studio.core.export import export_model
 
     result = export_model(args.weights, args.format, args.out, classes=args.classes, cfg=args.cfg,
-                          input_size=args.size)
+                          input_size=args.size, overwrite=args.overwrite)
     print(result.message)
     return 0

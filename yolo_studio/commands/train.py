@@ -45,12 +45,14 @@ def build_config(args, project):
     from yolo_studio.core.errors import ConfigError
     from yolo_studio.core.training.events import TrainConfig
 
-    base = TrainConfig.from_dict(getattr(project, "train_settings", None) or {})
+    settings = getattr(project, "train_settings", None) or {}
+    base = TrainConfig.from_dict(settings)
     flags = {"model": args.model, "input_size": args.size, "epochs": args.epochs,
              "batch_size": args.batch, "lr_init": args.lr, "lr_end": args.lr_end,
              "warmup_epochs": args.warmup, "weight_decay": args.weight_decay,
              "freeze_backbone_epochs": args.freeze, "map_every": args.map_every, "seed": args.seed}
     config = replace(base, **{k: v for k, v in flags.items() if v is not None})
+    _check_saved_settings(project, settings, flags)
     if args.weights and args.retrain:
         raise ConfigError("--weights and --retrain are two different starting points; pick one")
     if args.weights:
@@ -64,6 +66,28 @@ def build_config(args, project):
                    augment=config.augment and not args.no_augment)
 
 
+def _check_saved_settings(project, settings: dict, flags: dict) -> None:
+    """ConfigError naming yolo_studio.json when a saved train setting (not replaced by a flag) cannot work."""
+    from yolo_studio.core.errors import ConfigError
+    from yolo_studio.core.training.events import TrainConfig
+    from yolo_studio.core.training.preflight import check_config
+
+    # The starting point is chosen by flags each time (build_config resets it), so it is not checked here.
+    used = {k: v for k, v in settings.items()
+            if flags.get(k) is None and k not in ("start_from", "darknet_weights")}
+    if not used:
+        return
+    where = f"train_settings in {getattr(project, 'project_file', 'the project file')}"
+    try:
+        check_config(TrainConfig.from_dict(used))
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}; fix it there, or give the setting as a flag") from None
+    except (TypeError, ValueError):
+        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(used.items()))
+        raise ConfigError(f"{where}: a value has the wrong type ({shown}); fix it there, or give the "
+                          "setting as a flag") from None
+
+
 def run(args) -> int:
     """Train until done or Ctrl+C; print a summary. Exit 0 finished, 1 failed, 130 stopped."""
     from yolo_studio.core.training.list_project import open_training_source
@@ -73,6 +97,9 @@ def run(args) -> int:
     for problem in getattr(project, "problems", [])[:20]:
         print(f"warning: {problem}", file=sys.stderr)
     config = build_config(args, project)
+    from yolo_studio.core.project_checks import project_warnings
+    for note in project_warnings(project, config.model):
+        print(f"warning: {note}", file=sys.stderr)
     listener = ConsoleListener(sys.stdout)
     trainer = Trainer(project, config, listener, run_dir=args.run_dir, resume=args.resume)
     stop = threading.Event()

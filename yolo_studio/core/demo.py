@@ -42,7 +42,10 @@ def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: in
         raise ConfigError(f"number of demo images must be at least 1, not {n_images}")
     if not 32 <= min_size <= max_size:
         raise ConfigError(f"demo image sizes need 32 <= min_size <= max_size, got {min_size}, {max_size}")
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: is a file; choose a new folder for the demo project")
     if root.exists() and any(root.iterdir()):
+        # Same rule as every writer (core.output_guard), with no --overwrite: a demo is always new.
         raise ConfigError(f"{root}: folder is not empty; choose a new folder for the demo project")
     project = Project.create(root, DEMO_CLASSES, ["images"], label_format)
     for i in range(n_images):

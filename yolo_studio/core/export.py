@@ -28,9 +28,13 @@ from yolo_studio.core.model import ModelSpec, decode_predictions, nms
 from yolo_studio.core.model.darknet_cfg import write_cfg
 from yolo_studio.core.model.darknet_weights import write_darknet_weights
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model
+from yolo_studio.core.output_guard import MANIFEST, OutputFolder, OutputRefused, check_new_files
 
 FORMATS = ("savedmodel", "tflite", "tflite16", "onnx", "darknet")
 SUFFIXES = {"tflite": ".tflite", "tflite16": ".tflite", "onnx": ".onnx", "darknet": ".weights"}
+# What tf.saved_model.save and we put in a SavedModel folder: a folder holding
+# only these (and our spec) is an earlier export, the one folder we may replace.
+_SAVEDMODEL_ENTRIES = {"saved_model.pb", "variables", "assets", "fingerprint.pb", SAVEDMODEL_SPEC, MANIFEST}
 
 
 class ExportError(YoloStudioError):
@@ -76,7 +80,7 @@ class _ServingModule(tf.Module):
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move a finished folder over ``out`` so a failed export never leaves half a model."""
+    """Move a finished folder over ``out`` (an earlier export of ours, checked by the caller)."""
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -86,15 +90,48 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def export_savedmodel(model, spec: ModelSpec, out: str | Path) -> Path:
+def _is_our_savedmodel(folder: Path) -> bool:
+    """True for a folder that holds an earlier SavedModel export and nothing else."""
+    names = {p.name for p in folder.iterdir()}
+    if SAVEDMODEL_SPEC not in names or "saved_model.pb" not in names or not names <= _SAVEDMODEL_ENTRIES:
+        return False
+    guard = OutputFolder(folder, "export")
+    # With a manifest, every file must be unchanged since export; older exports
+    # have none and are recognised by their entries alone.
+    return not (folder / MANIFEST).is_file() or not guard.foreign()
+
+
+def check_savedmodel_target(out: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` folder that is not a new, empty, or (with --overwrite) our earlier export."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise OutputRefused(f"{out}: already exists and is not a folder; a SavedModel is a folder, "
+                            f"so choose a new path (the file is left as it is)")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not _is_our_savedmodel(out):
+        raise OutputRefused(f"{out}: folder already holds files that are not a SavedModel export "
+                            f"(a SavedModel replaces the whole folder); choose a new folder; "
+                            f"nothing was changed")
+    if not overwrite:
+        raise OutputRefused(f"{out}: holds an earlier SavedModel export; pass --overwrite to replace it")
+
+
+def export_savedmodel(model, spec: ModelSpec, out: str | Path, overwrite: bool = False) -> Path:
     """Write a SavedModel folder with detect / serving_default / decoded signatures."""
-    out = Path(out)
+    out = Path(os.path.abspath(out))
+    check_savedmodel_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         module = _ServingModule(model, spec)
         tf.saved_model.save(module, str(tmp), signatures=module.signatures())
         (tmp / SAVEDMODEL_SPEC).write_text(json.dumps(spec.to_dict(), indent=2), encoding="utf-8")
+        guard = OutputFolder(tmp, "export")
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                guard.record(f)
+        guard.close()
+        check_savedmodel_target(out, overwrite)   # again: the save took a while
         _replace_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -164,20 +201,42 @@ def export_darknet(model, spec: ModelSpec, out: str | Path) -> list[Path]:
     return [weights, cfg, names]
 
 
+def export_targets(fmt: str, out) -> list[Path]:
+    """Every path ``fmt`` writes for ``--out out`` (a file format's side files too)."""
+    out = Path(os.path.abspath(out))
+    if fmt == "savedmodel":
+        return [out]
+    if out.is_dir():
+        raise OutputRefused(f"{out}: is a folder; --format {fmt} writes a file, so give a file name "
+                            f"such as {out / ('model' + SUFFIXES[fmt])}")
+    if not out.suffix:
+        out = out.with_suffix(SUFFIXES[fmt])
+    if fmt == "darknet":
+        return [out, out.with_suffix(".cfg"), out.with_suffix(".names")]
+    return [out, out.with_suffix(".json")]
+
+
 def export_model(weights, fmt: str, out, classes=None, cfg=None,
-                 input_size: int | None = None) -> ExportResult:
-    """Load ``weights`` (checkpoint or darknet) and write it as ``fmt`` at ``out``."""
+                 input_size: int | None = None, overwrite: bool = False) -> ExportResult:
+    """Load ``weights`` (checkpoint or darknet) and write it as ``fmt`` at ``out``.
+
+    Checked before the model is loaded: an existing target is replaced only
+    with ``overwrite``, and a folder only if it is an earlier SavedModel export.
+    """
     if fmt not in FORMATS:
         raise ConfigError(f"export format '{fmt}' is unknown; choose one of {', '.join(FORMATS)}")
     if input_size is not None and (int(input_size) <= 0 or int(input_size) % 32):
         raise ConfigError(f"--size must be a positive multiple of 32, got {input_size}")
+    targets = export_targets(fmt, out)
+    if fmt == "savedmodel":
+        check_savedmodel_target(targets[0], overwrite)
+    else:
+        check_new_files(targets, "export", overwrite)
     model, spec, _ = load_keras_model(weights, classes, cfg, input_size, None)
-    out = Path(out)
-    if fmt in SUFFIXES and not out.suffix:
-        out = out.with_suffix(SUFFIXES[fmt])
+    out = targets[0]
     try:
         if fmt == "savedmodel":
-            paths = [export_savedmodel(model, spec, out)]
+            paths = [export_savedmodel(model, spec, out, overwrite)]
         elif fmt in ("tflite", "tflite16"):
             paths = [export_tflite(model, spec, out, float16=fmt == "tflite16")]
         elif fmt == "onnx":
@@ -185,6 +244,6 @@ def export_model(weights, fmt: str, out, classes=None, cfg=None,
         else:
             paths = export_darknet(model, spec, out)
     except OSError as e:
-        raise ExportError(f"{out}: cannot write ({e.strerror or e})") from e
+        raise ExportError(f"{e.filename or out}: cannot write ({e.strerror or e})") from e
     return ExportResult(paths, f"{spec.model} ({spec.num_classes} classes, {spec.input_size} px) "
                                f"exported as {fmt}: {', '.join(str(p) for p in paths)}")

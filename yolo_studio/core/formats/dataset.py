@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..annotations import ImageAnnotation
-from ..errors import ConfigError, LabelFileError, Problem
+from ..errors import ConfigError, ImageFileError, LabelFileError, Problem
+from ..images import image_size, is_image_file
+from ..output_guard import OutputFolder, check_new_files
 from . import FORMAT_NAMES, FOLDER_FORMATS
 from .coco import read_coco, write_coco
-from .pylessons import read_pylessons, write_pylessons
+from .pylessons import names_path_for, read_pylessons, write_pylessons
 from .voc import write_voc
-from .yolo_txt import CLASSES_FILE, write_yolo
+from .yolo_txt import CLASSES_FILE, sidecar_path, write_yolo
 
 
 @dataclass
@@ -57,48 +59,132 @@ def read_dataset(fmt: str, src, image_root=None, names=None) -> Dataset:
     return Dataset(anns, names_, problems, root)
 
 
+@dataclass
+class Written:
+    """What a write put on disk (the summary counts these), and what it left out and why."""
+
+    images: int
+    boxes: int
+    problems: list[Problem]
+
+
 def write_dataset(fmt: str, ds: Dataset, dst, image_root=None, names=None,
-                  absolute_paths: bool = False) -> list[Problem]:
-    """Write ``ds`` in ``fmt`` at ``dst``; returns problems (images it could not place)."""
+                  absolute_paths: bool = False, overwrite: bool = False) -> Written:
+    """Write ``ds`` in ``fmt`` at ``dst`` without replacing anything it did not write.
+
+    A file target (coco, pylessons) is replaced only with ``overwrite``; a
+    folder target follows :class:`~yolo_studio.core.output_guard.OutputFolder`.
+    Nothing is written when the check fails.
+    """
     _check(fmt)
     dst = Path(dst)
     if fmt == "coco":
-        write_coco(ds.annotations, ds.class_names, dst, image_root)
-        return []
+        check_new_files([dst], "convert", overwrite)
+        problems = [Problem(str(a.image_path), "image size unknown (the image is missing or unreadable); "
+                                               f"not written to {dst.name}")
+                    for a in ds.annotations if not (a.width > 0 and a.height > 0)]
+        anns = [a for a in ds.annotations if a.width > 0 and a.height > 0]
+        write_coco(anns, ds.class_names, dst, image_root)
+        return Written(len(anns), sum(len(a.boxes) for a in anns), problems)
     if fmt == "pylessons":
+        check_new_files([dst, Path(names) if names else names_path_for(dst)], "convert", overwrite)
         write_pylessons(ds.annotations, ds.class_names, dst, names, absolute_paths)
-        return []
-    return _write_folder(fmt, ds, dst)
+        return Written(len(ds.annotations), ds.box_count(), [])
+    return _write_folder(fmt, ds, dst, overwrite)
 
 
-def _write_folder(fmt: str, ds: Dataset, dst: Path) -> list[Problem]:
+def _write_folder(fmt: str, ds: Dataset, dst: Path, overwrite: bool) -> Written:
     from ..project import PROJECT_FILE, Project
-    if dst.is_file():
-        raise ConfigError(f"{dst}: is a file; --to {fmt} writes a folder")
-    dst = dst.absolute()
-    dst.mkdir(parents=True, exist_ok=True)
+    guard = OutputFolder(dst, "convert", overwrite)
+    dst = guard.folder
     problems: list[Problem] = []
+    plan = _plan_folder(fmt, ds, dst, problems)
+    dirs = sorted({target.parent for _, target, _ in plan}) or [dst]
+    rels = [PROJECT_FILE] + ([_rel(d / CLASSES_FILE, dst) for d in dirs] if fmt == "yolo" else [])
+    for ann, target, label in plan:
+        rels.append(_rel(label, dst))
+        if fmt == "yolo":
+            rels.append(_rel(sidecar_path(label), dst))
+        if not _same_file(ann.image_path, target):
+            rels.append(_rel(target, dst))
+    guard.check(rels)
+    dst.mkdir(parents=True, exist_ok=True)
+    images = boxes = 0
+    try:
+        for ann, target, label in plan:
+            _link_image(ann.image_path, target, guard)
+            out = ImageAnnotation(target, ann.width, ann.height, ann.boxes, ann.verified)
+            try:
+                if fmt == "voc":
+                    write_voc(out, label)
+                else:
+                    write_yolo(out, label, ds.class_names)
+            except LabelFileError as e:
+                problems.append(Problem(str(ann.image_path), f"{e.what}; not converted"))
+                continue
+            for written in (label, sidecar_path(label)):
+                if written.is_file():
+                    guard.record(written)
+            images, boxes = images + 1, boxes + len(ann.boxes)
+        # The project file makes the result open in the app; save() also writes
+        # classes.txt into each image folder for YOLO labels.
+        Project(dst, ds.class_names, dirs, fmt).save()
+        guard.record(dst / PROJECT_FILE)
+        for d in dirs:
+            if fmt == "yolo" and (d / CLASSES_FILE).is_file():
+                guard.record(d / CLASSES_FILE)
+    finally:
+        guard.close()
+    return Written(images, boxes, problems)
+
+
+def _plan_folder(fmt: str, ds: Dataset, dst: Path, problems: list[Problem]):
+    """(annotation, image target, label file) for each image that can be written.
+
+    Refused, with a problem each: a file that is not an image (it is never
+    linked into the output), and a second image that would land on the same
+    target as an earlier one (its boxes would replace the first's).
+    """
+    plan, taken = [], {}
     for ann in ds.annotations:
-        target = _place_image(ann.image_path, ds.image_root, dst, problems)
-        out = ImageAnnotation(target, ann.width, ann.height, ann.boxes, ann.verified)
+        target = _place(ann.image_path, ds.image_root, dst)
+        why = _not_an_image(Path(ann.image_path))
+        if why:
+            problems.append(Problem(str(ann.image_path), f"{why}; it and its {len(ann.boxes)} box(es) "
+                                                         "were not converted"))
+            continue
         label = target.with_suffix(".xml" if fmt == "voc" else ".txt")
-        try:
-            if fmt == "voc":
-                write_voc(out, label)
-            else:
-                write_yolo(out, label, ds.class_names)
-        except LabelFileError as e:
-            problems.append(Problem(str(ann.image_path), f"{e.what}; not converted"))
-    # The project file makes the result open in the app; save() also writes
-    # classes.txt into each image folder for YOLO labels.
-    if (dst / PROJECT_FILE).is_file():
-        project = Project.open(dst)
-        project.label_format, project.classes = fmt, list(ds.class_names)
-    else:
-        dirs = sorted({_place(a.image_path, ds.image_root, dst).parent for a in ds.annotations}) or [dst]
-        project = Project(dst, ds.class_names, dirs, fmt)
-    project.save()
-    return problems
+        if label in taken:
+            problems.append(Problem(str(ann.image_path), f"would be written to {label.name} like "
+                                    f"{taken[label]}; its {len(ann.boxes)} box(es) were not converted"))
+            continue
+        taken[label] = ann.image_path
+        plan.append((ann, target, label))
+    return plan
+
+
+def _not_an_image(image: Path) -> str:
+    """'' for a file we may link into an output (or a missing one, reported later), else why not."""
+    if not image.exists():
+        return ""
+    if not image.is_file() or not is_image_file(image.name):
+        return "not an image file"
+    try:
+        image_size(image)
+    except ImageFileError as e:
+        return e.what
+    return ""
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _place(image: Path, root: Path | None, dst: Path) -> Path:
@@ -117,19 +203,18 @@ def _place(image: Path, root: Path | None, dst: Path) -> Path:
     return dst / rel
 
 
-def _place_image(image: Path, root: Path | None, dst: Path, problems: list[Problem]) -> Path:
-    target = _place(image, root, dst)
-    if target.absolute() == Path(image).absolute() or target.exists():
-        return target
-    if not Path(image).is_file():
-        problems.append(Problem(str(image), "image not found; its label was written without it"))
-        return target
+def _link_image(image: Path, target: Path, guard: OutputFolder) -> None:
+    """Put the (checked) image at ``target``: a hard link, or a copy where links are impossible."""
+    if _same_file(image, target) or not Path(image).is_file():
+        return    # already there, or missing (reported by the reader; its label is still written)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()   # our own earlier output (the guard checked): links cannot be replaced in place
     try:
         os.link(image, target)  # no second copy of the pixels on disk
     except OSError:
         shutil.copy2(image, target)
-    return target
+    guard.record(target)
 
 
 def _check(fmt: str) -> None:

@@ -10,6 +10,7 @@ the reader takes them from the image headers.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import Callable
 from ..annotations import Box, ImageAnnotation
 from ..atomic import atomic_write_text
 from ..errors import ImageFileError, LabelFileError, Problem
-from ..images import image_size
+from ..class_names import class_name_problem
+from ..images import image_size, is_image_file
 from .checks import Report, check_boxes, parse_float, unknown_class
 from .yolo_txt import read_classes, write_classes
 
@@ -37,14 +39,20 @@ def read_pylessons(list_path: str | Path, names_path: str | Path | None = None, 
                    ) -> tuple[list[ImageAnnotation], list[str]]:
     """(annotations, class names) of a pylessons list; LabelFileError on a malformed line."""
     list_path = Path(list_path)
-    names = read_classes(names_path or names_path_for(list_path))
+    names_file = Path(names_path or names_path_for(list_path))
+    names = read_classes(names_file)
+    for name in names:
+        why = class_name_problem(name)
+        if why:
+            raise LabelFileError(names_file, f"class {name!r}: {why}")
     try:
         text = list_path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise LabelFileError(list_path, "is not UTF-8 text") from None
     except OSError as e:
         raise LabelFileError(list_path, f"cannot be read ({e.strerror or e})") from None
-    anns = []
+    anns: list[ImageAnnotation] = []
+    first_line: dict[str, tuple[int, ImageAnnotation]] = {}
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -55,6 +63,18 @@ def read_pylessons(list_path: str | Path, names_path: str | Path | None = None, 
                 raise
             report(Problem(str(e.path), f"{e.what}; line skipped"))
             continue
+        key = os.path.normcase(os.path.normpath(ann.image_path))
+        if key in first_line:
+            # One image on two lines is one image: writing it twice would keep
+            # only one line's boxes, so they are joined, and said so.
+            m, earlier = first_line[key]
+            earlier.boxes += ann.boxes
+            if report is not None:
+                report(Problem(str(list_path), f"line {n} repeats the image of line {m} "
+                                               f"({ann.image_path.name}); its {len(ann.boxes)} box(es) "
+                                               "were added to that line's"))
+            continue
+        first_line[key] = (n, ann)
         anns.append(ann)
     return anns, names
 
@@ -76,7 +96,13 @@ def _parse_line(line: str, n: int, list_path: Path, names: list[str], report: Re
     path_text, fields = _split_line(line)
     if not path_text:
         raise LabelFileError(list_path, f"line {n} has no image path: {line.strip()!r}")
+    if "\x00" in path_text:
+        raise LabelFileError(list_path, f"line {n}: the image path holds a NUL character")
     image = _resolve(path_text, list_path)
+    if image.exists() and not (image.is_file() and is_image_file(image.name)):
+        # Lists may name images anywhere (absolute paths are normal), so the
+        # check is that the file is an image: convert would link it into its output.
+        raise LabelFileError(list_path, f"line {n}: {image} is not an image file")
     boxes = []
     for j, field in enumerate(fields, 1):
         values = field.split(",")
@@ -126,9 +152,23 @@ def pylessons_lines(anns: list[ImageAnnotation], class_names: list[str], list_pa
         for b in ann.boxes:
             if b.label not in index:
                 raise KeyError(f"class {b.label!r} is not in the class list")
-            parts.append(",".join(str(int(round(v))) for v in b.xyxy()) + f",{index[b.label]}")
+            parts.append(",".join(str(v) for v in _whole_pixels(b)) + f",{index[b.label]}")
         lines.append(" ".join(parts))
     return lines
+
+
+def _whole_pixels(b: Box) -> tuple[int, int, int, int]:
+    """The box's corners rounded to whole pixels, as the format needs.
+
+    A box under a pixel wide could round to zero width, which every reader
+    drops; such a side is widened to one pixel instead, so no box is lost.
+    """
+    x1, y1, x2, y2 = (int(round(v)) for v in b.xyxy())
+    if x2 <= x1:
+        x1, x2 = math.floor(b.x1), max(math.ceil(b.x2), math.floor(b.x1) + 1)
+    if y2 <= y1:
+        y1, y2 = math.floor(b.y1), max(math.ceil(b.y2), math.floor(b.y1) + 1)
+    return x1, y1, x2, y2
 
 
 def write_pylessons(anns: list[ImageAnnotation], class_names: list[str], list_path: str | Path,

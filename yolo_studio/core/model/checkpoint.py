@@ -58,8 +58,10 @@ def read_spec(path: str | Path) -> ModelSpec:
                           f"{stem.name}{WEIGHTS_SUFFIX})")
     try:
         return ModelSpec.from_dict(json.loads(js.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as e:
-        raise ConfigError(f"{js}: not a YOLO Studio checkpoint description ({e})") from e
+    except ConfigError as e:
+        raise ConfigError(f"{js}: {e}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(f"{js}: not a YOLO Studio checkpoint description ({e})") from None
 
 
 def load_checkpoint(path: str | Path, input_size: int | None = None,
@@ -77,5 +79,17 @@ def load_checkpoint(path: str | Path, input_size: int | None = None,
         model.load_weights(weights)
     except Exception as e:  # h5py/Keras raise many kinds for a damaged or foreign file
         raise ConfigError(f"{weights}: cannot load weights into {spec.model} with "
-                          f"{spec.num_classes} classes ({e})") from e
+                          f"{spec.num_classes} classes ({short_reason(e)}); the weights may come "
+                          f"from another model than {stem.name}.json describes") from None
     return model, spec
+
+
+def short_reason(e: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, cut to ``limit`` characters.
+
+    Keras puts whole layer listings and tensor values in its messages
+    (16 KB for one mismatched file); a user needs the gist, not that.
+    """
+    text = str(e).strip().splitlines()
+    first = text[0].strip() if text else type(e).__name__
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -1,6 +1,7 @@
 """Read and write darknet .cfg files for the yolov3 and yolov3-tiny topologies."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,13 +122,19 @@ def parse_cfg(path: str | Path) -> DarknetCfg:
     if len(classes) != 1:
         raise DarknetFileError(path, f"[yolo] layers disagree on classes: {sorted(classes)}")
     num_classes = classes.pop()
+    bad = [v for v in anchors_flat if not (math.isfinite(v) and v > 0)]
+    if bad:
+        raise DarknetFileError(path, f"line {yolos[0].line}: anchors must be finite positive numbers, "
+                                     f"found {bad[0]}")
+    if num_classes < 1:
+        raise DarknetFileError(path, f"[yolo] classes={num_classes}: expected at least 1")
     pairs = list(zip(anchors_flat[0::2], anchors_flat[1::2]))
     for s, mask in zip(yolos, masks):
         if any(m < 0 or m >= len(pairs) for m in mask):
             raise DarknetFileError(path, f"line {s.line}: mask {mask} refers past the "
                                          f"{len(pairs)} anchors listed")
     model = _identify(path, sections, num_classes, masks)
-    if width != height or width % 32:
+    if width != height or width % 32 or width < 32:
         raise DarknetFileError(path, f"[net] width={width} height={height}: expected a square "
                                      f"input whose side is a multiple of 32")
     # cfg lists yolo layers stride-descending; our outputs are stride-ascending.

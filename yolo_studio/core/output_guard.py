@@ -1,0 +1,179 @@
+"""The one rule for every command that writes files (export, detect, convert, demo).
+
+A command that writes refuses a target that already holds anything it did
+not write itself, unless ``--overwrite`` is given; even then it replaces
+only its own earlier outputs, and never a file a person made or changed.
+It never writes into a YOLO Studio project (its images and labels are the
+user's work; projects change through their own API), and it never deletes a
+folder.
+
+"Its own outputs" are recognised by a small manifest kept in the output
+folder (:data:`MANIFEST`): the relative path, size and modification time of
+each file a command wrote there. A file whose size or time has changed since
+(a person verified the pre-labels, replaced an image) is no longer ours.
+A single file the user names on the command line (``--out model.tflite``,
+``convert ... out.json``) is replaced only with ``--overwrite``: naming it
+and passing the flag is the consent.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .atomic import atomic_write_text
+from .errors import ConfigError, YoloStudioError
+from .project import PROJECT_FILE, Project
+
+MANIFEST = ".yolo_studio_outputs.json"
+_SHOWN = 5
+
+
+class OutputRefused(ConfigError):
+    """A writer found something it did not make in its way, and wrote nothing."""
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _show(paths) -> str:
+    paths = sorted(str(p) for p in paths)
+    more = f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else ""
+    return ", ".join(paths[:_SHOWN]) + more
+
+
+def project_using(folder: str | Path) -> Path | None:
+    """The root of a YOLO Studio project whose root or image folder ``folder`` is, or None.
+
+    Looks at the folder and each folder above it for a yolo_studio.json; only
+    the project root and its image folders hold the project's files (image
+    folders are not searched recursively), so other subfolders, like runs/,
+    are fair places for outputs.
+    """
+    folder = Path(os.path.abspath(folder))
+    for root in (folder, *folder.parents):
+        if not (root / PROJECT_FILE).is_file():
+            continue
+        if folder == root:
+            return root
+        try:
+            dirs = Project.open(root).image_dirs
+        except YoloStudioError:
+            return root        # an unreadable project file: assume the worst
+        if any(Path(os.path.abspath(d)) == folder for d in dirs):
+            return root
+    return None
+
+
+def refuse_project(folder: str | Path, command: str, hint: str = "") -> None:
+    """OutputRefused when ``folder`` is a YOLO Studio project's root or image folder."""
+    root = project_using(folder)
+    if root is not None:
+        raise OutputRefused(f"{folder} holds the images and labels of the YOLO Studio project {root}; "
+                            f"{command} never writes there (they are someone's work), so choose another "
+                            f"folder{hint}")
+
+
+class OutputFolder:
+    """A folder a command fills with files; refuses to replace what it did not write.
+
+    Use: ``out = OutputFolder(dst, "detect", overwrite)``, then ``out.check(names)``
+    with every relative path it will write (before writing any), ``out.write_*``
+    or ``out.record(path)`` for each file written, and ``out.close()`` to keep
+    the manifest.
+    """
+
+    def __init__(self, folder: str | Path, command: str, overwrite: bool = False):
+        self.folder = Path(os.path.abspath(folder))
+        self.command = command
+        self.overwrite = overwrite
+        if self.folder.exists() and not self.folder.is_dir():
+            raise OutputRefused(f"{folder}: is a file; {command} writes a folder here, so choose "
+                                f"another path (the file is left as it is)")
+        self._own = self._read_manifest()
+        self._written: dict[str, list[int]] = dict(self._own)
+
+    def _read_manifest(self) -> dict[str, list[int]]:
+        try:
+            data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            files = data["files"]
+            return {str(k): [int(v[0]), int(v[1])] for k, v in files.items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return {}    # no manifest, or one we cannot trust: nothing counts as ours
+
+    def is_own(self, rel: str) -> bool:
+        """True when ``rel`` is a file this folder's manifest says we wrote, unchanged since."""
+        path = self.folder / rel
+        try:
+            return path.is_file() and self._own.get(rel) == _stamp(path)
+        except OSError:
+            return False
+
+    def foreign(self) -> list[str]:
+        """Relative paths of files in the folder that we did not write (or that changed since)."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        # Empty folders hold no one's work, so only files count.
+        for dirpath, _dirnames, filenames in os.walk(self.folder):
+            for name in filenames:
+                rel = Path(os.path.relpath(os.path.join(dirpath, name), self.folder)).as_posix()
+                if rel != MANIFEST and not self.is_own(rel):
+                    found.append(rel)
+        return found
+
+    def check(self, rels) -> None:
+        """Refuse (writing nothing) unless every path in ``rels`` may be written.
+
+        Without --overwrite the folder must hold nothing but our own outputs;
+        with it, other files may stay beside ours, but none of ``rels`` may be one.
+        """
+        if not self.is_own(PROJECT_FILE):    # a project this command made itself may be made again
+            refuse_project(self.folder, self.command)
+        foreign = self.foreign()
+        if foreign and not self.overwrite:
+            raise OutputRefused(
+                f"{self.folder}: already holds files {self.command} did not write ({_show(foreign)}); "
+                f"choose a new or empty folder, or pass --overwrite to write beside them "
+                f"(files that are not {self.command}'s own are never replaced)")
+        blocked = [r for r in rels if (self.folder / r).exists() and not self.is_own(r)]
+        if blocked:
+            raise OutputRefused(
+                f"{self.folder}: {self.command} would replace {len(blocked)} file(s) it did not write "
+                f"({_show(blocked)}); nothing was written. Move them away or choose another folder")
+
+    def path(self, rel: str) -> Path:
+        return self.folder / rel
+
+    def record(self, path: str | Path) -> None:
+        """Note a file we have just written (its size and time make it ours)."""
+        rel = Path(os.path.relpath(os.path.abspath(path), self.folder)).as_posix()
+        self._written[rel] = _stamp(Path(path))
+
+    def close(self) -> None:
+        """Save the manifest (atomically), listing every file of ours still present."""
+        files = {k: v for k, v in sorted(self._written.items()) if (self.folder / k).is_file()}
+        if not files:
+            return
+        atomic_write_text(self.folder / MANIFEST,
+                          json.dumps({"written_by": f"yolo-studio {self.command}", "files": files},
+                                     indent=1) + "\n")
+
+
+def check_new_files(paths, command: str, overwrite: bool) -> None:
+    """Refuse (naming them) files that exist, unless ``overwrite``; never a folder in their place.
+
+    For outputs that are single files named by the user: passing --overwrite
+    for a file you named is the consent to replace it.
+    """
+    paths = [Path(p) for p in paths]
+    folders = [p for p in paths if p.is_dir()]
+    if folders:
+        raise OutputRefused(f"{_show(folders)}: is a folder; {command} writes a file there, so choose "
+                            f"another path (the folder is left as it is)")
+    existing = [p for p in paths if p.exists() or p.is_symlink()]
+    if existing and not overwrite:
+        raise OutputRefused(f"{_show(existing)}: already exists; pass --overwrite to replace it, "
+                            f"or choose another path")
