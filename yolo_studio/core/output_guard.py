@@ -52,7 +52,8 @@ def project_using(folder: str | Path) -> Path | None:
     folders are not searched recursively), so other subfolders, like runs/,
     are fair places for outputs.
     """
-    folder = Path(os.path.abspath(folder))
+    # Real paths: a symlink to a project's image folder is that folder.
+    folder = Path(os.path.realpath(folder))
     for root in (folder, *folder.parents):
         if not (root / PROJECT_FILE).is_file():
             continue
@@ -62,7 +63,7 @@ def project_using(folder: str | Path) -> Path | None:
             dirs = Project.open(root).image_dirs
         except YoloStudioError:
             return root        # an unreadable project file: assume the worst
-        if any(Path(os.path.abspath(d)) == folder for d in dirs):
+        if any(Path(os.path.realpath(d)) == folder for d in dirs):
             return root
     return None
 
@@ -94,6 +95,7 @@ class OutputFolder:
                                 f"another path (the file is left as it is)")
         self._own = self._read_manifest()
         self._written: dict[str, list[int]] = dict(self._own)
+        self._fresh: set[str] = set()      # written by this run
 
     def _read_manifest(self) -> dict[str, list[int]]:
         try:
@@ -147,10 +149,29 @@ class OutputFolder:
     def path(self, rel: str) -> Path:
         return self.folder / rel
 
+    def keep(self, path: str | Path) -> None:
+        """Note that this run still wants ``path`` (an earlier output left as it is), if it is ours."""
+        rel = Path(os.path.relpath(os.path.abspath(path), self.folder)).as_posix()
+        if self.is_own(rel):
+            self._fresh.add(rel)
+
     def record(self, path: str | Path) -> None:
         """Note a file we have just written (its size and time make it ours)."""
         rel = Path(os.path.relpath(os.path.abspath(path), self.folder)).as_posix()
         self._written[rel] = _stamp(Path(path))
+        self._fresh.add(rel)
+
+    def remove_stale(self) -> list[str]:
+        """Delete our own earlier outputs that this run did not write again (unchanged ones only).
+
+        For a writer whose folder must be exactly one dataset (convert): a file
+        from an earlier run whose image is gone would otherwise linger in it.
+        """
+        stale = [rel for rel in self._own if rel not in self._fresh and self.is_own(rel)]
+        for rel in stale:
+            (self.folder / rel).unlink()
+            del self._written[rel]
+        return stale
 
     def close(self) -> None:
         """Save the manifest (atomically), listing every file of ours still present."""
