@@ -273,3 +273,18 @@ def test_a_symlink_to_a_project_folder_is_that_folder(demo_copy, small_demo_proj
     assert convert("--from", "voc", "--to", "voc", "--overwrite", small_demo_project / "images", link) == 1
     assert "holds the images and labels of the YOLO Studio project" in capsys.readouterr().err
     assert snapshot(demo_copy) == before
+
+
+def test_a_manifest_never_makes_a_file_outside_its_folder_ours(small_demo_project, tmp_path):
+    from yolo_studio.core.output_guard import MANIFEST, OutputFolder
+
+    outside = tmp_path / "precious.txt"
+    outside.write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    st = outside.stat()
+    (out / MANIFEST).write_text(json.dumps({"files": {"../precious.txt": [st.st_size, st.st_mtime_ns]}}))
+    guard = OutputFolder(out, "convert")
+    assert not guard.is_own("../precious.txt")
+    guard.remove_stale()
+    assert outside.read_text() == "mine"
