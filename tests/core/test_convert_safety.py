@@ -252,3 +252,39 @@ def test_an_oserror_anywhere_in_a_command_is_one_line_naming_the_file(monkeypatc
     assert err.strip() == f"yolo-studio convert: error: {tmp_path / 'x.json'}: cannot be read or written " \
                           "(Permission denied)"
     assert cmd is not None
+
+
+def test_a_rerun_leaves_exactly_the_new_dataset(demo_copy, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert convert("--from", "voc", "--to", "voc", demo_copy / "images", out) == 0
+    gone = sorted((demo_copy / "images").glob("*.jpg"))[0]
+    gone.unlink()
+    gone.with_suffix(".xml").unlink()
+    assert convert("--from", "voc", "--to", "voc", demo_copy / "images", out) == 0
+    assert "converted 47 images" in capsys.readouterr().out
+    assert not (out / gone.name).exists() and not (out / gone.with_suffix(".xml").name).exists()
+    assert len(list(out.glob("*.jpg"))) == 47 and len(Project.open(out).load_all()[0]) == 47
+
+
+def test_a_symlink_to_a_project_folder_is_that_folder(demo_copy, small_demo_project, tmp_path, capsys):
+    link = tmp_path / "shortcut"
+    link.symlink_to(demo_copy / "images")
+    before = snapshot(demo_copy)
+    assert convert("--from", "voc", "--to", "voc", "--overwrite", small_demo_project / "images", link) == 1
+    assert "holds the images and labels of the YOLO Studio project" in capsys.readouterr().err
+    assert snapshot(demo_copy) == before
+
+
+def test_a_manifest_never_makes_a_file_outside_its_folder_ours(small_demo_project, tmp_path):
+    from yolo_studio.core.output_guard import MANIFEST, OutputFolder
+
+    outside = tmp_path / "precious.txt"
+    outside.write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    st = outside.stat()
+    (out / MANIFEST).write_text(json.dumps({"files": {"../precious.txt": [st.st_size, st.st_mtime_ns]}}))
+    guard = OutputFolder(out, "convert")
+    assert not guard.is_own("../precious.txt")
+    guard.remove_stale()
+    assert outside.read_text() == "mine"

@@ -166,3 +166,32 @@ def test_video_that_ends_early_is_reported(files, tmp_path, capsys):
     assert detect("--weights", files / "model", "--out", tmp_path / "o", cut) == 0
     out = capsys.readouterr().out
     assert "stopped at frame" in out and "of 5" in out
+
+
+def test_project_option_prelabels_through_the_projects_own_path(files, tmp_path, capsys):
+    import shutil
+
+    from yolo_studio.core.annotations import Box, ImageAnnotation
+    from yolo_studio.core.project import Project
+
+    project = Project.create(tmp_path / "proj", NAMES)
+    own = project.image_dirs[0] / "im0.png"
+    shutil.copy(files / "images" / "im0.png", own)
+    human = Box(2, 2, 30, 30, "dog")
+    project.save_annotation(ImageAnnotation(own, 120, 80, [human], verified=True))
+    image_bytes = own.read_bytes()
+    new_frames = tmp_path / "new_frames"
+    new_frames.mkdir()
+    shutil.copy(files / "images" / "im0.png", new_frames / "im0.png")    # same name as the project's image
+    assert detect("--weights", files / "model", "--conf", "0.05", "--project", project.root, new_frames) == 0
+    assert detect("--weights", files / "model", "--conf", "0.05", "--project", project.root, own) == 0
+    out = capsys.readouterr().out
+    assert "1 images added to it" in out and "pre-labelled 1 images" in out
+    again = Project.open(project.root)
+    assert own.read_bytes() == image_bytes
+    mine = again.load_annotation(own)
+    assert mine.boxes[0] == human and all(b.predicted for b in mine.boxes[1:]) and len(mine.boxes) > 1
+    assert not mine.verified, "an image with new pre-labels is left for review"
+    added = [p for p in again.image_paths() if p != own]
+    assert len(added) == 1 and added[0].name != "im0.png"
+    assert all(b.predicted for b in again.load_annotation(added[0]).boxes)

@@ -218,3 +218,9 @@ def test_file_exports_replace_an_existing_file_only_with_overwrite(checkpoint, t
     assert export_cli("--weights", checkpoint, "--format", "darknet", "--out", tmp_path / "model",
                       "--overwrite") == 0
     assert (tmp_path / "model.cfg").read_text().startswith("[net]")
+
+
+def test_an_out_name_that_its_own_side_file_would_replace_is_refused(checkpoint, tmp_path, capsys):
+    assert export_cli("--weights", checkpoint, "--format", "tflite", "--out", tmp_path / "model.json") == 1
+    assert "give a name ending in .tflite" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

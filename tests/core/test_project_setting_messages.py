@@ -41,3 +41,11 @@ def test_anchors_of_the_wrong_count_are_not_replaced_silently(demo_copy, capsys)
     assert main(["train", str(demo_copy), "--model", "yolov3-tiny", "--size", "64", "--batch", "999"]) == 1
     err = capsys.readouterr().err
     assert "has 4 anchors but yolov3-tiny needs 6" in err and "batch size 999" in err
+
+
+def test_eval_never_replaces_an_existing_file_with_its_detections(small_demo_project, tmp_path, capsys):
+    label = small_demo_project / "images" / "demo_0000.xml"
+    before = label.read_bytes()
+    assert main(["eval", str(small_demo_project), "--weights", str(tmp_path / "none"),
+                 "--save-detections", str(label)]) == 1
+    assert "already exists; pass --overwrite" in capsys.readouterr().err and label.read_bytes() == before

@@ -10,8 +10,8 @@ from yolo_studio.core.errors import ConfigError
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
 # OpenCV takes a C int; larger numbers are not cameras (and overflow inside OpenCV).
 MAX_CAMERA_INDEX = 2**31 - 1
-PROJECT_HINT = (" (to pre-label a project's images, open it in the app and use Labeller > Pre-label…, "
-                "which adds unverified boxes and never replaces a person's)")
+PROJECT_HINT = (" (to pre-label into a project, use --project PROJECT, or Labeller > Pre-label… in the "
+                "app: both add unverified boxes and never replace a person's)")
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
@@ -37,6 +37,10 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
                         "write are still never replaced)")
     p.add_argument("--save-labels", choices=("voc", "yolo"),
                    help="also write the detections as label files in --out (pre-labels for the labeller)")
+    p.add_argument("--project",
+                   help="pre-label into this project instead of writing --out: its own images get "
+                        "unverified predicted boxes beside (never over) a person's; other images are "
+                        "added to it first, under a name no file has yet")
     p.add_argument("--precision", choices=("float32", "bfloat16", "auto"), default="float32",
                    help="bfloat16 runs 1.4-2.3x faster on CPUs with AVX-512-BF16, scores within "
                         "a few hundredths; auto uses it where the CPU has it (default float32)")
@@ -61,6 +65,8 @@ def run(args) -> int:
 
     _check_args(args)
     kind = _source_kind(args.source)
+    if args.project:
+        return _prelabel_project(args, kind)
     out = Path(args.out)
     images = plan = None
     if kind in ("image", "folder"):
@@ -90,6 +96,52 @@ def run(args) -> int:
         raise ConfigError(f"{e.filename or out}: cannot be written ({e.strerror or e})") from None
     finally:
         guard.close()
+
+
+def _prelabel_project(args, kind: str) -> int:
+    """Pre-label SOURCE's images into --project through the project's own path (core.prelabel)."""
+    from yolo_studio.core.detector import Detector
+    from yolo_studio.core.errors import YoloStudioError
+    from yolo_studio.core.images import read_image
+    from yolo_studio.core.prelabel import prelabel_image
+    from yolo_studio.core.project import Project
+
+    if kind not in ("image", "folder"):
+        raise ConfigError("--project pre-labels images (a file or a folder), not a video or camera")
+    if args.save_labels:
+        raise ConfigError("--project writes the project's own label format; leave out --save-labels")
+    project = Project.open(args.project)
+    images = _image_list(Path(args.source), kind)
+    own = {p.resolve() for p in project.image_paths()}
+    detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
+                             precision=args.precision)
+    added = labelled = boxes = failed = 0
+    unknown: set[str] = set()
+    for path in images:
+        target = path
+        try:
+            if path.resolve() not in own:     # a new frame: a copy joins the project, never over a file
+                target = project.add_image(read_image(path), path.name)
+                added += 1
+            outcome = prelabel_image(project, detector, target, args.conf, args.iou)
+        except (YoloStudioError, OSError) as e:
+            outcome = None
+            problem = str(e)
+        else:
+            problem = outcome.problem
+        if problem:
+            print(f"skipped {path}: {problem}")
+            failed += 1
+            continue
+        unknown.update(outcome.unknown_classes)
+        labelled += outcome.changed
+        boxes += outcome.added
+        print(f"{target.name}: {outcome.added} pre-labels ({outcome.kept_human} boxes of a person kept)")
+    if unknown:
+        print(f"left out detections of classes the project does not have: {', '.join(sorted(unknown))}")
+    print(f"pre-labelled {labelled} images of {project.root} with {boxes} unverified boxes "
+          f"({added} images added to it)" + (f"; {failed} skipped" if failed else ""))
+    return 0 if failed < len(images) else 1
 
 
 def _annotated_name(path: Path) -> str:

@@ -24,7 +24,8 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--conf", type=float, default=0.001, help="score threshold (default 0.001)")
     p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     p.add_argument("--save-detections", metavar="JSON",
-                   help="write the detections as a COCO results file")
+                   help="write the detections as a COCO results file (a new file)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --save-detections file")
     return p
 
 
@@ -52,8 +53,11 @@ def run(args) -> int:
     from yolo_studio.core.errors import ConfigError, ImageFileError
     from yolo_studio.core.evaluation import evaluate
     from yolo_studio.core.images import read_image
+    from yolo_studio.core.output_guard import check_new_files
     from yolo_studio.core.training.list_project import open_training_source
 
+    if args.save_detections:       # checked before minutes of detection, not after
+        check_new_files([Path(args.save_detections)], "eval", args.overwrite)
     project = open_training_source(args.project, args.names, args.val)
     anns, problems = _ground_truth(project, args.split)
     detector = Detector.load(args.weights, cfg=args.cfg, input_size=args.size)

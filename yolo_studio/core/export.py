@@ -211,9 +211,12 @@ def export_targets(fmt: str, out) -> list[Path]:
                             f"such as {out / ('model' + SUFFIXES[fmt])}")
     if not out.suffix:
         out = out.with_suffix(SUFFIXES[fmt])
-    if fmt == "darknet":
-        return [out, out.with_suffix(".cfg"), out.with_suffix(".names")]
-    return [out, out.with_suffix(".json")]
+    targets = ([out, out.with_suffix(".cfg"), out.with_suffix(".names")] if fmt == "darknet"
+               else [out, out.with_suffix(".json")])
+    if len(set(targets)) < len(targets):     # --out model.json would be overwritten by its own spec
+        raise OutputRefused(f"{out}: --format {fmt} also writes {', '.join(t.name for t in targets[1:])} "
+                            f"beside it; give a name ending in {SUFFIXES[fmt]}")
+    return targets
 
 
 def export_model(weights, fmt: str, out, classes=None, cfg=None,

@@ -1,4 +1,4 @@
-"""The one rule for every command that writes files (export, detect, convert, demo).
+"""The one rule for every command that writes files (export, detect, convert, eval).
 
 A command that writes refuses a target that already holds anything it did
 not write itself, unless ``--overwrite`` is given; even then it replaces
@@ -52,7 +52,8 @@ def project_using(folder: str | Path) -> Path | None:
     folders are not searched recursively), so other subfolders, like runs/,
     are fair places for outputs.
     """
-    folder = Path(os.path.abspath(folder))
+    # Real paths: a symlink to a project's image folder is that folder.
+    folder = Path(os.path.realpath(folder))
     for root in (folder, *folder.parents):
         if not (root / PROJECT_FILE).is_file():
             continue
@@ -62,7 +63,7 @@ def project_using(folder: str | Path) -> Path | None:
             dirs = Project.open(root).image_dirs
         except YoloStudioError:
             return root        # an unreadable project file: assume the worst
-        if any(Path(os.path.abspath(d)) == folder for d in dirs):
+        if any(Path(os.path.realpath(d)) == folder for d in dirs):
             return root
     return None
 
@@ -80,9 +81,8 @@ class OutputFolder:
     """A folder a command fills with files; refuses to replace what it did not write.
 
     Use: ``out = OutputFolder(dst, "detect", overwrite)``, then ``out.check(names)``
-    with every relative path it will write (before writing any), ``out.write_*``
-    or ``out.record(path)`` for each file written, and ``out.close()`` to keep
-    the manifest.
+    with every relative path it will write (before writing any), ``out.record(path)``
+    for each file written, and ``out.close()`` to keep the manifest.
     """
 
     def __init__(self, folder: str | Path, command: str, overwrite: bool = False):
@@ -94,14 +94,19 @@ class OutputFolder:
                                 f"another path (the file is left as it is)")
         self._own = self._read_manifest()
         self._written: dict[str, list[int]] = dict(self._own)
+        self._fresh: set[str] = set()      # written by this run
 
     def _read_manifest(self) -> dict[str, list[int]]:
         try:
             data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
             files = data["files"]
-            return {str(k): [int(v[0]), int(v[1])] for k, v in files.items()}
+            own = {str(k): [int(v[0]), int(v[1])] for k, v in files.items()}
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return {}    # no manifest, or one we cannot trust: nothing counts as ours
+        # Only plain paths below the folder: a manifest that came with a
+        # downloaded folder must not make anything outside it "ours".
+        return {k: v for k, v in own.items()
+                if k and not Path(k).is_absolute() and ".." not in Path(k).parts}
 
     def is_own(self, rel: str) -> bool:
         """True when ``rel`` is a file this folder's manifest says we wrote, unchanged since."""
@@ -111,8 +116,11 @@ class OutputFolder:
         except OSError:
             return False
 
-    def foreign(self) -> list[str]:
-        """Relative paths of files in the folder that we did not write (or that changed since)."""
+    def foreign(self, limit: int | None = None) -> list[str]:
+        """Relative paths of files in the folder that we did not write (or that changed since).
+
+        Stops after ``limit`` of them: ``--out ~`` must not walk a whole home folder.
+        """
         if not self.folder.is_dir():
             return []
         found = []
@@ -122,6 +130,8 @@ class OutputFolder:
                 rel = Path(os.path.relpath(os.path.join(dirpath, name), self.folder)).as_posix()
                 if rel != MANIFEST and not self.is_own(rel):
                     found.append(rel)
+                    if limit is not None and len(found) >= limit:
+                        return found
         return found
 
     def check(self, rels) -> None:
@@ -132,10 +142,11 @@ class OutputFolder:
         """
         if not self.is_own(PROJECT_FILE):    # a project this command made itself may be made again
             refuse_project(self.folder, self.command)
-        foreign = self.foreign()
-        if foreign and not self.overwrite:
+        foreign = [] if self.overwrite else self.foreign(limit=_SHOWN)
+        if foreign:
             raise OutputRefused(
-                f"{self.folder}: already holds files {self.command} did not write ({_show(foreign)}); "
+                f"{self.folder}: already holds files {self.command} did not write ({_show(foreign)}"
+                f"{', ...' if len(foreign) >= _SHOWN else ''}); "
                 f"choose a new or empty folder, or pass --overwrite to write beside them "
                 f"(files that are not {self.command}'s own are never replaced)")
         blocked = [r for r in rels if (self.folder / r).exists() and not self.is_own(r)]
@@ -147,14 +158,33 @@ class OutputFolder:
     def path(self, rel: str) -> Path:
         return self.folder / rel
 
+    def keep(self, path: str | Path) -> None:
+        """Note that this run still wants ``path`` (an earlier output left as it is), if it is ours."""
+        rel = Path(os.path.relpath(os.path.abspath(path), self.folder)).as_posix()
+        if self.is_own(rel):
+            self._fresh.add(rel)
+
     def record(self, path: str | Path) -> None:
         """Note a file we have just written (its size and time make it ours)."""
         rel = Path(os.path.relpath(os.path.abspath(path), self.folder)).as_posix()
         self._written[rel] = _stamp(Path(path))
+        self._fresh.add(rel)
+
+    def remove_stale(self) -> list[str]:
+        """Delete our own earlier outputs that this run did not write again (unchanged ones only).
+
+        For a writer whose folder must be exactly one dataset (convert): a file
+        from an earlier run whose image is gone would otherwise linger in it.
+        """
+        stale = [rel for rel in self._own if rel not in self._fresh and self.is_own(rel)]
+        for rel in stale:
+            (self.folder / rel).unlink()
+            del self._written[rel]
+        return stale
 
     def close(self) -> None:
         """Save the manifest (atomically), listing every file of ours still present."""
-        files = {k: v for k, v in sorted(self._written.items()) if (self.folder / k).is_file()}
+        files = {k: v for k, v in sorted(self._written.items()) if k in self._fresh or self.is_own(k)}
         if not files:
             return
         atomic_write_text(self.folder / MANIFEST,

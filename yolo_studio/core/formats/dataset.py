@@ -133,6 +133,7 @@ def _write_folder(fmt: str, ds: Dataset, dst: Path, overwrite: bool) -> Written:
         for d in dirs:
             if fmt == "yolo" and (d / CLASSES_FILE).is_file():
                 guard.record(d / CLASSES_FILE)
+        guard.remove_stale()   # the folder is exactly this dataset, not a mix with an earlier run
     finally:
         guard.close()
     return Written(images, boxes, problems)
@@ -205,8 +206,11 @@ def _place(image: Path, root: Path | None, dst: Path) -> Path:
 
 def _link_image(image: Path, target: Path, guard: OutputFolder) -> None:
     """Put the (checked) image at ``target``: a hard link, or a copy where links are impossible."""
-    if _same_file(image, target) or not Path(image).is_file():
-        return    # already there, or missing (reported by the reader; its label is still written)
+    if _same_file(image, target):
+        guard.keep(target)   # linked by an earlier run: still part of this dataset
+        return
+    if not Path(image).is_file():
+        return    # missing: reported by the reader; its label is still written
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         target.unlink()   # our own earlier output (the guard checked): links cannot be replaced in place
