@@ -102,18 +102,10 @@ def test_size_comes_from_the_header_alone(tmp_path, ext, keep):
 
 # --- the pixel budget and hostile headers (review rows 55, 56, 59) ---------------------------
 
-def _forge_jpeg_size(path, w, h):
-    """Rewrite the SOF frame size of a real JPEG, as a hostile or broken file would."""
-    data = bytearray(path.read_bytes())
-    i = data.find(b"\xff\xc0")
-    data[i + 5:i + 9] = struct.pack(">HH", h, w)
-    path.write_bytes(bytes(data))
-
-
-def test_jpeg_whose_header_claims_60000_px_is_refused_by_name_before_decoding(tmp_path):
+def test_jpeg_whose_header_claims_60000_px_is_refused_by_name_before_decoding(tmp_path, forge_header_size):
     path = tmp_path / "liar.jpg"
     _write(path, 64, 48)
-    _forge_jpeg_size(path, 60000, 60000)
+    forge_header_size(path, 60000, 60000)
     for read in (read_image, image_size):
         with pytest.raises(ImageFileError) as info:
             read(path)
@@ -154,30 +146,21 @@ def test_default_budget_passes_a_100_megapixel_camera_and_refuses_20000_squared(
     assert 11648 * 8736 <= images.max_pixels() < 20000 * 20000 < 2 ** 30
 
 
-def _set_png_size(path, w, h):
-    import zlib
-
-    raw = bytearray(path.read_bytes())
-    raw[16:24] = struct.pack(">II", w, h)
-    raw[29:33] = struct.pack(">I", zlib.crc32(bytes(raw[12:29])))   # keep the IHDR CRC valid
-    path.write_bytes(bytes(raw))
-
-
-def test_opencv_errors_become_image_file_errors(tmp_path, monkeypatch):
+def test_opencv_errors_become_image_file_errors(tmp_path, monkeypatch, forge_header_size):
     # With the budget raised past OpenCV's own limit (2^30 px), cv2.imdecode raises
     # cv2.error instead of returning None: the reader still names the file.
     monkeypatch.setenv("YOLO_STUDIO_MAX_PIXELS", str(2 ** 31))
     path = tmp_path / "big.png"
     _write(path, 8, 1)
-    _set_png_size(path, 40000, 40000)
+    forge_header_size(path, 40000, 40000)
     with pytest.raises(ImageFileError, match="big.png: cannot be decoded"):
         read_image(path)
 
 
-def test_zero_size_header_is_refused(tmp_path):
+def test_zero_size_header_is_refused(tmp_path, forge_header_size):
     path = tmp_path / "zero.png"
     _write(path, 8, 8)
-    _set_png_size(path, 0, 8)
+    forge_header_size(path, 0, 8)
     with pytest.raises(ImageFileError, match="zero.png.*0x8"):
         image_size(path)
 

@@ -185,16 +185,11 @@ def test_mailbox_tells_the_grabber_when_a_reader_waits():
     assert box.dropped == 1
 
 
-def test_folder_skips_an_image_whose_header_claims_60000_px_and_names_it(tmp_path):
+def test_folder_skips_an_image_whose_header_claims_60000_px_and_names_it(tmp_path, forge_header_size):
     """Review row 56 (R5): the folder source used to stop with a raw cv2.error."""
-    import struct
-
     for name in ("a.jpg", "b.jpg"):
         cv2.imwrite(str(tmp_path / name), np.full((32, 48, 3), 90, np.uint8))
-    data = bytearray((tmp_path / "a.jpg").read_bytes())
-    i = data.find(b"\xff\xc0")
-    data[i + 5:i + 9] = struct.pack(">HH", 60000, 60000)
-    (tmp_path / "a.jpg").write_bytes(bytes(data))
+    forge_header_size(tmp_path / "a.jpg", 60000, 60000)
     with FolderSource(tmp_path, interval=0.0) as src:
         assert src.read().name == "b.jpg"
     assert [p.name for p in src.skipped] == ["a.jpg"]
