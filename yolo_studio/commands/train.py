@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
@@ -43,13 +44,18 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
 def build_config(args, project):
     """The TrainConfig from the project's last settings, overridden by the given flags."""
     from yolo_studio.core.errors import ConfigError
-    from yolo_studio.core.training.events import TrainConfig
+    from yolo_studio.core.training.preflight import config_from_dict
 
-    base = TrainConfig.from_dict(getattr(project, "train_settings", None) or {})
+    # Hand-edited values fail here, naming the file and the key, not deep inside training.
+    where = f"{getattr(project, 'project_file', Path(project.root) / 'yolo_studio.json')} (train_settings)"
+    base = config_from_dict(getattr(project, "train_settings", None) or {}, where)
     flags = {"model": args.model, "input_size": args.size, "epochs": args.epochs,
              "batch_size": args.batch, "lr_init": args.lr, "lr_end": args.lr_end,
              "warmup_epochs": args.warmup, "weight_decay": args.weight_decay,
              "freeze_backbone_epochs": args.freeze, "map_every": args.map_every, "seed": args.seed}
+    if args.resume and args.epochs is None:
+        # A resumed run keeps its own epoch count (and so its LR schedule) unless told otherwise.
+        flags["epochs"] = _run_epochs(project, args.run_dir)
     config = replace(base, **{k: v for k, v in flags.items() if v is not None})
     if args.weights and args.retrain:
         raise ConfigError("--weights and --retrain are two different starting points; pick one")
@@ -62,6 +68,18 @@ def build_config(args, project):
     return replace(config, mixed_precision=args.mixed_precision or config.mixed_precision,
                    xla=args.xla or config.xla, multiscale=args.multiscale or config.multiscale,
                    augment=config.augment and not args.no_augment)
+
+
+def _run_epochs(project, run_dir) -> int | None:
+    """The epoch count stored in the run ``--resume`` will continue (None if there is none)."""
+    from yolo_studio.core.training import runs
+    from yolo_studio.core.training.preflight import config_from_dict
+
+    found = Path(run_dir) if run_dir else runs.latest_resumable(project)
+    stored = runs.read_config(found) if found is not None else {}
+    if not stored:
+        return None     # the Trainer says there is nothing to resume
+    return config_from_dict(stored, str(found / runs.CONFIG_FILE)).epochs
 
 
 def run(args) -> int:
