@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +76,10 @@ def config_from_dict(values, where: str) -> TrainConfig:
     check_types(values, where)
     config = TrainConfig.from_dict(values)
     try:
-        check_config(config)
+        # Values only: whether a darknet weights file still exists is checked when a
+        # run starts from it (the CLI resets start_from unless --weights is given).
+        check_config(replace(config, start_from="scratch", darknet_weights=None)
+                     if config.start_from == "darknet" else config)
     except ConfigError as e:
         raise ConfigError(f"{where}: {e}") from None
     return config

@@ -96,6 +96,23 @@ def _write_history(run_dir, rows: list[dict]) -> None:
     atomic_write_text(Path(run_dir) / RESULTS_FILE, out.getvalue())
 
 
+def remove_orphan_temps(run_dir) -> list[Path]:
+    """Delete temp files that a killed save left in the run folder; returns them.
+
+    Only names our atomic writers make (``.<name>.<random>.tmp`` and Keras'
+    ``.<stem>.<pid>.tmp.weights.h5``) are touched, never anything else.
+    """
+    removed = []
+    for folder in (Path(run_dir), Path(run_dir) / WEIGHTS_DIR):
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.name.startswith(".") and (p.name.endswith(".tmp") or ".tmp." in p.name) and p.is_file():
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
 def read_config(run_dir) -> dict:
     """The run's ``config.json`` as a dict ({} if missing or unreadable)."""
     try:
