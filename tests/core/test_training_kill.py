@@ -21,7 +21,7 @@ from yolo_studio.cli import main
 from yolo_studio.core.project import Project
 from yolo_studio.core.training import runs
 
-KILLS = 7
+KILLS = 6
 FAST = ["--model", "yolov3-tiny", "--size", "64", "--batch", "4", "--lr", "1e-3", "--warmup", "0.5",
         "--no-augment"]
 EPOCHS = 60          # more than the kills can reach: every process is killed, none finishes

@@ -125,7 +125,10 @@ def _check_size(path: Path, size: tuple[int, int] | None) -> tuple[int, int] | N
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         raise ImageFileError(path, f"header says the image is {w}x{h} px (damaged file)")
-    budget = max_pixels()
+    try:
+        budget = max_pixels()
+    except ConfigError as e:   # every caller already goes on past an ImageFileError
+        raise ImageFileError(path, f"cannot be checked: {e}") from None
     if w * h > budget:
         raise ImageFileError(
             path, f"header says the image is {w}x{h} px ({w * h / 1e6:.0f} megapixels), above the "
