@@ -35,3 +35,28 @@ def demo_copy(small_demo_project, tmp_path):
     dst = tmp_path / "demo"
     shutil.copytree(small_demo_project, dst)
     return dst
+
+
+def _forge_header_size(path, w, h):
+    """Rewrite the size a real JPEG's SOF or PNG's IHDR claims, leaving the pixels alone."""
+    import struct
+    import zlib
+    from pathlib import Path
+
+    path = Path(path)
+    raw = bytearray(path.read_bytes())
+    if raw.startswith(b"\x89PNG"):
+        raw[16:24] = struct.pack(">II", w, h)
+        raw[29:33] = struct.pack(">I", zlib.crc32(bytes(raw[12:29])))   # keep the CRC valid
+    else:
+        i = raw.find(b"\xff\xc0")
+        if i < 0:
+            i = raw.find(b"\xff\xc2")
+        raw[i + 5:i + 9] = struct.pack(">HH", h, w)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.fixture
+def forge_header_size():
+    """``forge(path, w, h)``: make an image's header lie about its size (review row 56)."""
+    return _forge_header_size

@@ -98,3 +98,117 @@ def test_size_comes_from_the_header_alone(tmp_path, ext, keep):
         keep = data.index(b"\xff\xc2") + 2 + 2 + 8
     path.write_bytes(data[:keep])
     assert image_size(path) == (321, 123)
+
+
+# --- the pixel budget and hostile headers (review rows 55, 56, 59) ---------------------------
+
+def test_jpeg_whose_header_claims_60000_px_is_refused_by_name_before_decoding(tmp_path, forge_header_size):
+    path = tmp_path / "liar.jpg"
+    _write(path, 64, 48)
+    forge_header_size(path, 60000, 60000)
+    for read in (read_image, image_size):
+        with pytest.raises(ImageFileError) as info:
+            read(path)
+        message = str(info.value)
+        assert "liar.jpg" in message and "60000x60000" in message
+        assert "YOLO_STUDIO_MAX_PIXELS" in message
+
+
+def test_huge_png_is_refused_from_its_header_and_the_budget_can_be_raised(tmp_path, monkeypatch):
+    from yolo_studio.core import images
+
+    path = tmp_path / "wide.png"
+    _write(path, 300, 200)
+    # a real 20000 x 20000 PNG decodes to 1.2 GB; the budget must stop it from the header alone
+    monkeypatch.setattr(images, "MAX_PIXELS", 300 * 200 - 1)
+    with pytest.raises(ImageFileError, match="wide.png.*300x200"):
+        read_image(path)
+    with pytest.raises(ImageFileError, match="wide.png"):
+        image_size(path)
+    monkeypatch.setenv("YOLO_STUDIO_MAX_PIXELS", str(300 * 200))
+    assert read_image(path).shape == (200, 300, 3)
+    assert image_size(path) == (300, 200)
+
+
+def test_a_bad_budget_setting_is_named(monkeypatch, tmp_path):
+    from yolo_studio.core import images
+    from yolo_studio.core.errors import ConfigError
+
+    path = tmp_path / "ok.png"
+    _write(path, 8, 8)
+    monkeypatch.setenv("YOLO_STUDIO_MAX_PIXELS", "lots")
+    with pytest.raises(ConfigError, match="YOLO_STUDIO_MAX_PIXELS='lots'"):
+        images.max_pixels()
+    # readers raise the error every caller already skips past, still naming the setting
+    with pytest.raises(ImageFileError, match="ok.png.*YOLO_STUDIO_MAX_PIXELS"):
+        read_image(path)
+
+
+def test_default_budget_passes_a_100_megapixel_camera_and_refuses_20000_squared(tmp_path):
+    from yolo_studio.core import images
+
+    assert 11648 * 8736 <= images.max_pixels() < 20000 * 20000 < 2 ** 30
+
+
+def test_opencv_errors_become_image_file_errors(tmp_path, monkeypatch, forge_header_size):
+    # With the budget raised past OpenCV's own limit (2^30 px), cv2.imdecode raises
+    # cv2.error instead of returning None: the reader still names the file.
+    monkeypatch.setenv("YOLO_STUDIO_MAX_PIXELS", str(2 ** 31))
+    path = tmp_path / "big.png"
+    _write(path, 8, 1)
+    forge_header_size(path, 40000, 40000)
+    with pytest.raises(ImageFileError, match="big.png: cannot be decoded"):
+        read_image(path)
+
+
+def test_zero_size_header_is_refused(tmp_path, forge_header_size):
+    path = tmp_path / "zero.png"
+    _write(path, 8, 8)
+    forge_header_size(path, 0, 8)
+    with pytest.raises(ImageFileError, match="zero.png.*0x8"):
+        image_size(path)
+
+
+@pytest.mark.parametrize("ext,flags,channels", [
+    (".tif", [], 3), (".webp", [], 3), (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101], 3),
+    (".webp", [cv2.IMWRITE_WEBP_QUALITY, 80], 4), (".ppm", [], 3), (".pgm", [], 1)])
+def test_other_formats_are_measured_from_the_header_without_decoding(tmp_path, ext, flags, channels):
+    from yolo_studio.core import images
+
+    path = tmp_path / f"im{ext}"
+    img = np.random.default_rng(1).integers(0, 255, size=(77, 123, channels), dtype=np.uint8)
+    assert cv2.imwrite(str(path), img[:, :, 0] if channels == 1 else img, flags)
+    with open(path, "rb") as f:
+        assert images._header_size(f) == (123, 77)
+
+
+def test_big_endian_tiff_header():
+    import io
+
+    from yolo_studio.core import images
+
+    entries = [struct.pack(">HHI", 256, 4, 1) + struct.pack(">I", 70000),
+               struct.pack(">HHI", 257, 3, 1) + struct.pack(">HH", 900, 0)]
+    data = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 2) + b"".join(entries)
+    assert images._header_size(io.BytesIO(data)) == (70000, 900)
+
+
+def test_exif_orientation_is_ignored_everywhere(tmp_path):
+    """One EXIF rule: stored pixels, as LabelImg shows them (review row 58/59)."""
+    from yolo_studio.core.sources import FolderSource
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    path = folder / "rot.jpg"
+    _write(path, 200, 100)
+    data = path.read_bytes()
+    # APP1 EXIF with Orientation = 6 (rotate 90 degrees clockwise to display)
+    ifd = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1) + \
+        struct.pack(">HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack(">I", 0)
+    app1 = b"Exif\x00\x00" + ifd
+    path.write_bytes(data[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + data[2:])
+    assert cv2.imread(str(path)).shape[:2] == (200, 100)      # OpenCV alone would rotate it
+    assert read_image(path).shape[:2] == (100, 200)
+    assert image_size(path) == (200, 100)
+    with FolderSource(folder, interval=0) as src:
+        assert src.read().image.shape[:2] == (100, 200)

@@ -183,3 +183,14 @@ def test_mailbox_tells_the_grabber_when_a_reader_waits():
     assert not reader.is_alive() and not box.wanted()
     box.skipped()
     assert box.dropped == 1
+
+
+def test_folder_skips_an_image_whose_header_claims_60000_px_and_names_it(tmp_path, forge_header_size):
+    """Review row 56 (R5): the folder source used to stop with a raw cv2.error."""
+    for name in ("a.jpg", "b.jpg"):
+        cv2.imwrite(str(tmp_path / name), np.full((32, 48, 3), 90, np.uint8))
+    forge_header_size(tmp_path / "a.jpg", 60000, 60000)
+    with FolderSource(tmp_path, interval=0.0) as src:
+        assert src.read().name == "b.jpg"
+    assert [p.name for p in src.skipped] == ["a.jpg"]
+    assert "a.jpg" in src.problems[tmp_path / "a.jpg"] and "60000x60000" in src.problems[tmp_path / "a.jpg"]

@@ -193,13 +193,13 @@ def _source_kind(source: str) -> str:
 
 
 def _image_list(path: Path, kind: str) -> list[Path]:
-    from yolo_studio.core.sources import IMAGE_SUFFIXES, list_images
+    from yolo_studio.core.images import IMAGE_EXTENSIONS, list_images
 
     if kind == "image":
         return [path]
     images = list_images(path)
     if not images:
-        raise ConfigError(f"{path}: no images in this folder (looked for {', '.join(IMAGE_SUFFIXES)})")
+        raise ConfigError(f"{path}: no images in this folder (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
     return images
 
 

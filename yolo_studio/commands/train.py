@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
@@ -43,16 +44,23 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
 def build_config(args, project):
     """The TrainConfig from the project's last settings, overridden by the given flags."""
     from yolo_studio.core.errors import ConfigError
-    from yolo_studio.core.training.events import TrainConfig
+    from yolo_studio.core.training.preflight import config_from_dict
 
-    settings = getattr(project, "train_settings", None) or {}
-    base = TrainConfig.from_dict(settings)
     flags = {"model": args.model, "input_size": args.size, "epochs": args.epochs,
              "batch_size": args.batch, "lr_init": args.lr, "lr_end": args.lr_end,
              "warmup_epochs": args.warmup, "weight_decay": args.weight_decay,
              "freeze_backbone_epochs": args.freeze, "map_every": args.map_every, "seed": args.seed}
+    if args.resume and args.epochs is None:
+        # A resumed run keeps its own epoch count (and so its LR schedule) unless told otherwise.
+        flags["epochs"] = _run_epochs(project, args.run_dir)
+    # Hand-edited values fail here, naming the file and the key, not deep inside training;
+    # a saved setting that a flag replaces is not checked (the flag wins).
+    settings = getattr(project, "train_settings", None) or {}
+    if isinstance(settings, dict):
+        settings = {k: v for k, v in settings.items() if flags.get(k) is None}
+    where = f"train_settings in {getattr(project, 'project_file', Path(project.root) / 'yolo_studio.json')}"
+    base = config_from_dict(settings, where)
     config = replace(base, **{k: v for k, v in flags.items() if v is not None})
-    _check_saved_settings(project, settings, flags)
     if args.weights and args.retrain:
         raise ConfigError("--weights and --retrain are two different starting points; pick one")
     if args.weights:
@@ -66,26 +74,16 @@ def build_config(args, project):
                    augment=config.augment and not args.no_augment)
 
 
-def _check_saved_settings(project, settings: dict, flags: dict) -> None:
-    """ConfigError naming yolo_studio.json when a saved train setting (not replaced by a flag) cannot work."""
-    from yolo_studio.core.errors import ConfigError
-    from yolo_studio.core.training.events import TrainConfig
-    from yolo_studio.core.training.preflight import check_config
+def _run_epochs(project, run_dir) -> int | None:
+    """The epoch count stored in the run ``--resume`` will continue (None if there is none)."""
+    from yolo_studio.core.training import runs
+    from yolo_studio.core.training.preflight import config_from_dict
 
-    # The starting point is chosen by flags each time (build_config resets it), so it is not checked here.
-    used = {k: v for k, v in settings.items()
-            if flags.get(k) is None and k not in ("start_from", "darknet_weights")}
-    if not used:
-        return
-    where = f"train_settings in {getattr(project, 'project_file', 'the project file')}"
-    try:
-        check_config(TrainConfig.from_dict(used))
-    except ConfigError as e:
-        raise ConfigError(f"{where}: {e}; fix it there, or give the setting as a flag") from None
-    except (TypeError, ValueError):
-        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(used.items()))
-        raise ConfigError(f"{where}: a value has the wrong type ({shown}); fix it there, or give the "
-                          "setting as a flag") from None
+    found = Path(run_dir) if run_dir else runs.latest_resumable(project)
+    stored = runs.read_config(found) if found is not None else {}
+    if not stored:
+        return None     # the Trainer says there is nothing to resume
+    return config_from_dict(stored, str(found / runs.CONFIG_FILE)).epochs
 
 
 def run(args) -> int:

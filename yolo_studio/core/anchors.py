@@ -451,7 +451,9 @@ def flatten_anchors(per_scale) -> np.ndarray:
 
 def darknet_line(anchors) -> str:
     """Anchors as a darknet .cfg ``anchors =`` line (whole pixels, sorted by area)."""
-    a = np.rint(sort_by_area(anchors)).astype(int)
+    # An anchor under half a pixel (a box on an image whose size was misread) must
+    # not become 0: darknet divides by anchor sizes.
+    a = np.maximum(np.rint(sort_by_area(anchors)), 1).astype(int)
     return "anchors = " + ",  ".join(f"{w},{h}" for w, h in a)
 
 

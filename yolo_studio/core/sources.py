@@ -20,9 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from yolo_studio.core.errors import YoloStudioError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+from yolo_studio.core.errors import ImageFileError, YoloStudioError
+from yolo_studio.core.images import IMAGE_EXTENSIONS, list_images, read_image
 
 # A camera that misses this many reads in a row is treated as gone; a single
 # missed read happens on USB hiccups and must not stop the preview.
@@ -238,6 +237,7 @@ class FolderSource(FrameSource):
         self.loop = loop
         self.files: list[Path] = []
         self.skipped: list[Path] = []
+        self.problems: dict[Path, str] = {}   # skipped file -> why (ImageFileError's words)
         self._pos = 0
 
     def open(self) -> None:
@@ -246,7 +246,7 @@ class FolderSource(FrameSource):
         self.files = list_images(self.path)
         if not self.files:
             raise SourceError(f"{self.path}: no images in this folder "
-                              f"(looked for {', '.join(IMAGE_SUFFIXES)}).")
+                              f"(looked for {', '.join(sorted(IMAGE_EXTENSIONS))}).")
 
     def at_last_frame(self) -> bool:
         return not self.loop and self._pos >= len(self.files)
@@ -263,31 +263,15 @@ class FolderSource(FrameSource):
             path = self.files[self._pos]
             self._pos += 1
             tried += 1
-            image = _imread(path)
-            if image is not None:
-                return image, path.name
-            if path not in self.skipped:
-                self.skipped.append(path)
-        raise SourceError(f"{self.path}: none of its {len(self.files)} images can be decoded.")
-
-
-def list_images(folder) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name."""
-    folder = Path(folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _imread(path: Path) -> np.ndarray | None:
-    # np.fromfile + imdecode copes with non-ASCII paths where cv2.imread does not.
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
-        return None
-    if data.size == 0:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return None if image is None else image
+            try:
+                return read_image(path), path.name
+            except ImageFileError as e:
+                if path not in self.skipped:
+                    self.skipped.append(path)
+                    self.problems[path] = str(e)
+        first = next(iter(self.problems.values()), "")
+        raise SourceError(f"{self.path}: none of its {len(self.files)} images can be read"
+                          + (f" (for example {first})" if first else "") + ".")
 
 
 def _as_bgr(image: np.ndarray) -> np.ndarray:

@@ -1,13 +1,14 @@
 """Our own checkpoint: ``<stem>.weights.h5`` (Keras weights) + ``<stem>.json`` (ModelSpec)."""
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
 
 import keras
 
-from yolo_studio.core.atomic import atomic_write_text
+from yolo_studio.core.atomic import atomic_write_bytes, atomic_write_text
 from yolo_studio.core.errors import ConfigError
 
 from .spec import ModelSpec
@@ -34,19 +35,53 @@ def is_checkpoint(path: str | Path) -> bool:
 
 
 def save_checkpoint(model: keras.Model, spec: ModelSpec, path_stem: str | Path) -> Path:
-    """Write ``<stem>.weights.h5`` then ``<stem>.json``, each atomically; returns the stem."""
+    """Write ``<stem>.weights.h5`` then ``<stem>.json``, each atomically; returns the stem.
+
+    On any OSError (a full disk, a folder gone) both files stay as they were
+    and no temporary file is left behind.
+    """
     stem = checkpoint_stem(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    weights = stem.parent / (stem.name + WEIGHTS_SUFFIX)
+    data = _weights_h5_bytes(model)
+    if data is not None:
+        atomic_write_bytes(weights, data)
+    else:
+        _save_weights_via_file(model, weights)
+    atomic_write_text(stem.parent / (stem.name + ".json"), json.dumps(spec.to_dict(), indent=2))
+    return stem
+
+
+def _weights_h5_bytes(model: keras.Model) -> bytes | None:
+    """The model's ``.weights.h5`` file built in memory, or None if this Keras cannot.
+
+    HDF5 is kept off the disk on purpose: when Keras' own ``save_weights``
+    hit a full disk it left its h5py file open and half-written, and tearing
+    that down later crashed the whole process (segfault). Built in memory,
+    the only disk I/O is a plain atomic write that fails with an OSError.
+    """
+    try:
+        from keras.src.saving import saving_lib
+        store = saving_lib.H5IOStore(io.BytesIO(), mode="w")
+    except (ImportError, AttributeError, TypeError):   # a Keras without these internals
+        return None
+    try:
+        # Positional: the last parameter's name differs between Keras 3 releases.
+        saving_lib._save_state(model, store, None, "", set())
+    finally:
+        store.close()
+    return store.path_or_io.getvalue()
+
+
+def _save_weights_via_file(model: keras.Model, weights: Path) -> None:
     # Keras insists on the .weights.h5 ending, so the temp file keeps it.
-    tmp = stem.parent / f".{stem.name}.{os.getpid()}.tmp{WEIGHTS_SUFFIX}"
+    tmp = weights.parent / f".{weights.name[:-len(WEIGHTS_SUFFIX)]}.{os.getpid()}.tmp{WEIGHTS_SUFFIX}"
     try:
         model.save_weights(tmp)
-        os.replace(tmp, stem.parent / (stem.name + WEIGHTS_SUFFIX))
+        os.replace(tmp, weights)
     finally:
         if tmp.exists():
             tmp.unlink()
-    atomic_write_text(stem.parent / (stem.name + ".json"), json.dumps(spec.to_dict(), indent=2))
-    return stem
 
 
 def read_spec(path: str | Path) -> ModelSpec:

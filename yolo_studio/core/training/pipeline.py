@@ -82,6 +82,9 @@ class DataSource:
         self.seed = seed
         self._lock = threading.Lock()
         self._bad: dict[str, str] = {}
+        # Set when no image of the split can be read any more; the trainer turns
+        # it into a message instead of TensorFlow's traceback of the raise below.
+        self.failure: ImageFileError | None = None
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -137,7 +140,12 @@ class DataSource:
             except ImageFileError as e:
                 with self._lock:
                     self._bad[path] = e.what
-        raise ImageFileError(Path(self.samples[index].path), "no image of this split can be decoded")
+        path = self.samples[index].path
+        with self._lock:
+            why = self._bad.get(path, "cannot be decoded")
+        failure = ImageFileError(Path(path), f"{why}, and no image of this split can be decoded")
+        self.failure = failure
+        raise failure
 
     def dataset(self, epoch: int, batch_size: int, train: bool, start_batch: int = 0) -> tf.data.Dataset:
         """Batches of one epoch (from ``start_batch`` on): (image, targets, truth, meta).

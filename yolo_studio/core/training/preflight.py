@@ -1,6 +1,9 @@
 """Checks that run before the first step, so bad settings fail in seconds with a clear message."""
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,23 +15,100 @@ from .events import TrainConfig
 from .pipeline import Sample
 
 START_FROM = ("scratch", "darknet", "last")
+MAX_INPUT_SIZE = 4096     # 16x the pixels of 1024; beyond it a single image fills a GPU
+MAX_EPOCHS = 100_000      # a typo guard; darknet's longest schedules are a few thousand epochs
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a finite number", bool: "true or false", str: "a text",
+               type(None): "null"}
+
+
+def _field_types(annotation) -> tuple[type, ...]:
+    """Python types a TrainConfig field accepts, from its annotation ('str | None' -> (str, None))."""
+    names = str(annotation).replace("Optional[", "").replace("]", "").split("|")
+    table = {"int": int, "float": float, "bool": bool, "str": str, "None": type(None)}
+    return tuple(table[n.strip()] for n in names if n.strip() in table)
+
+
+def _type_ok(value, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):            # bool is an int subclass: only where asked for
+        return bool in types
+    if isinstance(value, int) and float in types:
+        return True
+    if isinstance(value, float) and not math.isfinite(value):
+        return False                       # NaN/inf never make a setting (JSON allows them)
+    return isinstance(value, tuple(t for t in types if t is not bool))
+
+
+def check_types(values: dict, where: str = "") -> None:
+    """ConfigError naming ``where`` and the key of the first value of the wrong type.
+
+    The types come from TrainConfig's own annotations, so a field added there
+    is checked without a change here.
+    """
+    for f in fields(TrainConfig):
+        if f.name not in values:
+            continue
+        types = _field_types(f.type)
+        value = values[f.name]
+        if types and not _type_ok(value, types):
+            want = " or ".join(_TYPE_WORDS.get(t, t.__name__) for t in types)
+            prefix = f"{where}: " if where else ""
+            raise ConfigError(f"{prefix}training setting '{f.name}' is {_shown(value)}; it must be {want}")
+
+
+def _shown(value) -> str:
+    try:
+        return json.dumps(value)       # as the user wrote it in the JSON file
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def config_from_dict(values, where: str) -> TrainConfig:
+    """A checked TrainConfig from stored settings (``where``: the file they come from).
+
+    Unknown keys are ignored (older or newer files); wrong types and values out
+    of range raise ConfigError naming ``where`` and the key.
+    """
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: the training settings must be a JSON object, "
+                          f"not {type(values).__name__}")
+    check_types(values, where)
+    config = TrainConfig.from_dict(values)
+    try:
+        # Values only: whether a darknet weights file still exists is checked when a
+        # run starts from it (the CLI resets start_from unless --weights is given).
+        check_config(replace(config, start_from="scratch", darknet_weights=None)
+                     if config.start_from == "darknet" else config)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return config
 
 
 def check_config(config: TrainConfig) -> None:
     """Raise ConfigError naming the first setting that cannot work."""
+    check_types(config.to_dict())
     if config.model not in defaults.MODEL_NAMES:
         raise ConfigError(f"model '{config.model}' is unknown; choose one of "
                           f"{', '.join(defaults.MODEL_NAMES)}")
-    if config.input_size < 64 or config.input_size % 32:
-        raise ConfigError(f"input size {config.input_size} must be a multiple of 32, at least 64 "
-                          "(e.g. 320, 416, 608)")
+    if config.input_size < 64 or config.input_size % 32 or config.input_size > MAX_INPUT_SIZE:
+        raise ConfigError(f"input size {config.input_size} must be a multiple of 32, from 64 to "
+                          f"{MAX_INPUT_SIZE} (e.g. 320, 416, 608)")
     if config.batch_size < 1:
         raise ConfigError(f"batch size must be at least 1, got {config.batch_size}")
-    if config.epochs < 1:
-        raise ConfigError(f"epochs must be at least 1, got {config.epochs}")
-    if not (config.lr_init > 0 and config.lr_end >= 0):
-        raise ConfigError(f"learning rates must be positive (lr_init={config.lr_init}, "
+    if not 1 <= config.epochs <= MAX_EPOCHS:
+        raise ConfigError(f"epochs must be from 1 to {MAX_EPOCHS}, got {config.epochs}")
+    if not (config.lr_init > 0 and config.lr_end >= 0) or config.lr_init > 1 or config.lr_end > 1:
+        raise ConfigError(f"learning rates must be positive numbers up to 1 (lr_init={config.lr_init}, "
                           f"lr_end={config.lr_end})")
+    if config.warmup_epochs < 0 or config.weight_decay < 0:
+        raise ConfigError(f"warmup_epochs ({config.warmup_epochs}) and weight_decay "
+                          f"({config.weight_decay}) must not be negative")
+    for name in ("score_threshold", "iou_threshold"):
+        if not 0 <= getattr(config, name) <= 1:
+            raise ConfigError(f"{name} must be between 0 and 1, got {getattr(config, name)}")
+    if config.seed < 0:
+        raise ConfigError(f"seed must be 0 or more, got {config.seed}")
     if config.start_from not in START_FROM:
         raise ConfigError(f"start_from '{config.start_from}' is unknown; choose one of "
                           f"{', '.join(START_FROM)}")

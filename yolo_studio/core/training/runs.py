@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from yolo_studio.core.atomic import atomic_write_text
 
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.csv"
@@ -68,25 +71,46 @@ def _number(v):
 
 
 def append_history(run_dir, row: dict) -> None:
-    """Append one epoch's row to ``results.csv`` (header on first write), flushed."""
-    path = Path(run_dir) / RESULTS_FILE
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow({k: ("" if row.get(k) is None else row[k]) for k in RESULT_COLUMNS})
-        f.flush()
+    """Add one epoch's row to ``results.csv`` (header on first write).
+
+    The whole file is rewritten atomically (it is a few KB): a kill or a full
+    disk mid-write leaves the previous file, never a half row.
+    """
+    _write_history(run_dir, read_history(run_dir) + [row])
 
 
 def truncate_history(run_dir, epochs_done: int) -> None:
     """Drop rows past ``epochs_done`` (an epoch that a crash cut short, before a resume)."""
-    rows = [r for r in read_history(run_dir) if r.get("epoch") is not None and r["epoch"] < epochs_done]
-    path = Path(run_dir) / RESULTS_FILE
-    if path.exists():
-        path.unlink()
-    for r in rows:
-        append_history(run_dir, r)
+    rows = read_history(run_dir)
+    kept = [r for r in rows if r.get("epoch") is not None and r["epoch"] < epochs_done]
+    if kept != rows:
+        _write_history(run_dir, kept)
+
+
+def _write_history(run_dir, rows: list[dict]) -> None:
+    out = io.StringIO(newline="")
+    w = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: ("" if row.get(k) is None else row[k]) for k in RESULT_COLUMNS})
+    atomic_write_text(Path(run_dir) / RESULTS_FILE, out.getvalue())
+
+
+def remove_orphan_temps(run_dir) -> list[Path]:
+    """Delete temp files that a killed save left in the run folder; returns them.
+
+    Only names our atomic writers make (``.<name>.<random>.tmp`` and Keras'
+    ``.<stem>.<pid>.tmp.weights.h5``) are touched, never anything else.
+    """
+    removed = []
+    for folder in (Path(run_dir), Path(run_dir) / WEIGHTS_DIR):
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.name.startswith(".") and (p.name.endswith(".tmp") or ".tmp." in p.name) and p.is_file():
+                p.unlink()
+                removed.append(p)
+    return removed
 
 
 def read_config(run_dir) -> dict:

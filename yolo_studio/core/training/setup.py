@@ -154,6 +154,7 @@ def _restore(t) -> None:
         raise ConfigError(f"{t.run_dir}: this run already finished its {t.epoch} epochs; "
                           "raise the number of epochs to train on")
     runs.truncate_history(t.run_dir, t.epoch)
+    runs.remove_orphan_temps(t.run_dir)     # left by a save that a kill cut short
     t._say(f"resuming {t.run_dir.name} at epoch {t.epoch + 1}, step {t.step}")
 
 

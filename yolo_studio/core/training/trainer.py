@@ -19,9 +19,9 @@ import numpy as np
 from yolo_studio.core.atomic import atomic_write_text
 from yolo_studio.core.errors import ConfigError, YoloStudioError
 
-from . import runs
+from . import faults, runs
 from .events import BatchReport, EndReport, EpochReport, NullListener, TrainConfig
-from .preflight import check_config
+from .preflight import check_config, config_from_dict
 from .schedule import warmup_cosine
 from .summaries import write_scalars
 
@@ -46,7 +46,8 @@ class Trainer:
             stored = runs.read_config(found)
             # The stored settings define the run; only the epoch count may be raised.
             if stored:
-                config = TrainConfig.from_dict({**stored, "epochs": config.epochs})
+                config = config_from_dict({**stored, "epochs": config.epochs},
+                                          f"{found / runs.CONFIG_FILE}")
             run_dir = found
         check_config(config)
         self.config = config
@@ -81,15 +82,27 @@ class Trainer:
             raise
         try:
             return self._loop(stop)
+        except faults.TrainingFault as e:    # disk full, a folder gone: see faults.py
+            return self._end("failed", str(e))
         except tf.errors.ResourceExhaustedError:
             return self._end("failed", f"out of memory at step {self.step}: lower the batch size "
                                        f"(now {self.config.batch_size}) or the input size "
                                        f"(now {self.config.input_size})")
+        except tf.errors.OpError as e:
+            # The input pipeline raised inside TensorFlow: say which images, not TF's stack.
+            fault = faults.data_fault(self.project.root, (self.train_source, self.val_source))
+            if fault is not None:
+                return self._end("failed", str(fault))
+            self._end("failed", f"{type(e).__name__}: {e}")
+            raise
         except Exception as e:
             self._end("failed", f"{type(e).__name__}: {e}")
             raise
         finally:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except Exception:   # noqa: BLE001 - a full disk must not turn the ending into a traceback
+                pass
 
     def _loop(self, stop: threading.Event) -> EndReport:
         cfg = self.config
@@ -183,8 +196,6 @@ class Trainer:
         last = self._save_weights("last", spec_extra)
         if improved:
             self._save_weights("best", spec_extra)
-        self.epoch, self.batch_in_epoch = epoch + 1, 0
-        self._save_resume()
         train = self._sums / max(self._n, 1)
         seconds = time.monotonic() - self._epoch_t0
         row = {"epoch": epoch, "train/box_loss": train[0], "train/obj_loss": train[1],
@@ -194,7 +205,12 @@ class Trainer:
                "metrics/mAP50": m.map50 if m else None,
                "metrics/mAP50-95": m.map50_95 if m else None,
                "lr": self.lr_at(self.step), "seconds": round(seconds, 3)}
-        runs.append_history(self.run_dir, row)
+        # The row lands before the resume state: a kill between the two redoes the
+        # epoch and truncate_history drops the row, so results.csv never has a gap.
+        with self._writing(runs.RESULTS_FILE):
+            runs.append_history(self.run_dir, row)
+        self.epoch, self.batch_in_epoch = epoch + 1, 0
+        self._save_resume()
         self._write_epoch_summaries(row)
         self.listener.on_epoch(EpochReport(
             epoch=epoch, epochs=cfg.epochs, train_loss=float(train.sum()),
@@ -222,7 +238,12 @@ class Trainer:
 
         spec = ModelSpec(self.config.model, len(self.class_names), self.config.input_size,
                          self.anchors, list(self.class_names), dict(extra))
-        return save_checkpoint(self.model, spec, runs.checkpoint_stem(self.run_dir, kind))
+        with self._writing(f"weights/{kind}"):
+            return save_checkpoint(self.model, spec, runs.checkpoint_stem(self.run_dir, kind))
+
+    def _writing(self, what: str):
+        """Context for one save: folders still there, OSError -> TrainingFault (faults.py)."""
+        return faults.writing(self.run_dir, self.project.root, what)
 
     def _save_resume(self) -> None:
         # CheckpointManager writes a new numbered checkpoint, then swaps the index
@@ -231,7 +252,13 @@ class Trainer:
         self.epoch_var.assign(self.epoch)
         self.batch_var.assign(self.batch_in_epoch)
         self.step_var.assign(self.step)
-        self.resume_manager.save()
+        import tensorflow as tf
+
+        with self._writing(runs.RESUME_DIR):
+            try:
+                self.resume_manager.save()
+            except tf.errors.OpError as e:   # TensorFlow's own file errors (full disk, folder gone)
+                raise OSError(e.message) from None
 
     def _write_epoch_summaries(self, row: dict) -> None:
         write_scalars(self.writer, {f"epoch/{k}": v for k, v in row.items()

@@ -105,6 +105,7 @@ class EvalWorker(Worker):
 
     def work(self) -> None:
         from yolo_studio.core.detector import Detector
+        from yolo_studio.core.errors import YoloStudioError
         from yolo_studio.core.evaluation import evaluate
         from yolo_studio.core.images import read_image
 
@@ -114,8 +115,12 @@ class EvalWorker(Worker):
         for image in val:
             if not self.project.has_labels(image):
                 continue
-            truth.append(self.project.load_annotation(image))
-            found.append(detector.detect(read_image(image), score_threshold=0.01))
+            try:     # one unreadable image (or label file) must not void the whole evaluation
+                ann, pixels = self.project.load_annotation(image), read_image(image)
+            except YoloStudioError:
+                continue
+            truth.append(ann)
+            found.append(detector.detect(pixels, score_threshold=0.01))
         if not truth:
             raise ValueError("No labelled validation images: label more images, or raise "
                              "the project's validation fraction.")
