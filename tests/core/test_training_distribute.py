@@ -43,11 +43,9 @@ SCRIPT = textwrap.dedent("""
         keras.utils.set_random_seed(0)
         with strategy.scope():
             model = build_model("yolov3-tiny", len(project.classes), 64)
-            # Batch norm in training mode normalises each replica's half batch on its
-            # own; frozen, the rest of the maths must match one device exactly.
-            for layer in model.layers:
-                if isinstance(layer, keras.layers.BatchNormalization):
-                    layer.trainable = False
+            # Batch norm trains: the trainer synchronises its statistics over replicas.
+            if strategy.num_replicas_in_sync > 1:
+                setup.synchronize_batchnorm(model)
             opt = keras.optimizers.SGD(0.01)
             step = make_train_step(strategy, model, opt, model.trainable_variables,
                                    anchors, [16, 32], 4)
@@ -67,9 +65,15 @@ SCRIPT = textwrap.dedent("""
         def on_batch(self, r): pass
         def on_epoch(self, r): pass
         def on_end(self, r): pass
-    end = Trainer(project, TrainConfig(input_size=64, batch_size=4, epochs=1, augment=False),
-                  Listener()).run()
+    trainer = Trainer(project, TrainConfig(input_size=64, batch_size=4, epochs=1, augment=False),
+                      Listener())
+    end = trainer.run()
     out["reason"], out["messages"] = end.reason, messages
+    # Every replica's copy of the moving statistics is the same (unsynchronised,
+    # each replica wrote its own half-batch statistics into its copy).
+    out["bn_copy_diff"] = max(
+        float(np.max(np.abs(v.value.values[0].numpy() - v.value.values[1].numpy())))
+        for v in trainer.model.non_trainable_variables if "moving" in v.path)
     print("RESULT" + json.dumps(out))
 """)
 
@@ -87,6 +91,7 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device(tmp_path):
     for a, b in zip(out["single"], out["mirrored"]):
         assert abs(a - b) <= 1e-3 * max(1.0, abs(a))
     assert out["max_weight_diff"] < 1e-4
+    assert out["bn_copy_diff"] == 0.0
     assert out["reason"] == "finished"
     assert any("MirroredStrategy with 2 replicas" in m for m in out["messages"])
 

@@ -161,13 +161,31 @@ def test_two_workers_match_one_and_resume_after_a_worker_is_killed(tmp_path):
             assert mine[key] == pytest.approx(ref[key], rel=1e-3), (key, mine, ref)
         assert mine["metrics/mAP50"] == pytest.approx(ref["metrics/mAP50"], abs=1e-3)
 
-    # Weights: equal up to float rounding, amplified only where Adam divides a
-    # near-zero gradient by its near-zero RMS; such a weight still moves by at
-    # most about the learning rate a step, which bounds the difference.
-    mine, ref = _weights(run_dir, "last"), _weights(_only_run(single_project), "last")
+    _assert_same_weights(_weights(run_dir, "last"), _weights(_only_run(single_project), "last"))
+
+
+def _assert_same_weights(mine: dict, ref: dict) -> None:
+    """Equal up to rounding, and the two ways rounding grows in these runs.
+
+    The cluster sums gradients in another order and takes batch-norm variance
+    as E[x^2] - E[x]^2 over the all-reduced sums (one device: two passes), so
+    values differ from the 7th digit on. Adam then amplifies that where a
+    gradient is near zero (it divides it by its own RMS: the sign of noise
+    decides a step of about the learning rate), so a trained weight may differ
+    by up to twice the summed learning rates; the moving batch-norm
+    statistics follow the slightly different activations (observed: 0.3% at
+    most per tensor, 0.02% in the median).
+    """
     assert mine.keys() == ref.keys()
-    bound = LR * EPOCHS * 2          # 2 steps an epoch (16 training images), times the largest step
+    steps_taken = EPOCHS * 2                  # 16 training images, global batch 8
+    adam_bound = 2 * LR * steps_taken
+    rel = {}
     for name in ref:
-        assert np.allclose(mine[name], ref[name], rtol=1e-2, atol=bound), name
-    rel = [np.linalg.norm(mine[n] - ref[n]) / max(np.linalg.norm(ref[n]), 1e-12) for n in ref]
-    assert np.median(rel) < 1e-3
+        a, b = mine[name], ref[name]
+        rel[name] = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-12))
+        moving = name.startswith("layers/batch_normalization") and name[-1] in "23"
+        if moving:
+            assert rel[name] < 1e-2, (name, rel[name])
+        else:
+            assert np.max(np.abs(a - b)) <= adam_bound, (name, float(np.max(np.abs(a - b))))
+    assert np.median(list(rel.values())) < 1e-3, rel
