@@ -85,14 +85,20 @@ def map_after_training(root: str, epochs: int, size: int, modes: list[str]) -> N
     from yolo_studio.core.training.trainer import Trainer
 
     print(f"'auto' trains in {training_precision('auto')} on this machine", flush=True)
-    results = {}
+    results, trained = {}, {}
     for mode in modes:
+        resolved = training_precision(mode)
+        if resolved in trained:      # 'auto' resolved to a precision already trained: same run
+            results[mode] = trained[resolved]
+            print(f"  {mode}: the same run as {resolved}", flush=True)
+            continue
         config = TrainConfig(model="yolov3-tiny", input_size=size, batch_size=16, epochs=epochs,
                              lr_init=2e-3, lr_end=2e-5, warmup_epochs=1, precision=mode,
                              map_every=epochs, seed=0)
         t0 = time.monotonic()
         end = Trainer(Project.open(root), config).run()
         results[mode] = (end.best_map50 or 0.0, time.monotonic() - t0)
+        trained[resolved] = results[mode]
         print(f"  {mode}: mAP@0.5 {results[mode][0]:.4f} in {results[mode][1]:.0f}s "
               f"({end.reason})", flush=True)
     line = " | ".join(f"{k}: mAP@0.5 {v[0]:.4f} in {v[1]:.0f}s" for k, v in results.items())
