@@ -1,10 +1,12 @@
-"""float32 vs mixed precision vs XLA: train-step time ratios, and mAP after equal short training.
+"""Training precisions: train-step time ratios, and mAP after the same short training.
 
 Step times use the trainer's own compiled step (real YOLO loss) on a constant
 batch; modes alternate so machine load hits all alike. The mAP part trains
-yolov3-tiny from scratch on the demo project for the same epochs in float32
-and in mixed precision (bfloat16 on CPU, float16 on GPU) and prints both.
-Usage: python bench/bench_precision.py [--steps 4] [--map-epochs 8] [--map-size 256] [--skip-map]
+yolov3-tiny from scratch on the demo project with the same seed and schedule
+once per precision (the Trainer's 'precision' setting: float32, auto -- what
+this machine picks --, and the forced others) and prints mAP@0.5 and time.
+Usage: python bench/bench_precision.py [--skip-steps] [--map-epochs 5] [--map-size 224]
+       [--modes float32,auto,bfloat16,float16] [--images 150]
 """
 from __future__ import annotations
 
@@ -24,14 +26,16 @@ def _step_rate(model_name: str, size: int, batch: int, mode: str, data, steps: i
 
     from yolo_studio.core import defaults
     from yolo_studio.core.model import build_model
-    from yolo_studio.core.training.device import dtype_policy, mixed_policy_name
+    from yolo_studio.core.training.device import POLICIES, dtype_policy
     from yolo_studio.core.training.steps import make_train_step
 
     images, targets, truth, anchors = data
     keras.utils.set_random_seed(0)
-    with dtype_policy(mixed_policy_name() if mode == "mixed" else None):
+    with dtype_policy(POLICIES.get(mode)):
         model = build_model(model_name, 3, size)
     opt = keras.optimizers.Adam(1e-4)
+    if mode == "float16":
+        opt = keras.optimizers.LossScaleOptimizer(opt)
     opt.build(model.trainable_variables)
     step = make_train_step(tf.distribute.get_strategy(), model, opt, model.trainable_variables,
                            anchors, defaults.strides(model_name), batch, jit_compile=(mode == "xla"))
@@ -57,37 +61,46 @@ def _batch(root: str, model_name: str, size: int, batch: int):
 
 def step_ratios(root: str, steps: int, repeats: int) -> None:
     """Print per-step seconds and ratios to float32 for each model and mode."""
-    from yolo_studio.core.training.device import mixed_policy_name
+    from yolo_studio.core.training.device import has_gpu
 
-    mixed = mixed_policy_name()
+    mixed = "float16" if has_gpu() else "bfloat16"
     for model_name, size, batch in (("yolov3-tiny", 416, 8), ("yolov3", 416, 2)):
         data = _batch(root, model_name, size, batch)
-        times = {m: [] for m in ("float32", "mixed", "xla")}
+        times = {m: [] for m in ("float32", mixed, "xla")}
         for _ in range(repeats):
             for mode in times:
                 times[mode].append(_step_rate(model_name, size, batch, mode, data, steps))
         base = statistics.median(times["float32"])
-        parts = [f"{m if m != 'mixed' else mixed} {statistics.median(v):.3f}s "
+        parts = [f"{m} {statistics.median(v):.3f}s "
                  f"(x{base / statistics.median(v):.2f})" for m, v in times.items()]
         print(f"{model_name:12s} {size}px batch {batch} step time: " + " | ".join(parts) +
               "  [x = speed-up over float32]", flush=True)
 
 
-def map_after_training(root: str, epochs: int, size: int) -> None:
-    """Train the same short schedule in float32 and in mixed precision; print both mAPs."""
+def map_after_training(root: str, epochs: int, size: int, modes: list[str]) -> None:
+    """Train the same short schedule once per precision; print mAP@0.5 and time of each."""
     from yolo_studio.core.project import Project
-    from yolo_studio.core.training.device import mixed_policy_name
+    from yolo_studio.core.training.device import training_precision
     from yolo_studio.core.training.events import TrainConfig
     from yolo_studio.core.training.trainer import Trainer
 
-    results = {}
-    for mixed in (False, True):
+    print(f"'auto' trains in {training_precision('auto')} on this machine", flush=True)
+    results, trained = {}, {}
+    for mode in modes:
+        resolved = training_precision(mode)
+        if resolved in trained:      # 'auto' resolved to a precision already trained: same run
+            results[mode] = trained[resolved]
+            print(f"  {mode}: the same run as {resolved}", flush=True)
+            continue
         config = TrainConfig(model="yolov3-tiny", input_size=size, batch_size=16, epochs=epochs,
-                             lr_init=2e-3, lr_end=2e-5, warmup_epochs=1, mixed_precision=mixed,
+                             lr_init=2e-3, lr_end=2e-5, warmup_epochs=1, precision=mode,
                              map_every=epochs, seed=0)
         t0 = time.monotonic()
         end = Trainer(Project.open(root), config).run()
-        results[mixed_policy_name() if mixed else "float32"] = (end.best_map50, time.monotonic() - t0)
+        results[mode] = (end.best_map50 or 0.0, time.monotonic() - t0)
+        trained[resolved] = results[mode]
+        print(f"  {mode}: mAP@0.5 {results[mode][0]:.4f} in {results[mode][1]:.0f}s "
+              f"({end.reason})", flush=True)
     line = " | ".join(f"{k}: mAP@0.5 {v[0]:.4f} in {v[1]:.0f}s" for k, v in results.items())
     print(f"yolov3-tiny {size}px, {epochs} epochs from scratch on the demo project: {line}")
 
@@ -96,8 +109,11 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--map-epochs", type=int, default=8)
-    p.add_argument("--map-size", type=int, default=256)
+    p.add_argument("--map-epochs", type=int, default=5)
+    p.add_argument("--map-size", type=int, default=224)
+    p.add_argument("--modes", default="float32,auto,bfloat16",
+                   help="precisions to train in (float16 is the GPU path; on a CPU it is slow)")
+    p.add_argument("--images", type=int, default=300, help="demo images when generating one")
     p.add_argument("--skip-map", action="store_true")
     p.add_argument("--skip-steps", action="store_true")
     p.add_argument("--project", help="demo project folder to reuse (generated if missing)")
@@ -107,12 +123,12 @@ def main() -> int:
 
     root = args.project or os.path.join(tempfile.mkdtemp(prefix="yolo-prec-"), "demo")
     if not os.path.exists(os.path.join(root, "yolo_studio.json")):
-        generate_demo_project(root, n_images=300, seed=0)
+        generate_demo_project(root, n_images=args.images, seed=0)
     print(f"{os.cpu_count()} CPU cores")
     if not args.skip_steps:
         step_ratios(root, args.steps, args.repeats)
     if not args.skip_map:
-        map_after_training(root, args.map_epochs, args.map_size)
+        map_after_training(root, args.map_epochs, args.map_size, args.modes.split(","))
     return 0
 
 

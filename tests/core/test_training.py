@@ -259,13 +259,13 @@ def test_undecodable_image_is_skipped_and_listed(tiny_copy):
 
 def test_mixed_precision_is_scoped_to_the_run(tiny_copy):
     before = keras.config.dtype_policy().name
-    trainer = Trainer(Project.open(tiny_copy), TrainConfig(epochs=1, mixed_precision=True, **FAST))
+    trainer = Trainer(Project.open(tiny_copy), TrainConfig(epochs=1, precision="bfloat16", **FAST))
     trainer.prepare()
     assert keras.config.dtype_policy().name == before == "float32"
     policies = {layer.dtype_policy.name for layer in trainer.model.layers if layer.weights}
     assert "mixed_bfloat16" in policies
     config = json.loads((trainer.run_dir / "config.json").read_text())
-    assert config["mixed_precision"] is True
+    assert config["precision"] == "bfloat16"
 
 
 def test_config_from_dict_ignores_unknown_keys():

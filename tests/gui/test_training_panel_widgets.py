@@ -142,8 +142,10 @@ def test_form_shows_device_and_gates_gpu_options(qtbot):
     gpu = SimpleNamespace(name="NVIDIA H100", kind="GPU", memory_mb=81920)
     form.set_devices([cpu])
     assert "CPU" in form.device_label.text() and not form.xla.isEnabled()
-    assert form.mixed.isEnabled() and "AVX-512" in form.mixed.toolTip()
+    assert form.precision.isEnabled() and "AVX-512" in form.precision.toolTip()
+    assert form.precision.currentData() == "auto"
     form.set_devices([gpu, cpu])
+    assert form.precision.itemText(0) == "Auto (float16 here)"
     assert form.device_label.text() == "GPU: NVIDIA H100 (80 GB)" and form.xla.isEnabled()
     assert describe_device_text([gpu, gpu, cpu])[0].endswith("+ 1 more")
 

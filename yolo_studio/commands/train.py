@@ -31,7 +31,11 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the latest (or --run-dir) run")
     p.add_argument("--retrain", action="store_true",
                    help="new run starting from the project's latest weights (after more labelling)")
-    p.add_argument("--mixed-precision", action="store_true", help="bfloat16 on CPU, float16 on GPU")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"),
+                   help="compute precision; auto (default): float16 with loss scaling on a GPU, "
+                        "bfloat16 on a CPU with AVX-512-BF16/AMX, else float32")
+    p.add_argument("--mixed-precision", dest="precision", action="store_const", const="mixed",
+                   help="older name: bfloat16 on a CPU, float16 on a GPU")
     p.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     p.add_argument("--multiscale", action="store_true", help="vary the input size per batch")
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
@@ -45,6 +49,7 @@ def build_config(args, project):
     """The TrainConfig from the project's last settings, overridden by the given flags."""
     from yolo_studio.core.errors import ConfigError
     from yolo_studio.core.training.preflight import config_from_dict
+    from yolo_studio.core.training.device import legacy_precision
 
     flags = {"model": args.model, "input_size": args.size, "epochs": args.epochs,
              "batch_size": args.batch, "lr_init": args.lr, "lr_end": args.lr_end,
@@ -69,8 +74,10 @@ def build_config(args, project):
         config = replace(config, start_from="last", darknet_weights=None)
     elif config.start_from != "scratch":
         config = replace(config, start_from="scratch", darknet_weights=None)
-    return replace(config, mixed_precision=args.mixed_precision or config.mixed_precision,
-                   xla=args.xla or config.xla, multiscale=args.multiscale or config.multiscale,
+    if args.precision:
+        precision = legacy_precision(True) if args.precision == "mixed" else args.precision
+        config = replace(config, precision=precision)
+    return replace(config, xla=args.xla or config.xla, multiscale=args.multiscale or config.multiscale,
                    augment=config.augment and not args.no_augment)
 
 

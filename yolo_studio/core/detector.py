@@ -20,6 +20,7 @@ from yolo_studio.core.images import letterbox_image
 from yolo_studio.core.model import ModelSpec, decode_predictions, nms
 from yolo_studio.core.model.darknet import resolve_class_names
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model, model_kind
+from yolo_studio.core.training.device import cpu_has_bfloat16
 
 
 # precision name -> Keras dtype policy of the hidden layers (outputs stay float32)
@@ -34,13 +35,7 @@ def fast_bfloat16(cpuinfo: Path | None = None) -> bool:
     """
     if tf.config.list_physical_devices("GPU"):
         return False
-    try:
-        text = (cpuinfo or CPUINFO).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines()
-                  if line.startswith("flags")), [])
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return cpu_has_bfloat16(cpuinfo or CPUINFO)
 
 
 def resolve_precision(precision: str) -> str:

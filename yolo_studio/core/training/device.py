@@ -73,9 +73,46 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def mixed_policy_name() -> str:
-    """float16 with loss scaling on GPUs; bfloat16 on CPUs, where float16 maths is slow."""
-    return "mixed_float16" if has_gpu() else "mixed_bfloat16"
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+# precision -> Keras dtype policy of the hidden layers (variables and outputs stay float32)
+POLICIES = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+CPUINFO = "/proc/cpuinfo"
+
+
+def cpu_has_bfloat16(cpuinfo=None) -> bool:
+    """True when the CPU does bfloat16 maths natively (AVX-512-BF16 or AMX).
+
+    Elsewhere TensorFlow emulates bfloat16, slower than float32.
+    """
+    try:
+        with open(cpuinfo or CPUINFO, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines()
+                  if line.startswith("flags")), [])
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def training_precision(precision: str, gpu: bool | None = None) -> str:
+    """The precision a run trains in: 'auto' is float16 (with loss scaling) on a GPU,
+    bfloat16 on a CPU that has it natively, float32 elsewhere. ConfigError if unknown."""
+    from yolo_studio.core.errors import ConfigError
+
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision '{precision}' is unknown; choose one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    if has_gpu() if gpu is None else gpu:
+        return "float16"
+    return "bfloat16" if cpu_has_bfloat16() else "float32"
+
+
+def legacy_precision(mixed_precision: bool) -> str:
+    """What the old ``mixed_precision`` flag meant: float16 on a GPU, bfloat16 on a CPU."""
+    if not mixed_precision:
+        return "float32"
+    return "float16" if has_gpu() else "bfloat16"
 
 
 @contextlib.contextmanager

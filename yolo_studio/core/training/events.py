@@ -26,7 +26,9 @@ class TrainConfig:
     freeze_backbone_epochs: int = 0
     augment: bool = True
     multiscale: bool = False
-    mixed_precision: bool = False         # 'mixed_float16' on GPU, 'mixed_bfloat16' on CPU
+    # 'auto' | 'float32' | 'bfloat16' | 'float16' (see device.training_precision);
+    # replaces the old ``mixed_precision`` flag, which from_dict still reads.
+    precision: str = "auto"
     xla: bool = False
     map_every: int = 1                    # compute val mAP every N epochs
     score_threshold: float = 0.01         # for mAP
@@ -40,6 +42,11 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> "TrainConfig":
         """Build from a dict, ignoring unknown keys (older/newer run files)."""
         known = {f.name for f in fields(cls)}
+        if "precision" not in d and "mixed_precision" in d:
+            # Files written before 'precision' existed keep their meaning: False was
+            # float32, True was float16 on a GPU and bfloat16 on a CPU.
+            from .device import legacy_precision
+            d = {**d, "precision": legacy_precision(bool(d["mixed_precision"]))}
         return cls(**{k: v for k, v in d.items() if k in known})
 
 

@@ -7,7 +7,8 @@ from yolo_studio.core import defaults
 from yolo_studio.core.errors import ConfigError
 
 from . import device, runs
-from .distribute import choose_strategy, describe_strategy
+from .distribute import (choose_strategy, describe_strategy, is_chief, tf_config_workers,
+                         worker_label)
 from .pipeline import DataSource, load_samples
 from .preflight import check_memory, check_samples, estimate_memory_mb
 from .progress import Progress
@@ -27,7 +28,8 @@ def prepare_run(t) -> None:
                           "devices training together")
     t._say(f"devices: {describe_strategy(t.strategy)}")
     keras.utils.set_random_seed(cfg.seed)
-    policy = device.mixed_policy_name() if cfg.mixed_precision else None
+    t.precision = _choose_precision(t)
+    policy = device.POLICIES[t.precision]
     with device.dtype_policy(policy), t.strategy.scope():
         _build(t, policy)
     _check_memory(t)
@@ -37,6 +39,20 @@ def prepare_run(t) -> None:
     if t.resume:
         _restore(t)
     _finish(t)
+
+
+def _choose_precision(t) -> str:
+    """The run's precision, said in the log; a resumed run keeps the one it started with,
+    since its optimizer state (loss scale or not) is part of the checkpoint."""
+    cfg = t.config
+    chosen = device.training_precision(cfg.precision)
+    if t.resume:
+        used = runs.read_config(t.run_dir).get("precision_used")
+        chosen = used if used in device.POLICIES else chosen
+    how = {"float32": "float32", "bfloat16": "mixed bfloat16 (float32 weights)",
+           "float16": "mixed float16 with dynamic loss scaling (float32 weights)"}[chosen]
+    t._say(f"precision: {how}" + (" (auto)" if cfg.precision == "auto" and not t.resume else ""))
+    return chosen
 
 
 def _load_data(t) -> None:
@@ -75,6 +91,8 @@ def _build(t, policy: str | None) -> None:
     cfg = t.config
     t.model = build_model(cfg.model, len(t.class_names), None if cfg.multiscale else cfg.input_size)
     _fit_batchnorm_momentum(t.model, t.steps_per_epoch)
+    if t.strategy.num_replicas_in_sync > 1:
+        synchronize_batchnorm(t.model)
     schedule = WarmupCosine(cfg.warmup_epochs * t.steps_per_epoch, cfg.epochs * t.steps_per_epoch,
                             cfg.lr_init, cfg.lr_end)
     if cfg.weight_decay > 0:
@@ -109,9 +127,25 @@ def _fit_batchnorm_momentum(model, steps_per_epoch: int) -> None:
             layer.momentum = momentum
 
 
+def synchronize_batchnorm(model) -> None:
+    """Batch statistics over the global batch, not each replica's share of it.
+
+    Unsynchronised, Keras 3 lets every replica write its own statistics into
+    the moving mean/variance (MirroredVariables with aggregation 'none'), so
+    the "mirrored" copies drift apart and each worker validates and saves
+    different ones; synchronised, they match a one-device run of the same
+    global batch, at the cost of one small all-reduce per layer and step.
+    """
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = True
+
+
 def _check_memory(t) -> None:
     cfg = t.config
-    needed = estimate_memory_mb(t.model, cfg.batch_size, cfg.mixed_precision)
+    needed = estimate_memory_mb(t.model, cfg.batch_size, t.precision != "float32")
     gpus = [d for d in device.describe_devices() if d.kind == "GPU"]
     if gpus:
         available = min((g.memory_mb for g in gpus if g.memory_mb), default=None)
@@ -127,8 +161,13 @@ def _open_run_dir(t) -> None:
 
     from .trainer import write_run_config
 
-    if t.run_dir is None:
+    chief = is_chief(t.strategy)
+    if t.run_dir is None and chief:
         t.run_dir = runs.new_run_dir(t.project, t.config.model)
+    # Resume state comes from the run folder (a cluster's workers share it).
+    t.resume_from = t.run_dir / runs.RESUME_DIR if t.run_dir else None
+    if not chief:
+        _use_scratch_dir(t)
     t.run_dir.mkdir(parents=True, exist_ok=True)
     t.checkpoint = tf.train.Checkpoint(model=t.model, optimizer=t.optimizer, epoch=t.epoch_var,
                                        batch=t.batch_var, step=t.step_var,
@@ -138,12 +177,31 @@ def _open_run_dir(t) -> None:
     if not t.resume:
         write_run_config(t.run_dir, t.config, {
             "classes": t.class_names, "anchors": [[list(a) for a in s] for s in t.anchors],
-            "train_images": len(t.train_source), "val_images": len(t.val_source)})
+            "train_images": len(t.train_source), "val_images": len(t.val_source),
+            "precision_used": t.precision, "workers": max(tf_config_workers(), 1)})
+
+
+def _use_scratch_dir(t) -> None:
+    """A non-chief worker writes its copies of everything into a temporary folder.
+
+    Each worker must still save (TF's rule for multi-worker checkpoints: saving
+    may need every worker), but only the chief's files may land in the run
+    folder; the folder goes away with the trainer or at exit.
+    """
+    import tempfile
+
+    who = worker_label(t.strategy)
+    t._scratch = tempfile.TemporaryDirectory(prefix="yolo-studio-worker-")
+    shared = t.run_dir
+    t.run_dir = Path(t._scratch.name) / (shared.name if shared else "run")
+    t._say(f"{who}: the chief writes the run folder; this worker keeps its copies in {t.run_dir}")
 
 
 def _restore(t) -> None:
+    import tensorflow as tf
+
     cfg = t.config
-    latest = t.resume_manager.latest_checkpoint
+    latest = tf.train.latest_checkpoint(str(t.resume_from))
     try:
         t.checkpoint.restore(latest).assert_existing_objects_matched()
     except (AssertionError, ValueError, tf_errors()) as e:
@@ -155,7 +213,7 @@ def _restore(t) -> None:
                           "raise the number of epochs to train on")
     runs.truncate_history(t.run_dir, t.epoch)
     runs.remove_orphan_temps(t.run_dir)     # left by a save that a kill cut short
-    t._say(f"resuming {t.run_dir.name} at epoch {t.epoch + 1}, step {t.step}")
+    t._say(f"resuming {t.resume_from.parent.name} at epoch {t.epoch + 1}, step {t.step}")
 
 
 def tf_errors():

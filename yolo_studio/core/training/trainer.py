@@ -20,6 +20,7 @@ from yolo_studio.core.atomic import atomic_write_text
 from yolo_studio.core.errors import ConfigError, YoloStudioError
 
 from . import faults, runs
+from .distribute import barrier, tf_config_workers
 from .events import BatchReport, EndReport, EpochReport, NullListener, TrainConfig
 from .preflight import check_config, config_from_dict
 from .schedule import warmup_cosine
@@ -84,6 +85,14 @@ class Trainer:
             return self._loop(stop)
         except faults.TrainingFault as e:    # disk full, a folder gone: see faults.py
             return self._end("failed", str(e))
+        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+            if not tf_config_workers():
+                raise
+            # A cluster peer died or cannot be reached: TF aborts the collectives
+            # (its own health check ends a silent hang within about a minute).
+            return self._end("failed", f"lost contact with another worker of the cluster at step "
+                                       f"{self.step} ({type(e).__name__}); restart every worker "
+                                       "with --resume to continue from the last saved epoch")
         except tf.errors.ResourceExhaustedError:
             return self._end("failed", f"out of memory at step {self.step}: lower the batch size "
                                        f"(now {self.config.batch_size}) or the input size "
@@ -120,6 +129,7 @@ class Trainer:
                 return ended
             if stop.is_set():
                 return self._end("stopped", f"stopped after epoch {epoch + 1}; resume to continue")
+        barrier(self.strategy)     # no worker leaves while the others still need it
         return self._end("finished", f"finished {cfg.epochs} epochs")
 
     def _train_epoch(self, epoch: int, start: int, stop: threading.Event) -> EndReport | None:

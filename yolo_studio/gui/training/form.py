@@ -11,14 +11,18 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.training.device import training_precision
 from yolo_studio.core.training.events import TrainConfig
 
 MODELS = (("YOLOv3-tiny", "yolov3-tiny"), ("YOLOv3", "yolov3"))
 START_FROM = (("Scratch (random weights)", "scratch"),
               ("Darknet COCO weights file", "darknet"),
               ("Last checkpoint of this project", "last"))
-BF16_TIP = ("On a CPU this trains in bfloat16 (mixed_bfloat16); it helps only on CPUs "
-            "with AVX-512 BF16 or AMX (recent Xeons), and can be slower elsewhere.")
+PRECISIONS = (("Auto", "auto"), ("float32", "float32"), ("bfloat16 (mixed)", "bfloat16"),
+              ("float16 + loss scaling", "float16"))
+PRECISION_TIP = ("Auto trains in float16 with loss scaling on a GPU, in bfloat16 on CPUs with "
+                 "AVX-512 BF16 or AMX (recent Xeons), and in float32 elsewhere, where bfloat16 "
+                 "is emulated and slower. Weights stay float32 in every mode.")
 
 
 def defaults_for_dataset(n_train: int, gpu: bool) -> dict:
@@ -130,12 +134,14 @@ class TrainForm(QWidget):
         self.freeze.setSuffix(" epochs")
         self.augment = QCheckBox("Augment (flip, scale, colour)")
         self.multiscale = QCheckBox("Multi-scale input sizes")
-        self.mixed = QCheckBox("Mixed precision")
+        self.precision = QComboBox()
+        for label, value in PRECISIONS:
+            self.precision.addItem(label, value)
         self.xla = QCheckBox("XLA compile")
         layout.addRow("Data:", self.augment)
         layout.addRow("", self.multiscale)
-        layout.addRow("Speed:", self.mixed)
-        layout.addRow("", self.xla)
+        layout.addRow("Precision:", self.precision)
+        layout.addRow("Speed:", self.xla)
         self.start_from.currentIndexChanged.connect(self._sync_enabled)
         for w in (self.model, self.start_from):
             w.currentIndexChanged.connect(self.changed)
@@ -153,9 +159,9 @@ class TrainForm(QWidget):
                             else "XLA needs a GPU here")
         if not self._gpu:
             self.xla.setChecked(False)
-        self.mixed.setText("Mixed precision (float16)" if self._gpu else "Mixed precision (bfloat16)")
-        self.mixed.setToolTip("float16 compute on the GPU: faster on tensor cores"
-                              if self._gpu else BF16_TIP)
+        auto = training_precision("auto", gpu=self._gpu)
+        self.precision.setItemText(0, f"Auto ({auto} here)")
+        self.precision.setToolTip(PRECISION_TIP)
 
     @property
     def has_gpu(self) -> bool:
@@ -195,7 +201,7 @@ class TrainForm(QWidget):
         self.freeze.setValue(cfg.freeze_backbone_epochs)
         self.augment.setChecked(cfg.augment)
         self.multiscale.setChecked(cfg.multiscale)
-        self.mixed.setChecked(cfg.mixed_precision)
+        _select(self.precision, cfg.precision)
         self.xla.setChecked(cfg.xla and self._gpu)
         self._base = cfg
         self._sync_enabled()
@@ -219,7 +225,7 @@ class TrainForm(QWidget):
                  warmup_epochs=float(self.warmup.value()), start_from=start,
                  darknet_weights=weights if start == "darknet" else None,
                  freeze_backbone_epochs=self.freeze.value(), augment=self.augment.isChecked(),
-                 multiscale=self.multiscale.isChecked(), mixed_precision=self.mixed.isChecked(),
+                 multiscale=self.multiscale.isChecked(), precision=self.precision.currentData(),
                  xla=self.xla.isChecked() and self._gpu)
         return TrainConfig.from_dict(d)
 
