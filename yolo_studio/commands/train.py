@@ -63,7 +63,7 @@ def _add_recipe_flags(p) -> None:
                       help="mirror images left-right when augmenting (classes that look the "
                            "same mirrored)")
     flip.add_argument("--no-hflip", dest="hflip", action="store_false",
-                      help="never mirror (digits, text, arrows); stored per project")
+                      help="never mirror (digits, text, arrows); default: the project's own setting")
 
 
 def build_config(args, project):
