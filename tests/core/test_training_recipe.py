@@ -146,3 +146,30 @@ def test_ema_weights_are_evaluated_and_saved_and_training_weights_come_back(ema_
         np.testing.assert_array_equal(w.numpy(), r)
     for s, r in zip(again.ema.shadow, shadow):
         np.testing.assert_array_equal(s.numpy(), r)
+
+
+def test_a_run_started_without_ema_resumes_without_it(ema_root, tmp_path):
+    import shutil
+
+    root = tmp_path / "p"
+    shutil.copytree(ema_root, root, ignore=shutil.ignore_patterns("runs"))
+    old = dict(FAST, ema_decay=0.0)
+    first = Trainer(Project.open(root), TrainConfig(epochs=1, **old)).run(threading.Event())
+    # a config file from before the recipe fields existed: no ema_decay key at all
+    import json
+    cfg_file = root / "runs" / first.run_dir.rsplit("/", 1)[-1] / "config.json"
+    stored = json.loads(cfg_file.read_text())
+    del stored["ema_decay"]
+    cfg_file.write_text(json.dumps(stored))
+    messages = []
+
+    class Listener:
+        on_batch = on_epoch = on_end = staticmethod(lambda r: None)
+
+        def on_message(self, text):
+            messages.append(text)
+
+    again = Trainer(Project.open(root), TrainConfig(epochs=2, **FAST), Listener(), resume=True)
+    end = again.run(threading.Event())
+    assert end.reason == "finished" and again.ema is None
+    assert any("without a weight average" in m for m in messages)

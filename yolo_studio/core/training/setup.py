@@ -137,6 +137,10 @@ def _open_run_dir(t) -> None:
     if t.run_dir is None:
         t.run_dir = runs.new_run_dir(t.project, t.config.model)
     t.run_dir.mkdir(parents=True, exist_ok=True)
+    if t.resume and t.ema is not None and not _resume_state_has(t.run_dir, "ema"):
+        # A run started before weight averaging existed: continue it as it was made.
+        t.ema = None
+        t._say("this run was started without a weight average (EMA); continuing without one")
     extra = {"ema": t.ema} if t.ema is not None else {}
     t.checkpoint = tf.train.Checkpoint(model=t.model, optimizer=t.optimizer, epoch=t.epoch_var,
                                        batch=t.batch_var, step=t.step_var,
@@ -147,6 +151,19 @@ def _open_run_dir(t) -> None:
         write_run_config(t.run_dir, t.config, {
             "classes": t.class_names, "anchors": [[list(a) for a in s] for s in t.anchors],
             "train_images": len(t.train_source), "val_images": len(t.val_source)})
+
+
+def _resume_state_has(run_dir, name: str) -> bool:
+    """True when the run's latest resume checkpoint holds the object ``name``."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(Path(run_dir) / runs.RESUME_DIR))
+    if latest is None:
+        return False
+    try:
+        return any(key.split("/")[0] == name for key, _ in tf.train.list_variables(latest))
+    except tf_errors():
+        return False     # _restore reports the damaged file
 
 
 def _restore(t) -> None:
