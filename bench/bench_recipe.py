@@ -70,6 +70,13 @@ def variants(new: dict) -> list[tuple[str, dict]]:
         ("new, batch 4 same lr", {"batch_size": 4, "lr_reference_batch": 0}),
         ("new, batch 4 lr scaled", {"batch_size": 4, "lr_reference_batch": 8}),
         ("new, lr 1e-4", {"lr_init": 1e-4, "lr_end": 1e-6}),
+        # The other direction: which tutorial difference closes the gap at lr 1e-4 (the
+        # founders' 0.084 vs 0.789). Too step-starved to tell apart in the small bench.
+        ("old + multi", {**OLD, "assignment": "multi"}),
+        ("old + N(0, 0.01) init", {**OLD, "conv_init": "normal"}),
+        ("old + BN 0.99", {**OLD, "bn_momentum": 0.99}),
+        ("old + smoothing 0.01", {**OLD, "label_smoothing": 0.01}),
+        ("old + batch 4", {**OLD, "batch_size": 4}),
     ]
 
 
