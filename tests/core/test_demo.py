@@ -128,3 +128,75 @@ def test_demo_onto_a_file_is_refused_and_the_file_kept(tmp_path, capsys):
     assert main(["demo", str(target), "--images", "1"]) == 1
     err = capsys.readouterr().err
     assert "is a file" in err and "Traceback" not in err and target.read_text() == "mine"
+
+
+# --- the digits demo (issue 11) ------------------------------------------------------
+
+from yolo_studio.core import demo_digits  # noqa: E402
+from yolo_studio.core.training.events import TrainConfig  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits_project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("digits") / "d"
+    return demo.generate_demo_project(root, n_images=40, seed=3, min_size=160, max_size=416,
+                                      kind="digits")
+
+
+def test_digits_are_ten_classes_deterministic_per_seed(digits_project, tmp_path):
+    project = Project.open(digits_project)
+    assert project.classes == [str(d) for d in range(10)]
+    again = demo.generate_demo_project(tmp_path / "again", n_images=40, seed=3, min_size=160,
+                                       max_size=416, kind="digits")
+    assert _files(digits_project) == _files(again)
+    for rel in _files(digits_project):
+        if rel.name != PROJECT_FILE:
+            assert filecmp.cmp(digits_project / rel, again / rel, shallow=False), rel
+    other = demo.generate_demo_project(tmp_path / "other", n_images=2, seed=4, min_size=160,
+                                       max_size=416, kind="digits")
+    assert (other / "images" / "digits_0000.jpg").read_bytes() != \
+        (digits_project / "images" / "digits_0000.jpg").read_bytes()
+
+
+def test_digits_project_turns_horizontal_flip_off_for_training(digits_project):
+    project = Project.open(digits_project)
+    assert project.train_settings == {"hflip": False}
+    assert TrainConfig.from_dict(project.train_settings).hflip is False
+    assert TrainConfig().hflip is True          # shapes and ordinary projects keep mirroring
+
+
+def test_digit_boxes_are_tight_around_ink_of_varied_size_and_count(digits_project):
+    anns, problems = Project.open(digits_project).load_all()
+    assert problems == [] and len(anns) == 40
+    heights = []
+    for ann in anns:
+        image = read_image(ann.image_path).astype(np.int32)
+        for b in ann.boxes:
+            x1, y1, x2, y2 = (int(v) for v in b.xyxy())
+            crop = image[y1:y2, x1:x2]
+            # the ink differs from the box's typical (background) colour and touches all four sides
+            ink = np.abs(crop - np.median(crop.reshape(-1, 3), axis=0)).max(axis=2) > 45
+            assert ink[:2].any() and ink[-2:].any() and ink[:, :2].any() and ink[:, -2:].any(), b
+            heights.append((y2 - y1) * 416 / max(ann.width, ann.height))
+    counts = [len(a.boxes) for a in anns]
+    labels = [b.label for a in anns for b in a.boxes]
+    assert len(set(labels)) == 10
+    assert max(counts) >= 5 and sum(c >= 2 for c in counts) > len(anns) // 2   # several per image
+    assert min(heights) < 22 and max(heights) > 80      # 14-120 px at 416, scaled with the image
+
+
+def test_glyphs_of_one_digit_vary_in_font_stroke_and_angle():
+    rng = np.random.default_rng(0)
+    masks = [demo_digits.glyph_mask(rng, 7, 60) for _ in range(12)]
+    shapes = {m.shape for m in masks}
+    ink = [m.mean() / 255 for m in masks]
+    assert len(shapes) >= 8 and max(ink) - min(ink) > 0.1
+    assert all(45 <= m.shape[0] <= 80 for m in masks)     # ~60 px tall, rotation/shear aside
+
+
+def test_demo_command_writes_digits(tmp_path, capsys):
+    assert main(["demo", str(tmp_path / "d"), "--kind", "digits", "--images", "3", "--min-size", "96",
+                 "--max-size", "96"]) == 0
+    assert "0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="demo kind 'letters'"):
+        demo.generate_demo_project(tmp_path / "x", n_images=1, kind="letters")

@@ -96,3 +96,29 @@ def test_ctrl_c_stops_with_a_checkpoint_and_resume_continues(cli_project, tmp_pa
     assert (run.path / "resume" / "checkpoint").is_file()
     assert main(["train", str(root), "--resume", "--epochs", "3", *FAST]) == 0
     assert [r["epoch"] for r in runs.read_history(run.path)] == [0, 1, 2]
+
+
+def test_recipe_flags_and_the_projects_own_flip_setting(tmp_path):
+    import argparse
+
+    from yolo_studio.commands import train as train_cmd
+    from yolo_studio.core.demo import generate_demo_project
+
+    root = generate_demo_project(tmp_path / "d", n_images=2, seed=0, min_size=64, max_size=64,
+                                 kind="digits")
+    parser = argparse.ArgumentParser()
+    train_cmd.add_parser(parser.add_subparsers(), "train")
+
+    def config(*flags):
+        args = parser.parse_args(["train", str(root), *flags])
+        return train_cmd.build_config(args, Project.open(root))
+
+    plain = config()
+    assert plain.hflip is False                    # the digits project's own setting
+    assert (plain.lr_init, plain.assignment, plain.prior_bias) == (1e-3, "multi", True)
+    cfg = config("--hflip", "--assignment", "best", "--label-smoothing", "0.01", "--conv-init",
+                 "keras", "--bn-momentum", "0.99", "--no-prior-bias", "--ema", "0",
+                 "--lr-reference-batch", "8")
+    assert cfg.hflip is True and cfg.assignment == "best" and cfg.label_smoothing == 0.01
+    assert (cfg.conv_init, cfg.bn_momentum, cfg.prior_bias) == ("keras", 0.99, False)
+    assert cfg.ema_decay == 0.0 and cfg.lr_reference_batch == 8

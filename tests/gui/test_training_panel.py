@@ -213,3 +213,20 @@ def test_an_unreadable_image_is_named_when_training_finishes(qtbot, panel):
     assert str(broken) in report.skipped
     assert broken.name in panel.message_bar.text()
     assert f"Skipped (cannot be read): {broken}" in panel.log.toPlainText()
+
+
+def test_a_digits_project_opens_with_flip_off_and_dataset_defaults(qtbot, tmp_path):
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.gui.training.form import defaults_for_dataset
+    from yolo_studio.gui.training.project_info import count_labelled_train
+
+    root = generate_demo_project(tmp_path / "digits", n_images=12, seed=0, min_size=96,
+                                 max_size=128, kind="digits")
+    project = Project.open(root)
+    p = TrainingPanel(AppContext(project))
+    qtbot.addWidget(p)
+    cfg = p.form.config()
+    assert cfg.hflip is False and not p.form.hflip.isChecked()
+    # the project's own switch does not stop batch and epochs from following its size
+    expected = defaults_for_dataset(count_labelled_train(project), p.form.has_gpu)
+    assert (cfg.batch_size, cfg.epochs) == (expected["batch_size"], expected["epochs"])

@@ -181,3 +181,20 @@ def test_runs_view_lists_runs_newest_first_and_selects(qtbot, tmp_path):
     assert sig.args[0].name == "20260101-100000-yolov3-tiny"
     with (project.runs_dir / "20260101-100000-yolov3-tiny" / "results.csv").open() as f:
         assert len(list(csv.DictReader(f))) == 2
+
+
+def test_form_carries_the_recipe_switches_and_starts_from_the_new_defaults(qtbot):
+    form = TrainForm()
+    qtbot.addWidget(form)
+    fresh = form.config()
+    assert fresh.lr_init == pytest.approx(1e-3) and fresh.assignment == "multi"
+    assert form.hflip.isChecked() and form.multi_anchor.isChecked()
+    assert form.ema.isChecked() == (TrainConfig().ema_decay > 0)
+    form.set_config(TrainConfig(hflip=False, assignment="best", ema_decay=0.0, label_smoothing=0.05))
+    out = form.config()
+    assert (out.hflip, out.assignment, out.ema_decay) == (False, "best", 0.0)
+    assert out.label_smoothing == 0.05             # fields without a widget are kept, not reset
+    form.ema.setChecked(True)
+    form.multi_anchor.setChecked(True)
+    out = form.config()
+    assert out.ema_decay > 0 and out.assignment == "multi"

@@ -1,4 +1,4 @@
-"""``yolo-studio demo DIR``: write the labelled demo project (coloured shapes) into DIR."""
+"""``yolo-studio demo DIR``: write a labelled demo project (coloured shapes, or digits) into DIR."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,9 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     """Register the ``demo`` subcommand."""
     p = sub.add_parser(name, help="generate the labelled demo project into a new folder")
     p.add_argument("dir", help="folder to create (must be new or empty)")
+    p.add_argument("--kind", choices=("shapes", "digits"), default="shapes",
+                   help="shapes: 3 coloured shapes, quick to learn (default); digits: 10 digit "
+                        "classes that look alike, a harder benchmark (written with flip off)")
     p.add_argument("--images", type=int, default=300, help="number of images (default 300)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same files")
     p.add_argument("--format", choices=("voc", "yolo"), default="voc",
@@ -25,7 +28,7 @@ def run(args) -> int:
 
     start = time.perf_counter()
     root = generate_demo_project(args.dir, n_images=args.images, seed=args.seed, min_size=args.min_size,
-                                 max_size=args.max_size, label_format=args.format)
+                                 max_size=args.max_size, label_format=args.format, kind=args.kind)
     project = Project.open(root)
     train, val = project.split()
     print(f"demo project written to {root}: {len(train) + len(val)} images "

@@ -22,8 +22,8 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, help="input size, a multiple of 32 (default 416)")
     p.add_argument("--epochs", type=int, help="default 30")
     p.add_argument("--batch", type=int, help="batch size (default 8)")
-    p.add_argument("--lr", type=float, help="initial learning rate after warmup (default 1e-4)")
-    p.add_argument("--lr-end", type=float, help="final learning rate (default 1e-6)")
+    p.add_argument("--lr", type=float, help="initial learning rate after warmup (default 1e-3)")
+    p.add_argument("--lr-end", type=float, help="final learning rate (default 1e-5)")
     p.add_argument("--warmup", type=float, help="warmup epochs (default 2)")
     p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0: Adam)")
     p.add_argument("--weights", help="darknet .weights to start from (transfer learning)")
@@ -39,10 +39,36 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     p.add_argument("--multiscale", action="store_true", help="vary the input size per batch")
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    _add_recipe_flags(p)
     p.add_argument("--map-every", type=int, help="validation mAP every N epochs (default 1)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--run-dir", help="run folder (default runs/<time>-<model> in the project)")
     return p
+
+
+def _add_recipe_flags(p) -> None:
+    """The training recipe (see the README's "Training recipe" table for what each is worth)."""
+    g = p.add_argument_group("recipe")
+    g.add_argument("--assignment", choices=("best", "multi"),
+                   help="anchors per truth box: the best one, or also every anchor with IoU > 0.3 "
+                        "on each scale (default multi)")
+    g.add_argument("--label-smoothing", type=float, help="class label smoothing (default 0)")
+    g.add_argument("--conv-init", choices=("normal", "keras"),
+                   help="from-scratch kernels: N(0, 0.01) or Keras' glorot (default normal)")
+    g.add_argument("--bn-momentum", type=float,
+                   help="batch-norm momentum; 0 fits it to the epoch length (default 0)")
+    g.add_argument("--no-prior-bias", action="store_true",
+                   help="start objectness/class biases at 0 instead of from a prior")
+    g.add_argument("--ema", type=float, metavar="DECAY",
+                   help="evaluate and save an EMA of the weights; 0 turns it off (default 0.999)")
+    g.add_argument("--lr-reference-batch", type=int, metavar="N",
+                   help="--lr is for batch N; scale it linearly to --batch (default 0: off)")
+    flip = g.add_mutually_exclusive_group()
+    flip.add_argument("--hflip", dest="hflip", action="store_true", default=None,
+                      help="mirror images left-right when augmenting (classes that look the "
+                           "same mirrored)")
+    flip.add_argument("--no-hflip", dest="hflip", action="store_false",
+                      help="never mirror (digits, text, arrows); default: the project's own setting")
 
 
 def build_config(args, project):
@@ -54,7 +80,11 @@ def build_config(args, project):
     flags = {"model": args.model, "input_size": args.size, "epochs": args.epochs,
              "batch_size": args.batch, "lr_init": args.lr, "lr_end": args.lr_end,
              "warmup_epochs": args.warmup, "weight_decay": args.weight_decay,
-             "freeze_backbone_epochs": args.freeze, "map_every": args.map_every, "seed": args.seed}
+             "freeze_backbone_epochs": args.freeze, "map_every": args.map_every, "seed": args.seed,
+             "assignment": args.assignment, "label_smoothing": args.label_smoothing,
+             "conv_init": args.conv_init, "bn_momentum": args.bn_momentum, "ema_decay": args.ema,
+             "lr_reference_batch": args.lr_reference_batch, "hflip": args.hflip,
+             "prior_bias": False if args.no_prior_bias else None}
     if args.resume and args.epochs is None:
         # A resumed run keeps its own epoch count (and so its LR schedule) unless told otherwise.
         flags["epochs"] = _run_epochs(project, args.run_dir)

@@ -34,10 +34,22 @@ _JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, 92,
                 cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
 
 
+DEMO_KINDS = ("shapes", "digits")
+
+
 def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: int = 256,
-                          max_size: int = 640, label_format: str = "voc") -> Path:
-    """Write a labelled demo project into the (new or empty) folder ``root``; returns it."""
+                          max_size: int = 640, label_format: str = "voc",
+                          kind: str = "shapes") -> Path:
+    """Write a labelled demo project into the (new or empty) folder ``root``; returns it.
+
+    ``kind`` 'shapes': three coloured shapes (learnable in minutes); 'digits':
+    ten Hershey-font digits that look alike (see :mod:`demo_digits`).
+    """
+    from . import demo_digits
+
     root = Path(root)
+    if kind not in DEMO_KINDS:
+        raise ConfigError(f"demo kind '{kind}' is unknown; choose one of {', '.join(DEMO_KINDS)}")
     if n_images < 1:
         raise ConfigError(f"number of demo images must be at least 1, not {n_images}")
     if not 32 <= min_size <= max_size:
@@ -47,11 +59,19 @@ def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: in
     if root.exists() and any(root.iterdir()):
         # Same rule as every writer (core.output_guard), with no --overwrite: a demo is always new.
         raise ConfigError(f"{root}: folder is not empty; choose a new folder for the demo project")
-    project = Project.create(root, DEMO_CLASSES, ["images"], label_format)
+    digits = kind == "digits"
+    project = Project.create(root, demo_digits.DIGIT_CLASSES if digits else DEMO_CLASSES,
+                             ["images"], label_format)
+    if digits:
+        project.train_settings = dict(demo_digits.TRAIN_SETTINGS)
+        project.save()
     for i in range(n_images):
         rng = np.random.default_rng([seed, i])
-        image, boxes = _demo_image(rng, min_size, max_size)
-        path = project.image_dirs[0] / f"demo_{i:04d}.jpg"
+        if digits:
+            image, boxes = demo_digits.digit_image(rng, min_size, max_size, _background)
+        else:
+            image, boxes = _demo_image(rng, min_size, max_size)
+        path = project.image_dirs[0] / f"{kind if digits else 'demo'}_{i:04d}.jpg"
         ok, data = cv2.imencode(".jpg", image, _JPEG_PARAMS)
         path.write_bytes(data.tobytes())
         project.save_annotation(ImageAnnotation(path, image.shape[1], image.shape[0], boxes, verified=True))

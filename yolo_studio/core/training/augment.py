@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 
-def hflip(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def mirror(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mirror left-right."""
     w = image.shape[1]
     out = boxes.copy()
@@ -64,10 +64,15 @@ def hsv_jitter(image, rng, hue: float = 0.015, sat: float = 0.5, val: float = 0.
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-def augment(image, boxes, rng):
-    """The training mix: flip, crop, translate, colour; boxes follow the pixels."""
-    if rng.random() < 0.5:
-        image, boxes = hflip(image, boxes)
+def augment(image, boxes, rng, hflip: bool = True):
+    """The training mix: flip, crop, translate, colour; boxes follow the pixels.
+
+    ``hflip`` False never mirrors: a mirrored 2, R or left arrow is not the
+    same class (or no class at all), so flipping such classes teaches noise.
+    The coin is tossed either way, so every other random choice stays the same.
+    """
+    if rng.random() < 0.5 and hflip:
+        image, boxes = mirror(image, boxes)
     if rng.random() < 0.5:
         image, boxes = random_crop(image, boxes, rng)
     if rng.random() < 0.5:

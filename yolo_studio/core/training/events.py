@@ -17,8 +17,8 @@ class TrainConfig:
     input_size: int = 416                 # divisible by 32
     batch_size: int = 8
     epochs: int = 30
-    lr_init: float = 1e-4
-    lr_end: float = 1e-6
+    lr_init: float = 1e-3
+    lr_end: float = 1e-5
     warmup_epochs: float = 2.0
     weight_decay: float = 0.0
     start_from: str = "scratch"           # 'scratch' | 'darknet' | 'last'
@@ -34,6 +34,16 @@ class TrainConfig:
     score_threshold: float = 0.01         # for mAP
     iou_threshold: float = 0.45           # NMS IoU for mAP
     seed: int = 0
+    # --- the recipe (issue 11); each switchable so bench/bench_recipe.py can ablate it ---
+    assignment: str = "multi"             # 'best': one anchor of all scales; 'multi': + IoU > assign_iou per scale
+    assign_iou: float = 0.3               # anchor-box (w, h) IoU that makes an extra positive ('multi')
+    label_smoothing: float = 0.0          # class targets become (1 - e) * onehot + e / classes
+    conv_init: str = "normal"             # 'normal': kernels ~ N(0, 0.01); 'keras': Keras' glorot-uniform
+    bn_momentum: float = 0.0              # 0: fit to the epoch length (0.9..0.99); else this value
+    prior_bias: bool = True               # output biases from a prior: few objects, uniform classes
+    ema_decay: float = 0.999              # > 0: evaluate and checkpoint an EMA of the weights
+    lr_reference_batch: int = 0           # > 0: lr_init is for this batch; scaled linearly to batch_size
+    hflip: bool = True                    # mirror left-right when augmenting (off for digits, text, arrows)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -48,3 +48,78 @@ def load_last(project, model, model_name: str) -> str:
     if skipped:
         msg += f" (classes changed: {len(skipped)} output layers start fresh)"
     return msg
+
+
+# --- from-scratch initialisation (the recipe) -------------------------------------
+
+CONV_INITS = ("normal", "keras")
+NORMAL_STD = 0.01
+
+
+def init_conv_kernels(model, scheme: str, seed: int) -> None:
+    """Re-draw every conv kernel: ``normal`` is N(0, 0.01) (the pylessons trainer); ``keras`` keeps glorot.
+
+    A small init keeps the untrained heads near zero, so the first steps see
+    bounded losses instead of the large, random logits glorot gives a
+    1x1 conv over 256-1024 channels.
+    """
+    import keras
+    import numpy as np
+
+    if scheme not in CONV_INITS:
+        raise ConfigError(f"conv init '{scheme}' is unknown; choose one of {', '.join(CONV_INITS)}")
+    if scheme == "keras":
+        return
+    rng = np.random.default_rng([seed, 11])
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel = layer.kernel
+            layer.kernel.assign(rng.normal(0.0, NORMAL_STD, tuple(kernel.shape)).astype("float32"))
+            if layer.use_bias:
+                layer.bias.assign(np.zeros(tuple(layer.bias.shape), "float32"))
+
+
+def prior_logit(p: float) -> float:
+    """log(p / (1 - p)), with p kept inside (1e-6, 1 - 1e-6)."""
+    import math
+
+    p = min(max(float(p), 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def init_output_biases(model, num_classes: int, input_size: int, strides, num_anchors: int,
+                       objects_per_image: float) -> None:
+    """Objectness and class biases from a prior, so the first predictions match the data's base rates.
+
+    Objectness: ``objects_per_image`` boxes among a scale's cells (the probability
+    a cell-anchor holds an object); classes: 1 / classes each. Without this,
+    sigmoid(0) = 0.5 says "object" on every one of thousands of background
+    cells and the first epochs go into unlearning it.
+    """
+    from yolo_studio.core.model import output_layers
+
+    for layer, stride in zip(output_layers(model), strides):
+        bias = layer.bias.numpy().reshape(num_anchors, 5 + num_classes)
+        cells = max((input_size // stride) ** 2, 1)
+        bias[:, 4] = prior_logit(max(objects_per_image, 1.0) / cells)
+        bias[:, 5:] = prior_logit(1.0 / (num_classes + 0.01)) if num_classes > 1 else 0.0
+        layer.bias.assign(bias.reshape(-1))
+
+
+def set_batchnorm_momentum(model, momentum: float, steps_per_epoch: int) -> float:
+    """Set every BatchNorm's momentum; 0 means fit it to the epoch length. Returns the value used.
+
+    Keras' default momentum (0.99) averages over ~100 steps; a small project
+    has 10-30 steps an epoch, so validation would run on statistics still far
+    from the data for the first several epochs and mAP would lag training.
+    """
+    import keras
+
+    if momentum <= 0:
+        momentum = min(0.99, max(0.9, 1.0 - 3.0 / max(steps_per_epoch, 1)))
+    if not 0 < momentum < 1:
+        raise ConfigError(f"batch-norm momentum must be between 0 and 1, got {momentum}")
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+    return momentum

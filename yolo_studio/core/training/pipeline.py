@@ -71,7 +71,7 @@ class DataSource:
 
     def __init__(self, samples: list[Sample], num_classes: int, input_size: int,
                  anchors, strides, augment: bool = False, multiscale: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, hflip: bool = True, target_options: dict | None = None):
         self.samples = samples
         self.num_classes = num_classes
         self.input_size = input_size
@@ -80,6 +80,9 @@ class DataSource:
         self.augment = augment
         self.multiscale = multiscale
         self.seed = seed
+        self.hflip = hflip
+        # encode_targets' recipe keywords (assignment, assign_iou, label_smoothing)
+        self.target_options = dict(target_options or {})
         self._lock = threading.Lock()
         self._bad: dict[str, str] = {}
         # Set when no image of the split can be read any more; the trainer turns
@@ -116,13 +119,14 @@ class DataSource:
         h, w = image.shape[:2]
         boxes = clip(sample.boxes, w, h).astype(np.float64)
         if rng is not None:
-            image, boxes = augment(image, boxes, rng)
+            image, boxes = augment(image, boxes, rng, hflip=self.hflip)
         lb_image, lb = letterbox_image(np.ascontiguousarray(image), size)
         net_boxes = letterbox_boxes(boxes, lb)
         keep = ((net_boxes[:, 2] - net_boxes[:, 0]) >= _MIN_BOX) & \
                ((net_boxes[:, 3] - net_boxes[:, 1]) >= _MIN_BOX)
         grids, truth = encode_targets(net_boxes[keep], sample.classes[keep], size,
-                                      self.anchors, self.strides, self.num_classes, MAX_BOXES)
+                                      self.anchors, self.strides, self.num_classes, MAX_BOXES,
+                                      **self.target_options)
         meta = np.array([lb.scale, lb.dx, lb.dy, w, h, index], dtype=np.float32)
         return (lb_image.astype(np.float32) / 255.0, *grids, truth, meta)
 

@@ -119,6 +119,27 @@ def check_config(config: TrainConfig) -> None:
             raise ConfigError(f"{config.darknet_weights}: darknet weights file not found")
     if config.freeze_backbone_epochs < 0 or config.map_every < 1:
         raise ConfigError("freeze_backbone_epochs must be >= 0 and map_every >= 1")
+    _check_recipe(config)
+
+
+def _check_recipe(config: TrainConfig) -> None:
+    """The recipe fields (assignment, smoothing, init, EMA...): names a bad one."""
+    from .init_weights import CONV_INITS
+    from .targets import ASSIGNMENTS
+
+    if config.assignment not in ASSIGNMENTS:
+        raise ConfigError(f"assignment '{config.assignment}' is unknown; choose one of "
+                          f"{', '.join(ASSIGNMENTS)}")
+    if config.conv_init not in CONV_INITS:
+        raise ConfigError(f"conv_init '{config.conv_init}' is unknown; choose one of "
+                          f"{', '.join(CONV_INITS)}")
+    for name, lo, hi in (("assign_iou", 0.0, 1.0), ("label_smoothing", 0.0, 1.0),
+                         ("ema_decay", 0.0, 1.0), ("bn_momentum", 0.0, 1.0)):
+        value = getattr(config, name)
+        if not lo <= value < hi:
+            raise ConfigError(f"{name} must be in [{lo:g}, {hi:g}), got {value}")
+    if config.lr_reference_batch < 0:
+        raise ConfigError(f"lr_reference_batch must be >= 0 (0: off), got {config.lr_reference_batch}")
 
 
 def check_samples(project_root, class_names: list[str], train: list[Sample], batch_size: int) -> None:

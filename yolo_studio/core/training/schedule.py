@@ -40,3 +40,14 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
     def get_config(self) -> dict:
         return {"warmup_steps": self.warmup_steps, "total_steps": self.total_steps,
                 "lr_init": self.lr_init, "lr_end": self.lr_end}
+
+
+def scaled_rates(config) -> tuple[float, float]:
+    """(lr_init, lr_end) a run uses: as given, or scaled linearly from ``lr_reference_batch``.
+
+    With a reference batch the learning rate follows the batch size, so halving
+    the batch (less memory) does not double each image's share of the step.
+    """
+    ref = int(getattr(config, "lr_reference_batch", 0) or 0)
+    factor = config.batch_size / ref if ref > 0 else 1.0
+    return config.lr_init * factor, config.lr_end * factor

@@ -74,9 +74,14 @@ def _load_data(t) -> None:
     t.anchors = project.model_anchors(cfg.model, cfg.input_size)
     t.strides = defaults.strides(cfg.model)
     n = len(t.class_names)
+    targets = {"assignment": cfg.assignment, "assign_iou": cfg.assign_iou,
+               "label_smoothing": cfg.label_smoothing}
     t.train_source = DataSource(train, n, cfg.input_size, t.anchors, t.strides,
-                                augment=cfg.augment, multiscale=cfg.multiscale, seed=cfg.seed)
-    t.val_source = DataSource(val, n, cfg.input_size, t.anchors, t.strides, seed=cfg.seed)
+                                augment=cfg.augment, multiscale=cfg.multiscale, seed=cfg.seed,
+                                hflip=cfg.hflip, target_options=targets)
+    # Validation losses are measured against the same targets the training optimises.
+    t.val_source = DataSource(val, n, cfg.input_size, t.anchors, t.strides, seed=cfg.seed,
+                              target_options=targets)
     t.steps_per_epoch = t.train_source.steps_per_epoch(cfg.batch_size)
 
 
@@ -86,15 +91,17 @@ def _build(t, policy: str | None) -> None:
 
     from yolo_studio.core.model import build_model
 
-    from .schedule import WarmupCosine
+    from .ema import WeightEMA
+    from .schedule import WarmupCosine, scaled_rates
 
     cfg = t.config
     t.model = build_model(cfg.model, len(t.class_names), None if cfg.multiscale else cfg.input_size)
-    _fit_batchnorm_momentum(t.model, t.steps_per_epoch)
+    _init_recipe(t)
     if t.strategy.num_replicas_in_sync > 1:
         synchronize_batchnorm(t.model)
+    lr_init, lr_end = scaled_rates(cfg)
     schedule = WarmupCosine(cfg.warmup_epochs * t.steps_per_epoch, cfg.epochs * t.steps_per_epoch,
-                            cfg.lr_init, cfg.lr_end)
+                            lr_init, lr_end)
     if cfg.weight_decay > 0:
         opt = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=cfg.weight_decay)
     else:
@@ -110,21 +117,21 @@ def _build(t, policy: str | None) -> None:
     t.step_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     t.best_map = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     t.best_loss = tf.Variable(float("inf"), dtype=tf.float64, trainable=False)
+    t.ema = WeightEMA(t.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
 
 
-def _fit_batchnorm_momentum(model, steps_per_epoch: int) -> None:
-    """Let the moving mean/variance settle within about an epoch.
+def _init_recipe(t) -> None:
+    """From-scratch initialisation: conv kernels, output biases, batch-norm momentum."""
+    from .init_weights import init_conv_kernels, init_output_biases, set_batchnorm_momentum
 
-    Keras' default momentum (0.99) averages over ~100 steps; a small project
-    has 10-30 steps an epoch, so validation would run on statistics still far
-    from the data for the first several epochs and mAP would lag training.
-    """
-    import keras
-
-    momentum = min(0.99, max(0.9, 1.0 - 3.0 / max(steps_per_epoch, 1)))
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = momentum
+    cfg = t.config
+    init_conv_kernels(t.model, cfg.conv_init, cfg.seed)
+    if cfg.prior_bias:
+        samples = t.train_source.samples
+        per_image = sum(len(s.classes) for s in samples) / max(len(samples), 1)
+        init_output_biases(t.model, len(t.class_names), cfg.input_size, t.strides,
+                           len(t.anchors[0]), per_image)
+    set_batchnorm_momentum(t.model, cfg.bn_momentum, t.steps_per_epoch)
 
 
 def synchronize_batchnorm(model) -> None:
@@ -169,9 +176,14 @@ def _open_run_dir(t) -> None:
     if not chief:
         _use_scratch_dir(t)
     t.run_dir.mkdir(parents=True, exist_ok=True)
+    if t.resume and t.ema is not None and not _resume_state_has(t.run_dir, "ema"):
+        # A run started before weight averaging existed: continue it as it was made.
+        t.ema = None
+        t._say("this run was started without a weight average (EMA); continuing without one")
+    extra = {"ema": t.ema} if t.ema is not None else {}
     t.checkpoint = tf.train.Checkpoint(model=t.model, optimizer=t.optimizer, epoch=t.epoch_var,
                                        batch=t.batch_var, step=t.step_var,
-                                       best_map=t.best_map, best_loss=t.best_loss)
+                                       best_map=t.best_map, best_loss=t.best_loss, **extra)
     t.resume_manager = tf.train.CheckpointManager(t.checkpoint, str(t.run_dir / runs.RESUME_DIR),
                                                   max_to_keep=2)
     if not t.resume:
@@ -195,6 +207,19 @@ def _use_scratch_dir(t) -> None:
     shared = t.run_dir
     t.run_dir = Path(t._scratch.name) / (shared.name if shared else "run")
     t._say(f"{who}: the chief writes the run folder; this worker keeps its copies in {t.run_dir}")
+
+
+def _resume_state_has(run_dir, name: str) -> bool:
+    """True when the run's latest resume checkpoint holds the object ``name``."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(Path(run_dir) / runs.RESUME_DIR))
+    if latest is None:
+        return False
+    try:
+        return any(key.split("/")[0] == name for key, _ in tf.train.list_variables(latest))
+    except tf_errors():
+        return False     # _restore reports the damaged file
 
 
 def _restore(t) -> None:
@@ -231,6 +256,8 @@ def _start_weights(t) -> None:
         t._say(load_darknet(t.model, cfg.darknet_weights))
     elif cfg.start_from == "last":
         t._say(load_last(t.project, t.model, cfg.model))
+    if t.ema is not None:
+        t.ema.reset()     # average from the weights training really starts with
 
 
 def _finish(t) -> None:

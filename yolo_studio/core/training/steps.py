@@ -7,8 +7,12 @@ from .loss import yolo_loss
 
 
 def make_train_step(strategy, model, optimizer, variables, anchors, strides,
-                    global_batch: int, jit_compile: bool = False):
-    """A compiled step: (images, targets, truth) -> mean (box, obj, cls) over the global batch."""
+                    global_batch: int, jit_compile: bool = False, ema=None):
+    """A compiled step: (images, targets, truth) -> mean (box, obj, cls) over the global batch.
+
+    With ``ema`` (a WeightEMA) the weight average moves after every step, in
+    cross-replica context so each replica's copy gets the same update.
+    """
 
     def replica_step(images, targets, truth):
         size = tf.shape(images)[1]
@@ -29,7 +33,10 @@ def make_train_step(strategy, model, optimizer, variables, anchors, strides,
     @tf.function
     def step(images, targets, truth):
         per_replica = strategy.run(inner, args=(images, targets, truth))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        parts = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        if ema is not None:
+            ema.update()
+        return parts
 
     return step
 

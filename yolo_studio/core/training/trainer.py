@@ -23,7 +23,7 @@ from . import faults, runs
 from .distribute import barrier, tf_config_workers
 from .events import BatchReport, EndReport, EpochReport, NullListener, TrainConfig
 from .preflight import check_config, config_from_dict
-from .schedule import warmup_cosine
+from .schedule import scaled_rates, warmup_cosine
 from .summaries import write_scalars
 
 SUMMARY_EVERY = 20        # steps between TensorBoard scalar writes (never a flush per step)
@@ -176,7 +176,7 @@ class Trainer:
         """Learning rate used for global step ``step`` (1-based)."""
         cfg = self.config
         return warmup_cosine(step, cfg.warmup_epochs * self.steps_per_epoch,
-                             cfg.epochs * self.steps_per_epoch, cfg.lr_init, cfg.lr_end)
+                             cfg.epochs * self.steps_per_epoch, *scaled_rates(cfg))
 
     def _report_bad_images(self) -> None:
         for source in (self.train_source, self.val_source):
@@ -193,19 +193,23 @@ class Trainer:
         cfg = self.config
         with_map = (epoch + 1) % cfg.map_every == 0 or epoch + 1 == cfg.epochs
         t0 = time.monotonic()
-        val = validate(self.val_source, self.eval_steps[with_map], cfg.batch_size, epoch,
-                       with_map, self.class_names)
-        self.progress.val_seconds = time.monotonic() - t0
-        self._report_bad_images()
-        bad = [name for name, v in zip(PARTS, val.losses) if not math.isfinite(v)]
-        if bad:   # weights went bad in the last step: never save them over good ones
-            return self._non_finite(bad, np.array(val.losses), "validation ")
-        m = val.metrics
-        improved = self._is_best(m.map50 if m else None, sum(val.losses))
-        spec_extra = {"epoch": epoch + 1, "map50": m.map50 if m else None, "run": self.run_dir.name}
-        last = self._save_weights("last", spec_extra)
-        if improved:
-            self._save_weights("best", spec_extra)
+        # Validation and the weights files see the EMA weights (when kept); the
+        # resume state below holds the raw ones training continues from.
+        with self._eval_weights():
+            val = validate(self.val_source, self.eval_steps[with_map], cfg.batch_size, epoch,
+                           with_map, self.class_names)
+            self.progress.val_seconds = time.monotonic() - t0
+            self._report_bad_images()
+            bad = [name for name, v in zip(PARTS, val.losses) if not math.isfinite(v)]
+            if bad:   # weights went bad in the last step: never save them over good ones
+                return self._non_finite(bad, np.array(val.losses), "validation ")
+            m = val.metrics
+            improved = self._is_best(m.map50 if m else None, sum(val.losses))
+            spec_extra = {"epoch": epoch + 1, "map50": m.map50 if m else None,
+                          "run": self.run_dir.name}
+            last = self._save_weights("last", spec_extra)
+            if improved:
+                self._save_weights("best", spec_extra)
         train = self._sums / max(self._n, 1)
         seconds = time.monotonic() - self._epoch_t0
         row = {"epoch": epoch, "train/box_loss": train[0], "train/obj_loss": train[1],
@@ -230,6 +234,11 @@ class Trainer:
             per_class_ap=dict(m.per_class_ap50) if m else {}, checkpoint=str(last),
             best=improved, seconds=seconds))
         return None
+
+    def _eval_weights(self):
+        """The weights to validate and checkpoint: the EMA when the recipe keeps one."""
+        from .ema import no_swap
+        return self.ema.applied() if self.ema is not None else no_swap()
 
     def _is_best(self, map50: float | None, val_loss: float) -> bool:
         """Best by val mAP@0.5 once there is one; before that, by val loss."""
@@ -278,7 +287,9 @@ class Trainer:
     # --- endings ----------------------------------------------------------------
 
     def _stop_mid_epoch(self) -> EndReport:
-        self._save_weights("last", {"epoch": self.epoch, "step": self.step, "run": self.run_dir.name})
+        with self._eval_weights():
+            self._save_weights("last", {"epoch": self.epoch, "step": self.step,
+                                        "run": self.run_dir.name})
         self._save_resume()
         self._report_bad_images()
         return self._end("stopped", f"stopped at step {self.step} (epoch {self.epoch + 1}); "
@@ -329,7 +340,8 @@ class Trainer:
         self._frozen = frozen
         self.train_step = make_train_step(self.strategy, self.model, self.optimizer,
                                           self.model.trainable_variables, self.anchors,
-                                          self.strides, self.config.batch_size, self.config.xla)
+                                          self.strides, self.config.batch_size, self.config.xla,
+                                          ema=self.ema)
 
 
 def write_run_config(run_dir: Path, config: TrainConfig, extra: dict) -> None:

@@ -37,6 +37,15 @@ def defaults_for_dataset(n_train: int, gpu: bool) -> dict:
             "warmup_epochs": 2.0 if epochs >= 20 else 1.0}
 
 
+def saved_run_settings(settings: dict | None) -> bool:
+    """True when a project's ``train_settings`` hold a whole run's settings.
+
+    A project can carry only a few switches of its own (the digits demo stores
+    ``hflip: false``): the dataset-scaled batch, epochs and size still apply then.
+    """
+    return bool(settings) and "epochs" in settings
+
+
 def describe_device_text(devices) -> tuple[str, bool]:
     """A plain line naming the device a run will use, and whether it is a GPU."""
     gpus = [d for d in devices if getattr(d, "kind", "") == "GPU"]
@@ -132,14 +141,26 @@ class TrainForm(QWidget):
                                           "pretrained weights)")
         layout.addRow("Freeze backbone:", self.freeze)
         self.freeze.setSuffix(" epochs")
-        self.augment = QCheckBox("Augment (flip, scale, colour)")
+        self.augment = QCheckBox("Augment (crop, shift, colour)")
+        self.hflip = QCheckBox("Mirror left-right")
+        self.hflip.setToolTip("Only for classes that stay the same class mirrored (cars, faces); "
+                              "leave off for digits, letters, arrows, left/right parts")
+        self.multi_anchor = QCheckBox("Several anchors per box")
+        self.multi_anchor.setToolTip("Each box also trains every anchor it overlaps with IoU > 0.3 "
+                                     "on each scale (more signal per image); off: only its best anchor")
+        self.ema = QCheckBox("Average the weights (EMA) for validation and checkpoints")
+        self.ema.setToolTip("A running average of the weights scores a steadier, usually higher, "
+                            "mAP; training itself is unchanged")
         self.multiscale = QCheckBox("Multi-scale input sizes")
         self.precision = QComboBox()
         for label, value in PRECISIONS:
             self.precision.addItem(label, value)
         self.xla = QCheckBox("XLA compile")
         layout.addRow("Data:", self.augment)
+        layout.addRow("", self.hflip)
         layout.addRow("", self.multiscale)
+        layout.addRow("Recipe:", self.multi_anchor)
+        layout.addRow("", self.ema)
         layout.addRow("Precision:", self.precision)
         layout.addRow("Speed:", self.xla)
         self.start_from.currentIndexChanged.connect(self._sync_enabled)
@@ -200,6 +221,9 @@ class TrainForm(QWidget):
         self.weights_edit.setText(cfg.darknet_weights or "")
         self.freeze.setValue(cfg.freeze_backbone_epochs)
         self.augment.setChecked(cfg.augment)
+        self.hflip.setChecked(cfg.hflip)
+        self.multi_anchor.setChecked(cfg.assignment == "multi")
+        self.ema.setChecked(cfg.ema_decay > 0)
         self.multiscale.setChecked(cfg.multiscale)
         _select(self.precision, cfg.precision)
         self.xla.setChecked(cfg.xla and self._gpu)
@@ -226,6 +250,9 @@ class TrainForm(QWidget):
                  darknet_weights=weights if start == "darknet" else None,
                  freeze_backbone_epochs=self.freeze.value(), augment=self.augment.isChecked(),
                  multiscale=self.multiscale.isChecked(), precision=self.precision.currentData(),
+                 hflip=self.hflip.isChecked(),
+                 assignment="multi" if self.multi_anchor.isChecked() else "best",
+                 ema_decay=(self._base.ema_decay or TrainConfig().ema_decay) if self.ema.isChecked() else 0.0,
                  xla=self.xla.isChecked() and self._gpu)
         return TrainConfig.from_dict(d)
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPla
 
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.training.events import TrainConfig
-from yolo_studio.gui.training.form import TrainForm
+from yolo_studio.gui.training.form import TrainForm, saved_run_settings
 from yolo_studio.gui.training.message_bar import MessageBar
 from yolo_studio.gui.training.plots import TrainingPlots, row_map50
 from yolo_studio.gui.training.progress import progress_text
@@ -142,7 +142,7 @@ class TrainingPanel(QWidget):
             self.form.set_config(TrainConfig())
             self.message_bar.show_error(f"The training settings in {project.project_file} "
                                         f"cannot be read ({e}); showing defaults instead.")
-        if not saved:
+        if not saved_run_settings(saved):
             self.form.apply_dataset_defaults(count_labelled_train(project))
         self._refresh_runs()
         self._set_running(self.is_running())
@@ -178,7 +178,8 @@ class TrainingPanel(QWidget):
     def _devices_found(self, devices) -> None:
         self.form.set_devices(devices)
         project = self.context.project
-        if project is not None and not getattr(project, "train_settings", None) and not self.is_running():
+        if project is not None and not saved_run_settings(getattr(project, "train_settings", None)) \
+                and not self.is_running():
             self.form.apply_dataset_defaults(count_labelled_train(project))
 
     # ----- actions ------------------------------------------------------------------------
