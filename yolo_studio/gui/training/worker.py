@@ -133,3 +133,22 @@ class DeviceWorker(Worker):
         # GUI process would reserve a whole card just by asking for its name.
         configure_gpus()
         self.done.emit(list(describe_devices()))
+
+
+class RunsWorker(Worker):
+    """Reads the project's runs from disk off the GUI thread: ``done((runs, problem, has_last))``.
+
+    An epoch end re-lists the runs (the live run's row gains an epoch); with many runs
+    that is many files read, which must not stall the window while training runs.
+    """
+
+    done = Signal(object)
+
+    def __init__(self, project):
+        super().__init__()
+        self.project = project
+
+    def work(self) -> None:
+        from yolo_studio.gui.training.project_info import has_last_checkpoint, list_runs
+        runs, problem = list_runs(self.project)
+        self.done.emit((runs, problem, has_last_checkpoint(self.project)))
