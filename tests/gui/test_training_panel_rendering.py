@@ -349,9 +349,10 @@ def test_a_zoom_stops_following_until_follow_is_pressed(qtbot, panel, scripted):
 
 
 def test_start_during_the_device_check_answers_at_once_and_starts(qtbot, panel, scripted,
-                                                                   monkeypatch):
+                                                                   monkeypatch, request):
     from yolo_studio.gui.training import worker as worker_module
     release = []
+    request.addfinalizer(lambda: release.append(True))   # never leave the check spinning
 
     def slow_device_check(self):                    # TensorFlow still loading
         while not release:

@@ -23,7 +23,9 @@ LOSS_PARTS = (
 TRAIN_RGB, VAL_RGB, MAP_RGB = (40, 40, 40), (219, 68, 55), (15, 157, 88)
 EMA_ALPHA = 0.05          # darknet's avg_loss uses 0.1; a bit smoother reads better live
 REDRAW_HZ = 5
-LEFT_AXIS_PX = 62         # one width for every plot's left axis, so their x axes line up
+MIN_LABEL_GAP_PX = 22     # between tick labels of the loss plot's log axis
+LEFT_AXIS_PX = 62
+RIGHT_AXIS_PX = 52         # one width for every plot's left axis, so their x axes line up
 FOLLOW_STYLE = ("QToolButton {background:#1a73e8; color:white; border-radius:3px; padding:2px 8px;"
                 " font-weight:bold;} QToolButton:hover {background:#1765cc;}")
 
@@ -106,6 +108,26 @@ def legend_title(title: str, entries) -> str:
     return f"<span style='color:#666'><b>{title}</b>{keys}</span>"
 
 
+class LogLossAxis(pg.AxisItem):
+    """A log axis labelled in plain numbers at the densest of 1..9, 1-2-5, 1-3 or decades
+    that leaves room between labels (pyqtgraph's own labels overlapped, "10¹ 9 8 7")."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        span = max(maxVal - minVal, 1e-9)
+        lo, hi = int(np.floor(minVal)), int(np.ceil(maxVal))
+        for mantissas in ((1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 5), (1, 3), (1,)):
+            values = [d + np.log10(m) for d in range(lo, hi + 1) for m in mantissas]
+            values = [v for v in values if minVal <= v <= maxVal]
+            gaps = np.diff(values) * size / span
+            if len(values) >= 2 and gaps.min() >= MIN_LABEL_GAP_PX:
+                return [(None, values)]
+        every = max(1, int(np.ceil(MIN_LABEL_GAP_PX * span / max(size, 1))))
+        return [(None, [float(d) for d in range(lo, hi + 1) if d % every == 0 and minVal <= d <= maxVal])]
+
+    def logTickStrings(self, values, scale, spacing):
+        return [f"{10 ** v * scale:g}" for v in values]
+
+
 class FollowingPlot(pg.PlotWidget):
     """A plot whose view follows its data (x from the start to the newest point) until the
     user pans or zooms it; then a "Follow" button in its corner brings the following back,
@@ -117,11 +139,12 @@ class FollowingPlot(pg.PlotWidget):
     """
 
     min_x_span = 0.05             # epochs: the narrowest x range shown
+    from_zero = False             # x starts at 0 epochs even if the first point is later
     userMoved = Signal()          # the user panned or zoomed this plot
     followRequested = Signal()    # the user pressed Follow
 
-    def __init__(self, title: str, legend, grid: bool = False, parent=None):
-        super().__init__(parent, background="w")
+    def __init__(self, title: str, legend, grid: bool = False, parent=None, **kwargs):
+        super().__init__(parent, background="w", **kwargs)
         item = self.getPlotItem()
         _cheap(item, grid)
         # pyqtgraph's "A" button would turn its own auto-range back on; Follow replaces it.
@@ -137,8 +160,13 @@ class FollowingPlot(pg.PlotWidget):
         item.setLabel("bottom", "epoch")
         # SI prefixes turn a short range into "epoch (x0.001)" from -400 to 500.
         item.getAxis("bottom").enableAutoSIPrefix(False)
-        # Plots that share x line up on screen only if their left axes are equally wide.
+        # The plots line up on screen (same x, same pixels) only if their side axes are
+        # equally wide: fixed widths, and a blank right axis where there is no mAP axis.
         item.getAxis("left").setWidth(LEFT_AXIS_PX)
+        item.showAxis("right")
+        item.getAxis("right").setWidth(RIGHT_AXIS_PX)
+        item.getAxis("right").setStyle(showValues=False)
+        item.getAxis("right").setPen(pg.mkPen(None))
         self.following = True
         self.follow_button = QToolButton(self)
         self.follow_button.setText("Follow")
@@ -163,6 +191,8 @@ class FollowingPlot(pg.PlotWidget):
         if not self.following:
             return
         lo, hi = self.data_x() or (0.0, 1.0)
+        if self.from_zero:
+            lo = min(lo, 0.0)
         if hi - lo < self.min_x_span:      # one point, or a few close ones: centred
             mid = (lo + hi) / 2
             lo, hi = mid - self.min_x_span / 2, mid + self.min_x_span / 2
@@ -202,7 +232,7 @@ class LossPlot(FollowingPlot):
     def __init__(self, parent=None):
         super().__init__("Training loss per batch",
                          [(name, rgb, "&#x2501;&#x2501;") for _, name, rgb in LOSS_PARTS],
-                         parent=parent)
+                         parent=parent, axisItems={"left": LogLossAxis("left")})
         item = self.getPlotItem()
         item.setLabel("left", "loss (log scale)")
         # Early losses are 10-100x the late ones; a log axis keeps both readable.
@@ -238,6 +268,7 @@ class LossPlot(FollowingPlot):
         """Push the buffered series to the curves."""
         for key, s in self.series.items():
             self.raw_curves[key].setData(s.raw.x, _positive(s.raw.y))
+            _dot_if_alone(self.smooth_curves[key], s.smooth.n)
             self.smooth_curves[key].setData(s.smooth.x, _positive(s.smooth.y))
         self.fit()
 
@@ -253,6 +284,7 @@ class EpochPlot(FollowingPlot):
     """darknet chart.png style: train/val loss on the left axis, mAP@0.5 on the right."""
 
     min_x_span = 1.0              # one point per epoch
+    from_zero = True              # its first point is at 1 epoch: line up with the loss plot
     def __init__(self, parent=None):
         super().__init__("Per epoch", [("train loss", TRAIN_RGB, "&#x2501;&#x25cf;"),
                                        ("val loss", VAL_RGB, "&#x2501;&#x25cf;"),
@@ -269,7 +301,8 @@ class EpochPlot(FollowingPlot):
                                    symbolSize=5, symbolBrush=VAL_RGB)
         # mAP lives on its own 0..1 axis, linked in x, like darknet's chart.
         self.map_box = pg.ViewBox()
-        item.showAxis("right")
+        item.getAxis("right").setStyle(showValues=True)
+        item.getAxis("right").setPen(pg.mkPen((150, 150, 150)))
         item.scene().addItem(self.map_box)
         item.getAxis("right").linkToView(self.map_box)
         item.getAxis("right").setLabel("mAP@0.5", color="#0f9d58")
@@ -345,6 +378,7 @@ class LrPlot(FollowingPlot):
 
     def redraw(self) -> None:
         """Push the buffered series to the curve."""
+        _dot_if_alone(self.curve, self.lr.n)
         self.curve.setData(self.lr.x, self.lr.y)
         self.fit()
 
@@ -470,6 +504,17 @@ MAP50_95_KEYS = ("metrics/mAP50-95", "map50_95")
 def row_map50(row: dict) -> float | None:
     """mAP@0.5 of one results.csv row, None when that epoch did not compute it."""
     return _num(_first(row, *MAP50_KEYS))
+
+
+def _dot_if_alone(curve: pg.PlotDataItem, n: int) -> None:
+    """A line needs two points: until then the first one is drawn as a dot, not left out."""
+    symbol = "o" if n == 1 else None
+    if curve.opts["symbol"] != symbol:
+        pen = curve.opts["pen"]
+        curve.setSymbol(symbol)
+        curve.setSymbolSize(6)
+        curve.setSymbolBrush(pen.color() if hasattr(pen, "color") else pen)
+        curve.setSymbolPen(None)
 
 
 def _match_x(source: FollowingPlot, target: FollowingPlot) -> None:
