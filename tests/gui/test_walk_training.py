@@ -46,7 +46,8 @@ def test_short_walk_shows_curves_across_the_plots(tmp_path):
             "06-after-stop.png", "07-restart-history.png"} <= names
     for shot in report["shots"]:
         assert (out / shot["png"]).stat().st_size > 10_000      # a real screen, not a blank
-        if shot.get("check") is True:
-            for plot in ("loss", "lr"):
-                pixels = shot["pixels"][plot]
-                assert pixels["first"] < 0.1 and pixels["last"] > 0.85, (shot["png"], plot, pixels)
+    later = [s for s in report["shots"] if s["png"] in ("05-training-later.png", "06-after-stop.png")]
+    for shot in later:                              # by then there are many batches
+        for plot in ("loss", "lr"):
+            pixels = shot["pixels"][plot]
+            assert pixels["first"] < 0.1 and pixels["last"] > 0.85, (shot["png"], plot, pixels)

@@ -139,7 +139,7 @@ class FollowingPlot(pg.PlotWidget):
     """
 
     min_x_span = 0.05             # epochs: the narrowest x range shown
-    from_zero = False             # x starts at 0 epochs even if the first point is later
+    align_with = None             # a plot whose first x this one's view starts at, too
     userMoved = Signal()          # the user panned or zoomed this plot
     followRequested = Signal()    # the user pressed Follow
 
@@ -191,8 +191,8 @@ class FollowingPlot(pg.PlotWidget):
         if not self.following:
             return
         lo, hi = self.data_x() or (0.0, 1.0)
-        if self.from_zero:
-            lo = min(lo, 0.0)
+        if self.align_with is not None and self.align_with.data_x():
+            lo = min(lo, self.align_with.data_x()[0])
         if hi - lo < self.min_x_span:      # one point, or a few close ones: centred
             mid = (lo + hi) / 2
             lo, hi = mid - self.min_x_span / 2, mid + self.min_x_span / 2
@@ -284,7 +284,6 @@ class EpochPlot(FollowingPlot):
     """darknet chart.png style: train/val loss on the left axis, mAP@0.5 on the right."""
 
     min_x_span = 1.0              # one point per epoch
-    from_zero = True              # its first point is at 1 epoch: line up with the loss plot
     def __init__(self, parent=None):
         super().__init__("Per epoch", [("train loss", TRAIN_RGB, "&#x2501;&#x25cf;"),
                                        ("val loss", VAL_RGB, "&#x2501;&#x25cf;"),
@@ -400,6 +399,9 @@ class TrainingPlots(QWidget):
         # other, and Follow on one brings both back. Done here rather than by a pyqtgraph
         # x-link, which switches auto-range off on the other plot at every resize. The
         # epoch plot keeps its own x range so it repaints once an epoch, not per tick.
+        # The epoch plot's first point is at 1 epoch: its x starts where the loss plot's
+        # does (near 0 live, at 1 for a past run's per-epoch history), so the two line up.
+        self.epochs.align_with = self.loss
         for moved, other in ((self.loss, self.lr), (self.lr, self.loss)):
             moved.userMoved.connect(partial(_match_x, moved, other))
             moved.followRequested.connect(partial(other.set_following, True))
