@@ -44,9 +44,46 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="override the panel's TRAINING_NICE (0: same priority as the window)")
     p.add_argument("--repeats", type=int, default=2,
                    help="alternate plain/GUI runs this many times (noise check)")
+    p.add_argument("--switch-interval", type=float, default=None,
+                   help="sys.setswitchinterval for the whole run, in seconds (Python's default 0.005)")
     p.add_argument("--lateness-only", action="store_true",
                    help="only the GUI runs and their lateness, no plain-Trainer throughput")
     return p.parse_args(argv)
+
+
+class SlotTimes:
+    """How long the panel's own slots kept the GUI thread busy (ms per call), by slot."""
+
+    SLOTS = (("TrainingPlots", "flush"), ("TrainingPanel", "_on_batch"),
+             ("TrainingPanel", "_on_epoch"), ("TrainingPanel", "_show_runs"),
+             ("TrainingPanel", "_update_progress"))
+
+    def __init__(self):
+        self.ms: dict[str, list[float]] = {name: [] for _, name in self.SLOTS}
+
+    def install(self):
+        """Wrap the slots (on their classes, before the panel connects them); returns an undo."""
+        from yolo_studio.gui.training import panel, plots
+
+        owners = {"TrainingPlots": plots.TrainingPlots, "TrainingPanel": panel.TrainingPanel}
+        originals = [(owners[o], name, getattr(owners[o], name)) for o, name in self.SLOTS]
+        for owner, name, original in originals:
+            setattr(owner, name, self._timed(name, original))
+
+        def undo():
+            for owner, name, original in originals:
+                setattr(owner, name, original)
+        return undo
+
+    def _timed(self, name: str, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.ms[name].append((time.perf_counter() - t0) * 1e3)
+        timed.__name__ = fn.__name__
+        return timed
 
 
 class Phases:
@@ -152,6 +189,7 @@ def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, floa
     worker_module.TrainWorker.on_batch = timed_on_batch
     phases = Phases()
     undo_phases = phases.install()
+    undo_slots = SLOT_TIMES.install()
     panel = TrainingPanel(AppContext(Project.open(project_root)))
     panel.resize(1400, 900)
     panel.show()
@@ -178,12 +216,14 @@ def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, floa
     panel.wait_for_workers()
     worker_module.TrainWorker.on_batch = original
     undo_phases()
+    undo_slots()
     if panel.message_bar.kind == "error":
         sys.exit(f"GUI run failed: {panel.message_bar.text()}")
     panel.close()
     return timing.images_per_sec(cfg.batch_size), lateness, timing, phases
 
 
+SLOT_TIMES = SlotTimes()
 PHASES = ("batches", "validation", "checkpoint", "rest of the epoch end")
 
 
@@ -231,6 +271,8 @@ def main(argv=None) -> int:
     from yolo_studio.core.training.events import TrainConfig
 
     app = QApplication.instance() or QApplication([])
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     from yolo_studio.gui.training import worker as worker_module
     if args.training_nice is not None:
         worker_module.TRAINING_NICE = args.training_nice
@@ -243,7 +285,8 @@ def main(argv=None) -> int:
         print(f"yolov3-tiny, {args.images} images at {args.input_size}px, batch {args.batch}, "
               f"{args.epochs} epochs, {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f}; Qt platform {app.platformName()}; training thread "
-              f"nice +{worker_module.TRAINING_NICE}")
+              f"nice +{worker_module.TRAINING_NICE}; GIL switch interval "
+              f"{sys.getswitchinterval() * 1e3:g} ms")
         # One discarded run pays the process's one-time costs (TF start-up, kernel
         # caches), then plain/GUI alternate in ABBA order so drift in machine load cancels.
         if not args.lateness_only:
@@ -263,6 +306,12 @@ def main(argv=None) -> int:
     print(describe("10 ms GUI timer while training, all", late))
     for name, values in by_phase.items():
         print("  " + describe(f"during {name}", values))
+    print("the panel's own work on the GUI thread, ms per call (p99 / max):")
+    for name, values in SLOT_TIMES.ms.items():
+        if values:
+            print(f"  {name}: {len(values)} calls, p99 {percentile(values, 99):.1f}, "
+                  f"max {max(values):.1f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.lateness_only:
         print("images/s in the GUI: " + ", ".join(f"{v:.1f}" for v in gui))
         return 0

@@ -23,6 +23,8 @@ LOSS_PARTS = (
 TRAIN_RGB, VAL_RGB, MAP_RGB = (40, 40, 40), (219, 68, 55), (15, 157, 88)
 EMA_ALPHA = 0.05          # darknet's avg_loss uses 0.1; a bit smoother reads better live
 REDRAW_HZ = 5
+SMOOTH_POINTS = 600       # points drawn of a smoothed (2 px) curve, however long the run
+X_PAD, Y_PAD = 0.02, 0.05  # room around the data, as fractions of its extent
 MIN_LABEL_GAP_PX = 22     # between tick labels of the loss plot's log axis
 LEFT_AXIS_PX = 62
 RIGHT_AXIS_PX = 52         # one width for every plot's left axis, so their x axes line up
@@ -182,12 +184,16 @@ class FollowingPlot(pg.PlotWidget):
         """The x extent of the data (None when empty)."""
         raise NotImplementedError
 
-    def fit_y(self) -> None:
-        """Fit y to the data while following (pyqtgraph's y auto-range by default)."""
-        self.getPlotItem().enableAutoRange(axis=pg.ViewBox.YAxis)
+    def data_y(self) -> tuple[float, float] | None:
+        """The y extent of the data in view units (log10 on a log axis), None when empty."""
+        raise NotImplementedError
 
     def fit(self) -> None:
-        """While following, show every point: x from the first to the last."""
+        """While following, show every point: x from the first to the last, y all of it.
+
+        One setRange per redraw, with pyqtgraph's auto-range off: its auto-range
+        recomputed the bounds of every curve after each curve's setData.
+        """
         if not self.following:
             return
         lo, hi = self.data_x() or (0.0, 1.0)
@@ -196,8 +202,16 @@ class FollowingPlot(pg.PlotWidget):
         if hi - lo < self.min_x_span:      # one point, or a few close ones: centred
             mid = (lo + hi) / 2
             lo, hi = mid - self.min_x_span / 2, mid + self.min_x_span / 2
-        self.getPlotItem().setXRange(lo, hi, padding=0.02)
-        self.fit_y()
+        ylo, yhi = self.data_y() or (0.0, 1.0)
+        if yhi - ylo < 1e-9:               # a flat line: a band around it
+            pad = max(abs(ylo) * 0.1, 1e-9)
+            ylo, yhi = ylo - pad, yhi + pad
+        xpad, ypad = (hi - lo) * X_PAD, (yhi - ylo) * Y_PAD
+        vb = self.getPlotItem().vb
+        vb.setRange(xRange=(lo - xpad, hi + xpad), yRange=(ylo - ypad, yhi + ypad), padding=0)
+        # pyqtgraph moves the items to the new range only when the paint begins, and the
+        # move asks for a second paint: move them now, and each redraw paints once.
+        vb.prepareForPaint()
 
     def set_following(self, on: bool) -> None:
         """Follow the data (and fit now), or keep the user's view."""
@@ -264,13 +278,22 @@ class LossPlot(FollowingPlot):
     def data_x(self) -> tuple[float, float] | None:
         return _extent(s.raw for s in self.series.values())
 
+    def data_y(self) -> tuple[float, float] | None:
+        ys = [_positive(s.raw.y) for s in self.series.values() if s.raw.n]
+        ys += [_positive(s.smooth.y) for s in self.series.values() if s.smooth.n]
+        if not ys:
+            return None
+        return (float(np.log10(min(y.min() for y in ys))), float(np.log10(max(y.max() for y in ys))))
+
     def redraw(self) -> None:
         """Push the buffered series to the curves."""
+        # The view first: curves clipped to the old view would be clipped again (and
+        # painted twice) when it moves.
+        self.fit()
         for key, s in self.series.items():
             self.raw_curves[key].setData(s.raw.x, _positive(s.raw.y))
             _dot_if_alone(self.smooth_curves[key], s.smooth.n)
-            self.smooth_curves[key].setData(s.smooth.x, _positive(s.smooth.y))
-        self.fit()
+            self.smooth_curves[key].setData(*_thin(s.smooth.x, _positive(s.smooth.y)))
 
     def clear_data(self) -> None:
         """Empty the plot."""
@@ -328,6 +351,10 @@ class EpochPlot(FollowingPlot):
     def data_x(self) -> tuple[float, float] | None:
         return _extent((self.train, self.val, self.map50))
 
+    def data_y(self) -> tuple[float, float] | None:
+        ys = [s.y for s in (self.train, self.val) if s.n]
+        return (float(min(y.min() for y in ys)), float(max(y.max() for y in ys))) if ys else None
+
     def redraw(self) -> None:
         """Push the buffered series to the curves."""
         self.train_curve.setData(self.train.x, self.train.y)
@@ -361,14 +388,14 @@ class LrPlot(FollowingPlot):
     def data_x(self) -> tuple[float, float] | None:
         return _extent((self.lr,))
 
-    def fit_y(self) -> None:
+    def data_y(self) -> tuple[float, float]:
         # From 0 (warmup starts there) to the peak, labelled at 0, half and the peak only:
         # the plot is short, and pyqtgraph's own ticks overlapped ("5e-06 4e-06 3e-06").
         top = float(self.lr.y.max()) if self.lr.n else 1e-3
         top = top if top > 0 else 1e-3
-        item = self.getPlotItem()
-        item.setYRange(0, top * 1.08, padding=0)
-        item.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in (0.0, top / 2, top)]])
+        if self.following:
+            self.getPlotItem().getAxis("left").setTicks([[(v, f"{v:.2g}") for v in (0.0, top / 2, top)]])
+        return 0.0, top
 
     def set_following(self, on: bool) -> None:
         if not on:   # the user's own zoom gets pyqtgraph's ticks for that range
@@ -377,9 +404,9 @@ class LrPlot(FollowingPlot):
 
     def redraw(self) -> None:
         """Push the buffered series to the curve."""
-        _dot_if_alone(self.curve, self.lr.n)
-        self.curve.setData(self.lr.x, self.lr.y)
         self.fit()
+        _dot_if_alone(self.curve, self.lr.n)
+        self.curve.setData(*_thin(self.lr.x, self.lr.y))
 
     def clear_data(self) -> None:
         """Empty the plot."""
@@ -506,6 +533,20 @@ MAP50_95_KEYS = ("metrics/mAP50-95", "map50_95")
 def row_map50(row: dict) -> float | None:
     """mAP@0.5 of one results.csv row, None when that epoch did not compute it."""
     return _num(_first(row, *MAP50_KEYS))
+
+
+def _thin(x: np.ndarray, y: np.ndarray, most: int = SMOOTH_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``most`` evenly spaced points of a smooth curve, the last one always kept.
+
+    A 2 px line costs Qt several times a 1 px one per segment; a smoothed curve (or the
+    learning rate) looks the same from 600 points as from 10,000, and the redraw of a
+    300-epoch run stays short enough not to hold up the window.
+    """
+    n = len(x)
+    if n <= most:
+        return x, y
+    keep = np.unique(np.append(np.linspace(0, n - 1, most).astype(int), n - 1))
+    return x[keep], y[keep]
 
 
 def _dot_if_alone(curve: pg.PlotDataItem, n: int) -> None:
