@@ -171,6 +171,7 @@ class Walk:
         subprocess.run(["import", "-window", "root", str(path)], check=True)
         s = self.state()
         entry = {"png": path.name, "note": note, "progress": s.get("progress_text"),
+                 "window": s.get("window"),
                  "worst_freeze_ms": round(s.get("worst_freeze_ms", 0.0)), "plots": s.get("plots", {})}
         self.shots.append(entry)
         self.log(f"saved {path.name}: {s.get('progress_text')!r}")
@@ -226,6 +227,18 @@ def judge(out: Path, shots: list[dict]) -> list[str]:
                 problems.append(f"{shot['png']}: {name} curves' pixels span "
                                 f"{cols['first']}..{cols['last']} of the plot's width")
     return problems
+
+
+def save_window(out: Path, shot_name: str, target: Path) -> None:
+    """The app window's part of a screenshot (the screen is larger than the window)."""
+    import cv2
+
+    shot = next(s for s in json.loads((out / "walk.json").read_text())["shots"]
+                if s["png"] == shot_name)
+    x, y, w, h = shot["window"]
+    image = cv2.imread(str(out / shot_name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(target), image[max(y, 0):y + h, max(x, 0):x + w])
 
 
 def launch(geometry_file: Path, env: dict, project: str | None, log_file) -> subprocess.Popen:
@@ -325,6 +338,9 @@ def main(argv=None) -> int:
     p.add_argument("--shots-at", default=None,
                    help="seconds after training starts for the two training shots "
                         "(default 30,120; --short: 15,30)")
+    p.add_argument("--readme", metavar="PNG", default=None,
+                   help="also save the window of the ~2 min shot here "
+                        "(docs/screenshots/training.png for the README)")
     p.add_argument("--child", metavar="GEOMETRY_FILE", help=argparse.SUPPRESS)
     p.add_argument("project", nargs="?", help=argparse.SUPPRESS)
     args, rest = p.parse_known_args(argv)
@@ -352,6 +368,9 @@ def main(argv=None) -> int:
             xvfb.wait(10)
     for problem in problems:
         print("PROBLEM:", problem)
+    if args.readme and not problems:
+        save_window(out, "05-training-later.png", Path(args.readme))
+        print(f"saved {args.readme}")
     print(f"{'FAILED' if problems else 'ok'}: screenshots in {out}")
     return 1 if problems else 0
 

@@ -36,7 +36,8 @@ class TrainingPanel(QWidget):
         self._eval_thread = None
         self._device_thread = None
         self._devices_known = False       # the device check has answered (or failed)
-        self._start_pending = False       # Start was pressed while that check ran
+        self._start_pending = False       # Start (or Retrain) was pressed while that check ran
+        self._pending_from: str | None = None
         self._runs_thread = None
         self._runs_again: tuple | None = None
         self._run_over = True             # the live run has ended (its thread may still wind down)
@@ -231,7 +232,7 @@ class TrainingPanel(QWidget):
         if self._start_pending:
             self._start_pending = False
             self.start_button.setText("Start")
-            self.start()
+            self.start(start_from=self._pending_from)
         self._set_running(self.is_running())
 
     def _detecting_devices(self) -> bool:
@@ -240,10 +241,14 @@ class TrainingPanel(QWidget):
 
     # ----- actions ------------------------------------------------------------------------
     def _start_clicked(self) -> None:
+        self._request_start(None)
+
+    def _request_start(self, start_from: str | None) -> None:
         if self._detecting_devices():
             # The form's defaults depend on the device (GPU or CPU): start once it is known,
             # and say so now, so the click visibly did something.
             self._start_pending = True
+            self._pending_from = start_from
             self.start_button.setText("Starting…")
             self._set_running(False)          # Start disabled, its tooltip says why
             self.progress.setRange(0, 0)
@@ -251,10 +256,10 @@ class TrainingPanel(QWidget):
             self.progress.setFormat(text)
             self.context.statusMessage.emit(text)
             return
-        self.start()
+        self.start(start_from=start_from)
 
     def _retrain_clicked(self) -> None:
-        self.retrain()
+        self._request_start("last")
 
     def _resume_clicked(self) -> None:
         self.resume()
@@ -413,7 +418,8 @@ class TrainingPanel(QWidget):
             else "A run is training: Stop it first (or wait for it to end)" if running
             else "Starts when the device check ends" if self._start_pending
             else "Train a new run with these settings")
-        self.retrain_button.setEnabled(has_project and not running and self.form.has_last_checkpoint)
+        self.retrain_button.setEnabled(has_project and not running and not self._start_pending
+                                       and self.form.has_last_checkpoint)
         self.resume_button.setEnabled(has_project and not running and self.runs_view.selected_run() is not None)
         self.stop_button.setEnabled(running)
         self.form.setEnabled(has_project and not running)
