@@ -43,10 +43,6 @@ class TrainingPanel(QWidget):
         self._run_over = True             # the live run has ended (its thread may still wind down)
         self._last_batch = None
         self._run_dir: str | None = None
-        # The run folder whose points the plots hold. Picking that run in the list (the
-        # panel does so itself when a run ends) must not swap its per-batch points for
-        # the per-epoch means of results.csv.
-        self._plotted_run: str | None = None
         self._build()
         self._wire()
         self._set_running(False)
@@ -142,7 +138,6 @@ class TrainingPanel(QWidget):
         self.runs_view.set_runs([])
         if not self.is_running():     # another project: the last one's curves do not belong
             self.plots.clear()
-            self._plotted_run = None
         if project is None:
             self.results.clear()
             self._set_running(self.is_running())
@@ -317,7 +312,7 @@ class TrainingPanel(QWidget):
             return False
         self.message_bar.dismiss()
         self._run_dir = run_dir
-        self._plotted_run = run_dir
+        self.plots.source = run_dir
         self._run_over = False
         self._last_batch = None
         worker = TrainWorker(project, cfg, run_dir=run_dir, resume=resume)
@@ -355,7 +350,7 @@ class TrainingPanel(QWidget):
         self.plots.add_epoch(report)
         if report.checkpoint and not self._run_dir:
             self._run_dir = str(Path(report.checkpoint).parent.parent)
-        self._plotted_run = self._run_dir
+        self.plots.source = self._run_dir
         if report.map50 is not None and (report.best or not self.results.table.rowCount()):
             self.results.show_scores(report.map50, report.per_class_ap,
                                      map50_95=report.map50_95,
@@ -370,7 +365,7 @@ class TrainingPanel(QWidget):
         self._run_over = True      # the progress bar now says how it ended, not the last batch
         self.plots.flush()            # the last epoch's points, without waiting for a tick
         self._run_dir = report.run_dir or self._run_dir
-        self._plotted_run = self._run_dir
+        self.plots.source = self._run_dir
         best = weights_file(report.best_checkpoint) or (
             checkpoint_in(self._run_dir, "best") if self._run_dir else None)
         last = weights_file(report.last_checkpoint)
@@ -434,10 +429,12 @@ class TrainingPanel(QWidget):
         self._set_running(self.is_running())
         if self.is_running():
             return  # the live run owns the plots
-        if self._plotted_run and Path(self._plotted_run) == Path(run.path):
-            return  # already on the plots, with every batch (the history has epochs only)
+        # Picking the run the plots already hold (the panel does so itself when a run
+        # ends) must not swap its per-batch points for results.csv's per-epoch means.
+        if self.plots.source and Path(self.plots.source) == Path(run.path):
+            return
         self.plots.load_history(list(run.history or []), read_batches(run.path))
-        self._plotted_run = str(run.path)
+        self.plots.source = str(run.path)
         rows = [r for r in run.history or [] if row_map50(r) is not None]
         best = checkpoint_in(run.path, "best")
         self.results.clear()

@@ -140,7 +140,7 @@ class FollowingPlot(pg.PlotWidget):
     whatever the first point looked like (issue 13: -0.45..0.55 epochs for hours).
     """
 
-    min_x_span = 0.05             # epochs: the narrowest x range shown
+    min_x_span = 0.05             # epochs: the x range around a single point
     align_with = None             # a plot whose first x this one's view starts at, too
     userMoved = Signal()          # the user panned or zoomed this plot
     followRequested = Signal()    # the user pressed Follow
@@ -199,7 +199,7 @@ class FollowingPlot(pg.PlotWidget):
         lo, hi = self.data_x() or (0.0, 1.0)
         if self.align_with is not None and self.align_with.data_x():
             lo = min(lo, self.align_with.data_x()[0])
-        if hi - lo < self.min_x_span:      # one point, or a few close ones: centred
+        if hi - lo < 1e-9:                 # one point: centred in a sensible width
             mid = (lo + hi) / 2
             lo, hi = mid - self.min_x_span / 2, mid + self.min_x_span / 2
         ylo, yhi = self.data_y() or (0.0, 1.0)
@@ -441,6 +441,7 @@ class TrainingPlots(QWidget):
             layout.addWidget(plot, stretch)
         self._dirty = False
         self._epochs_dirty = False
+        self.source: str | None = None   # the run folder the points come from (None: unknown)
         self.redraws = 0          # how many times the curves were pushed (tests, bench)
         self.timer = QTimer(self)
         self.timer.setInterval(int(1000 / REDRAW_HZ))
@@ -506,6 +507,7 @@ class TrainingPlots(QWidget):
             p.following = True
             p.clear_data()
             p.set_following(True)
+        self.source = None
         self._dirty = self._epochs_dirty = False
 
     def flush(self) -> None:
