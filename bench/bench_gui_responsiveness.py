@@ -2,9 +2,14 @@
 
 Prints, for one process on this machine:
 - the lateness of a 10 ms QTimer on the GUI thread while training runs
-  (p50 / p99 / max, in ms; the issue's goal is p99 < 50 ms);
+  (p50 / p99 / max, in ms; the goal is p99 < 50 ms), over whole epochs, and
+  split by what the trainer was doing: batches, validation (losses and mAP),
+  checkpoint (weights and resume state), and the rest of an epoch's end
+  (results.csv, summaries, the epoch report reaching the panel, the next
+  epoch's data pipeline);
 - training images/s inside the GUI against the plain Trainer (what the CLI
-  runs) on the same settings and data, as a ratio (goal: GUI costs < 10%).
+  runs) on the same settings and data, as a ratio (goal: GUI costs < 10%;
+  --lateness-only skips it).
 
 Both runs measure speed the same way: images per second of wall time between
 the first and the last batch of the later epochs (the first epoch pays for
@@ -39,7 +44,79 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="override the panel's TRAINING_NICE (0: same priority as the window)")
     p.add_argument("--repeats", type=int, default=2,
                    help="alternate plain/GUI runs this many times (noise check)")
+    p.add_argument("--switch-interval", type=float, default=None,
+                   help="sys.setswitchinterval for the whole run, in seconds (Python's default 0.005)")
+    p.add_argument("--lateness-only", action="store_true",
+                   help="only the GUI runs and their lateness, no plain-Trainer throughput")
     return p.parse_args(argv)
+
+
+class SlotTimes:
+    """How long the panel's own slots kept the GUI thread busy (ms per call), by slot."""
+
+    SLOTS = (("TrainingPlots", "flush"), ("TrainingPanel", "_on_batch"),
+             ("TrainingPanel", "_on_epoch"), ("TrainingPanel", "_show_runs"),
+             ("TrainingPanel", "_update_progress"))
+
+    def __init__(self):
+        self.ms: dict[str, list[float]] = {name: [] for _, name in self.SLOTS}
+
+    def install(self):
+        """Wrap the slots (on their classes, before the panel connects them); returns an undo."""
+        from yolo_studio.gui.training import panel, plots
+
+        owners = {"TrainingPlots": plots.TrainingPlots, "TrainingPanel": panel.TrainingPanel}
+        originals = [(owners[o], name, getattr(owners[o], name)) for o, name in self.SLOTS]
+        for owner, name, original in originals:
+            setattr(owner, name, self._timed(name, original))
+
+        def undo():
+            for owner, name, original in originals:
+                setattr(owner, name, original)
+        return undo
+
+    def _timed(self, name: str, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.ms[name].append((time.perf_counter() - t0) * 1e3)
+        timed.__name__ = fn.__name__
+        return timed
+
+
+class Phases:
+    """When the trainer validated and wrote checkpoints (wall-clock intervals, any thread)."""
+
+    def __init__(self):
+        self.intervals: dict[str, list[tuple[float, float]]] = {"validation": [], "checkpoint": []}
+
+    def install(self):
+        """Wrap the trainer's validation and checkpoint calls to time them; returns an undo."""
+        from yolo_studio.core.training import trainer as trainer_module
+        from yolo_studio.core.training import validation
+
+        originals = [(validation, "validate", validation.validate),
+                     (trainer_module.Trainer, "_save_weights", trainer_module.Trainer._save_weights),
+                     (trainer_module.Trainer, "_save_resume", trainer_module.Trainer._save_resume)]
+        for owner, name, original in originals:
+            phase = "validation" if name == "validate" else "checkpoint"
+            setattr(owner, name, self._timed(phase, original))
+
+        def undo():
+            for owner, name, original in originals:
+                setattr(owner, name, original)
+        return undo
+
+    def _timed(self, phase: str, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.intervals[phase].append((t0, time.perf_counter()))
+        return timed
 
 
 class Timing:
@@ -93,8 +170,8 @@ def plain_run(project_root: Path, cfg) -> float:
     return timing.images_per_sec(cfg.batch_size)
 
 
-def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, float]], Timing]:
-    """images/s inside the panel, the 10 ms timer's (time, lateness ms), and the batch times."""
+def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, float]], Timing, Phases]:
+    """images/s inside the panel, the 10 ms timer's (time, lateness ms), batch times and phases."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     from yolo_studio.core.project import Project
@@ -110,6 +187,9 @@ def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, floa
         original(self, report)
 
     worker_module.TrainWorker.on_batch = timed_on_batch
+    phases = Phases()
+    undo_phases = phases.install()
+    undo_slots = SLOT_TIMES.install()
     panel = TrainingPanel(AppContext(Project.open(project_root)))
     panel.resize(1400, 900)
     panel.show()
@@ -135,24 +215,37 @@ def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, floa
     ticker.stop()
     panel.wait_for_workers()
     worker_module.TrainWorker.on_batch = original
+    undo_phases()
+    undo_slots()
     if panel.message_bar.kind == "error":
         sys.exit(f"GUI run failed: {panel.message_bar.text()}")
     panel.close()
-    return timing.images_per_sec(cfg.batch_size), lateness, timing
+    return timing.images_per_sec(cfg.batch_size), lateness, timing, phases
 
 
-def split_by_phase(lateness, timing: Timing) -> tuple[list[float], list[float]]:
-    """Lateness during batches, and during epoch ends (validation, mAP, checkpoints, retracing)."""
-    gaps = []     # (last batch of an epoch, first batch of the next)
+SLOT_TIMES = SlotTimes()
+PHASES = ("batches", "validation", "checkpoint", "rest of the epoch end")
+
+
+def split_by_phase(lateness, timing: Timing, phases: Phases) -> dict[str, list[float]]:
+    """Each tick's lateness under the phase the trainer was in while the tick waited."""
+    gaps = []     # (last batch of an epoch, first batch of the next): the epoch ends
     for (e0, _, t0), (e1, _, t1) in zip(timing.times, timing.times[1:]):
         if e1 != e0:
             gaps.append((t0, t1))
-    batches, ends = [], []
+    out = {name: [] for name in PHASES}
     for t, late in lateness:
-        # a tick is late for what ran during the interval before it
-        (ends if any(a <= t - late / 1e3 - 0.01 <= b or a <= t <= b for a, b in gaps)
-         else batches).append(late)
-    return batches, ends
+        # A tick is late for what ran while it waited: from when it was due until now.
+        due = t - late / 1e3
+
+        def overlaps(intervals):
+            return any(a <= t and due <= b for a, b in intervals)
+
+        phase = ("validation" if overlaps(phases.intervals["validation"])
+                 else "checkpoint" if overlaps(phases.intervals["checkpoint"])
+                 else "rest of the epoch end" if overlaps(gaps) else "batches")
+        out[phase].append(late)
+    return out
 
 
 def describe(name: str, values: list[float]) -> str:
@@ -178,36 +271,50 @@ def main(argv=None) -> int:
     from yolo_studio.core.training.events import TrainConfig
 
     app = QApplication.instance() or QApplication([])
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     from yolo_studio.gui.training import worker as worker_module
     if args.training_nice is not None:
         worker_module.TRAINING_NICE = args.training_nice
+    # mAP every epoch (the panel's default): each epoch end runs the full validation.
     cfg = TrainConfig(model="yolov3-tiny", input_size=args.input_size, batch_size=args.batch,
-                      epochs=args.epochs, warmup_epochs=0, augment=True, map_every=args.epochs)
+                      epochs=args.epochs, warmup_epochs=0, augment=True, map_every=1)
     with tempfile.TemporaryDirectory() as tmp:
         root = generate_demo_project(Path(tmp) / "demo", n_images=args.images, seed=3,
                                      min_size=128, max_size=320)
         print(f"yolov3-tiny, {args.images} images at {args.input_size}px, batch {args.batch}, "
               f"{args.epochs} epochs, {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f}; Qt platform {app.platformName()}; training thread "
-              f"nice +{worker_module.TRAINING_NICE}")
+              f"nice +{worker_module.TRAINING_NICE}; GIL switch interval "
+              f"{sys.getswitchinterval() * 1e3:g} ms")
         # One discarded run pays the process's one-time costs (TF start-up, kernel
         # caches), then plain/GUI alternate in ABBA order so drift in machine load cancels.
-        plain_run(root, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}))
-        plain, gui, late, during_batches, at_epoch_ends = [], [], [], [], []
+        if not args.lateness_only:
+            plain_run(root, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}))
+        plain, gui, late = [], [], []
+        by_phase = {name: [] for name in PHASES}
         for i in range(args.repeats):
-            if i % 2 == 0:
+            if i % 2 == 0 and not args.lateness_only:
                 plain.append(plain_run(root, cfg))
-            g, lateness, timing = gui_run(app, root, cfg)
-            if i % 2 == 1:
+            g, lateness, timing, phases = gui_run(app, root, cfg)
+            if i % 2 == 1 and not args.lateness_only:
                 plain.append(plain_run(root, cfg))
             gui.append(g)
             late += [v for _, v in lateness]
-            b, e = split_by_phase(lateness, timing)
-            during_batches += b
-            at_epoch_ends += e
+            for name, values in split_by_phase(lateness, timing, phases).items():
+                by_phase[name] += values
     print(describe("10 ms GUI timer while training, all", late))
-    print("  " + describe("during training batches", during_batches))
-    print("  " + describe("during epoch ends (validation, mAP, checkpoint)", at_epoch_ends))
+    for name, values in by_phase.items():
+        print("  " + describe(f"during {name}", values))
+    print("the panel's own work on the GUI thread, ms per call (p99 / max):")
+    for name, values in SLOT_TIMES.ms.items():
+        if values:
+            print(f"  {name}: {len(values)} calls, p99 {percentile(values, 99):.1f}, "
+                  f"max {max(values):.1f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    if args.lateness_only:
+        print("images/s in the GUI: " + ", ".join(f"{v:.1f}" for v in gui))
+        return 0
     print("images/s plain Trainer: " + ", ".join(f"{v:.1f}" for v in plain))
     print("images/s in the GUI:    " + ", ".join(f"{v:.1f}" for v in gui))
     ratio = statistics.median(gui) / statistics.median(plain)

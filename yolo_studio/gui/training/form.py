@@ -101,6 +101,10 @@ class TrainForm(QWidget):
         self.device_label = QLabel("Looking for a GPU…")
         self.device_label.setWordWrap(True)
         self.device_label.setObjectName("deviceLabel")
+        # Room for two lines from the start: the answer ("CPU …. No GPU found: …") wraps, and
+        # a label that grew then moved the Start button away from under the user's pointer.
+        self.device_label.ensurePolished()
+        self.device_label.setMinimumHeight(2 * self.device_label.fontMetrics().lineSpacing() + 2)
         layout.addRow("Device:", self.device_label)
         self.model = QComboBox()
         for text, key in MODELS:

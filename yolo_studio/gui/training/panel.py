@@ -19,7 +19,7 @@ from yolo_studio.gui.training.project_info import (checkpoint_in, count_labelled
                                                    weights_file)
 from yolo_studio.gui.training.results import ResultsView
 from yolo_studio.gui.training.runs_view import RunsView
-from yolo_studio.gui.training.worker import DeviceWorker, EvalWorker, TrainWorker
+from yolo_studio.gui.training.worker import DeviceWorker, EvalWorker, RunsWorker, TrainWorker
 from yolo_studio.gui.workers import start_worker
 
 
@@ -35,6 +35,12 @@ class TrainingPanel(QWidget):
         self._thread = self._worker = None
         self._eval_thread = None
         self._device_thread = None
+        self._devices_known = False       # the device check has answered (or failed)
+        self._start_pending = False       # Start (or Retrain) was pressed while that check ran
+        self._pending_from: str | None = None
+        self._runs_thread = None
+        self._runs_again: tuple | None = None
+        self._run_over = True             # the live run has ended (its thread may still wind down)
         self._last_batch = None
         self._run_dir: str | None = None
         self._build()
@@ -130,6 +136,8 @@ class TrainingPanel(QWidget):
     def _load_project(self, project) -> None:
         self.form.setEnabled(project is not None)
         self.runs_view.set_runs([])
+        if not self.is_running():     # another project: the last one's curves do not belong
+            self.plots.clear()
         if project is None:
             self.results.clear()
             self._set_running(self.is_running())
@@ -152,10 +160,39 @@ class TrainingPanel(QWidget):
         if project is None:
             return
         runs, problem = list_runs(project)
+        self._show_runs(project, (runs, problem, has_last_checkpoint(project)), select)
+
+    def _refresh_runs_later(self, select: str | None = None) -> None:
+        """The same as _refresh_runs, read on a worker: an epoch end must not wait for the disk."""
+        project = self.context.project
+        if project is None:
+            return
+        if self._runs_thread is not None and self._runs_thread.isRunning():
+            self._runs_again = (select,)      # once more when this one is done
+            return
+        worker = RunsWorker(project)
+        worker.done.connect(self._runs_listed)
+        worker.finished.connect(self._runs_worker_ended)
+        self._runs_select = select
+        self._runs_thread = start_worker(worker, "runs")
+
+    def _runs_listed(self, result) -> None:
+        worker = self.sender()
+        if worker is not None and getattr(worker, "project", None) is not self.context.project:
+            return        # listed for a project that is no longer open
+        self._show_runs(self.context.project, result, self._runs_select)
+
+    def _runs_worker_ended(self) -> None:
+        if self._runs_again is not None:
+            (select,), self._runs_again = self._runs_again, None
+            QTimer.singleShot(0, lambda: self._refresh_runs_later(select))
+
+    def _show_runs(self, project, result, select: str | None) -> None:
+        runs, problem, has_last = result
         if problem:
             self._log(problem)
         self.runs_view.set_runs(runs, select=select)
-        self.form.set_has_last_checkpoint(has_last_checkpoint(project))
+        self.form.set_has_last_checkpoint(has_last)
         self._set_running(self.is_running())
 
     def showEvent(self, event) -> None:
@@ -174,20 +211,50 @@ class TrainingPanel(QWidget):
 
     def _device_failed(self, message: str) -> None:
         self.form.device_label.setText(f"Device unknown: {message}")
+        self._devices_answered()
 
     def _devices_found(self, devices) -> None:
         self.form.set_devices(devices)
         project = self.context.project
-        if project is not None and not saved_run_settings(getattr(project, "train_settings", None)) \
-                and not self.is_running():
+        # Not over what the user saw when pressing Start: those are the values to train with.
+        if (project is not None and not saved_run_settings(getattr(project, "train_settings", None))
+                and not self.is_running() and not self._start_pending):
             self.form.apply_dataset_defaults(count_labelled_train(project))
+        self._devices_answered()
+
+    def _devices_answered(self) -> None:
+        self._devices_known = True
+        if self._start_pending:
+            self._start_pending = False
+            self.start_button.setText("Start")
+            self.start(start_from=self._pending_from)
+        self._set_running(self.is_running())
+
+    def _detecting_devices(self) -> bool:
+        return (not self._devices_known and self._device_thread is not None
+                and self._device_thread.isRunning())
 
     # ----- actions ------------------------------------------------------------------------
     def _start_clicked(self) -> None:
-        self.start()
+        self._request_start(None)
+
+    def _request_start(self, start_from: str | None) -> None:
+        if self._detecting_devices():
+            # The form's defaults depend on the device (GPU or CPU): start once it is known,
+            # and say so now, so the click visibly did something.
+            self._start_pending = True
+            self._pending_from = start_from
+            self.start_button.setText("Starting…")
+            self._set_running(False)          # Start disabled, its tooltip says why
+            self.progress.setRange(0, 0)
+            text = "Starting as soon as the device check ends (TensorFlow is loading)…"
+            self.progress.setFormat(text)
+            self.context.statusMessage.emit(text)
+            return
+        self.start(start_from=start_from)
 
     def _retrain_clicked(self) -> None:
-        self.retrain()
+        self._request_start("last")
 
     def _resume_clicked(self) -> None:
         self.resume()
@@ -245,6 +312,8 @@ class TrainingPanel(QWidget):
             return False
         self.message_bar.dismiss()
         self._run_dir = run_dir
+        self.plots.source = run_dir
+        self._run_over = False
         self._last_batch = None
         worker = TrainWorker(project, cfg, run_dir=run_dir, resume=resume)
         worker.message.connect(self._log)
@@ -281,19 +350,22 @@ class TrainingPanel(QWidget):
         self.plots.add_epoch(report)
         if report.checkpoint and not self._run_dir:
             self._run_dir = str(Path(report.checkpoint).parent.parent)
+        self.plots.source = self._run_dir
         if report.map50 is not None and (report.best or not self.results.table.rowCount()):
             self.results.show_scores(report.map50, report.per_class_ap,
                                      map50_95=report.map50_95,
                                      where=f" (best so far, epoch {report.epoch + 1})")
             if report.best and self._run_dir:
                 self.results.set_checkpoint(checkpoint_in(self._run_dir, "best"))
-        self._refresh_runs(select=Path(self._run_dir).name if self._run_dir else None)
+        self._refresh_runs_later(select=Path(self._run_dir).name if self._run_dir else None)
         self.epochReported.emit(report)
 
     def _on_end(self, report) -> None:
         self._update_progress()
+        self._run_over = True      # the progress bar now says how it ended, not the last batch
         self.plots.flush()            # the last epoch's points, without waiting for a tick
         self._run_dir = report.run_dir or self._run_dir
+        self.plots.source = self._run_dir
         best = weights_file(report.best_checkpoint) or (
             checkpoint_in(self._run_dir, "best") if self._run_dir else None)
         last = weights_file(report.last_checkpoint)
@@ -321,7 +393,7 @@ class TrainingPanel(QWidget):
 
     def _update_progress(self) -> None:
         r = self._last_batch
-        if r is None or not self.is_running():
+        if r is None or not self.is_running() or self._run_over:
             return
         if self.progress.maximum() != r.total_steps:
             self.progress.setRange(0, max(r.total_steps, 1))
@@ -334,8 +406,15 @@ class TrainingPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         running = running and self.is_running()
         has_project = self.context.project is not None
-        self.start_button.setEnabled(has_project and not running)
-        self.retrain_button.setEnabled(has_project and not running and self.form.has_last_checkpoint)
+        self.start_button.setEnabled(has_project and not running and not self._start_pending)
+        # A disabled button says why (its tooltip; the status bar when it is pressed anyway).
+        self.start_button.setToolTip(
+            "Open a project first (File ▸ Open)" if not has_project
+            else "A run is training: Stop it first (or wait for it to end)" if running
+            else "Starts when the device check ends" if self._start_pending
+            else "Train a new run with these settings")
+        self.retrain_button.setEnabled(has_project and not running and not self._start_pending
+                                       and self.form.has_last_checkpoint)
         self.resume_button.setEnabled(has_project and not running and self.runs_view.selected_run() is not None)
         self.stop_button.setEnabled(running)
         self.form.setEnabled(has_project and not running)
@@ -350,7 +429,12 @@ class TrainingPanel(QWidget):
         self._set_running(self.is_running())
         if self.is_running():
             return  # the live run owns the plots
+        # Picking the run the plots already hold (the panel does so itself when a run
+        # ends) must not swap its per-batch points for results.csv's per-epoch means.
+        if self.plots.source and Path(self.plots.source) == Path(run.path):
+            return
         self.plots.load_history(list(run.history or []), read_batches(run.path))
+        self.plots.source = str(run.path)
         rows = [r for r in run.history or [] if row_map50(r) is not None]
         best = checkpoint_in(run.path, "best")
         self.results.clear()
@@ -414,7 +498,7 @@ class TrainingPanel(QWidget):
         """Let every thread of this panel end (events keep flowing so each thread's quit arrives)."""
         import time
         deadline = time.monotonic() + timeout_s
-        for thread in (self._thread, self._eval_thread, self._device_thread):
+        for thread in (self._thread, self._eval_thread, self._device_thread, self._runs_thread):
             while thread is not None and thread.isRunning():
                 if time.monotonic() > deadline:
                     return False

@@ -1,9 +1,12 @@
 """The training worker: runs core's Trainer on a QThread and turns its reports into signals."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import threading
+import time
 
 from PySide6.QtCore import Signal
 
@@ -14,6 +17,7 @@ from yolo_studio.gui.workers import Worker
 # Training threads run this much nicer than the window (Linux per-thread nice), so
 # when TensorFlow saturates every core the GUI thread still gets the CPU at once.
 TRAINING_NICE = 5
+PAINT_BEFORE_IMPORT_S = 0.15
 
 
 def lower_thread_priority(step: int) -> bool:
@@ -52,7 +56,10 @@ class TrainWorker(Worker):
 
     def work(self) -> None:
         lower_thread_priority(TRAINING_NICE)
-        # Imported here, on the worker thread, so the GUI never waits for TensorFlow.
+        # The first import of TensorFlow holds the GIL for seconds (loading its libraries),
+        # and the window cannot repaint meanwhile: give it a moment to show that Start was
+        # pressed before that begins.
+        time.sleep(PAINT_BEFORE_IMPORT_S)
         from yolo_studio.core.training.trainer import Trainer
         try:
             trainer = Trainer(self.project, self.config, listener=self,
@@ -128,13 +135,49 @@ class EvalWorker(Worker):
 
 
 class DeviceWorker(Worker):
-    """Asks TensorFlow which devices there are, off the GUI thread (the import takes seconds)."""
+    """Asks TensorFlow which devices there are, in a child process; ``done(list[DeviceInfo])``.
+
+    Not in this process: importing TensorFlow holds the GIL for seconds, and the window
+    froze right when the user opened the Train tab, so the first click on Start went
+    unanswered (issue 13). A child also never initialises the GPUs of the GUI process,
+    which would then reserve a whole card just to say its name.
+    """
 
     done = Signal(list)
 
     def work(self) -> None:
-        from yolo_studio.core.training.device import configure_gpus, describe_devices
-        # Memory growth must be set before anything initialises the GPUs, or the
-        # GUI process would reserve a whole card just by asking for its name.
-        configure_gpus()
-        self.done.emit(list(describe_devices()))
+        from yolo_studio.core.training.device import DeviceInfo
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        child = subprocess.run([sys.executable, "-c", DEVICE_QUERY], capture_output=True,
+                               text=True, timeout=DEVICE_QUERY_TIMEOUT_S, env=env)
+        lines = child.stdout.strip().splitlines()
+        if child.returncode or not lines:
+            why = (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+            raise RuntimeError(f"TensorFlow could not list the devices ({why[:200]})")
+        self.done.emit([DeviceInfo(**d) for d in json.loads(lines[-1])])
+
+
+# Run by DeviceWorker in a child Python: prints the devices as one JSON line.
+DEVICE_QUERY = ("import dataclasses, json; "
+                "from yolo_studio.core.training.device import describe_devices; "
+                "print(json.dumps([dataclasses.asdict(d) for d in describe_devices()]))")
+DEVICE_QUERY_TIMEOUT_S = 300
+
+
+class RunsWorker(Worker):
+    """Reads the project's runs from disk off the GUI thread: ``done((runs, problem, has_last))``.
+
+    An epoch end re-lists the runs (the live run's row gains an epoch); with many runs
+    that is many files read, which must not stall the window while training runs.
+    """
+
+    done = Signal(object)
+
+    def __init__(self, project):
+        super().__init__()
+        self.project = project
+
+    def work(self) -> None:
+        from yolo_studio.gui.training.project_info import has_last_checkpoint, list_runs
+        runs, problem = list_runs(self.project)
+        self.done.emit((runs, problem, has_last_checkpoint(self.project)))
