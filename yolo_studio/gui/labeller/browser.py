@@ -107,6 +107,17 @@ class ImageBrowser(QWidget):
         if current is None or not self.select_path(current, clear_filter=False):
             self.select_row(0)
 
+    def set_filters(self, state: str = "", cls: str = "", text: str = "") -> None:
+        """Set the filter widgets (unknown values mean 'any') and apply them once."""
+        for w in (self.state_box, self.class_box, self.search):
+            w.blockSignals(True)
+        self.state_box.setCurrentIndex(max(self.state_box.findData(state), 0))
+        self.class_box.setCurrentIndex(max(self.class_box.findData(cls), 0))
+        self.search.setText(text)
+        for w in (self.state_box, self.class_box, self.search):
+            w.blockSignals(False)
+        self.apply_filter()
+
     def _read_states(self) -> bool:
         """Read every label file not read yet, with progress and Cancel; False if cancelled."""
         missing = [r for r in range(self.model.rowCount()) if not self.model.is_cached(r)]

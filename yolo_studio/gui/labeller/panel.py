@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
@@ -32,6 +32,10 @@ TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", 
 
 class LabellerPanel(EditingMixin, QWidget):
     """The Label tab: draw and edit boxes on the project's images."""
+
+    # "Where am I": image, n of N, size, boxes, verified. The window shows it in a
+    # permanent status-bar field (a timed status message vanished after 15 s or on hover).
+    locationChanged = Signal(str)
 
     def __init__(self, context, parent=None):
         super().__init__(parent)
@@ -145,6 +149,8 @@ class LabellerPanel(EditingMixin, QWidget):
         split.setStretchFactor(1, 1)
         split.setSizes([270, 900, 230])
         split.setChildrenCollapsible(False)
+        split.setHandleWidth(7)  # a 4-px handle was hard to find
+        self.splitter = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -357,7 +363,7 @@ class LabellerPanel(EditingMixin, QWidget):
             self.context.classesChanged.emit()
 
     def show_status(self) -> None:
-        """Put the current image's name, position and state in the status bar."""
+        """Say which image is on screen, where it is in the list, and its state (locationChanged)."""
         if self._current is None:
             return
         n, row = self.browser.model.rowCount(), self.browser.model.row_of(self._current) + 1
@@ -367,7 +373,7 @@ class LabellerPanel(EditingMixin, QWidget):
                      + ("  ·  verified" if self._ann.verified else ""))
         else:
             text += "  ·  cannot be read"
-        self.context.statusMessage.emit(text)
+        self.locationChanged.emit(text)
 
     def _set_banner(self, text: str) -> None:
         self.banner.setText(text)

@@ -26,6 +26,7 @@ from yolo_studio.gui.preview.source_picker import SourcePicker
 from yolo_studio.gui.preview.stats import PreviewStats
 from yolo_studio.gui.colors import class_color as labeller_color
 from yolo_studio.gui.preview.view import PreviewView
+from yolo_studio.gui.settings import read_setting, write_settings
 from yolo_studio.gui.workers import start_worker
 
 
@@ -332,6 +333,31 @@ class PreviewPanel(QWidget):
         if not self._active:
             self._info("")
             self.view.set_message("")
+
+    # ----- session (gui/settings.py)
+    def save_session(self) -> None:
+        """Remember the source, model and thresholds for the next start."""
+        sp = self.source_picker
+        kind, path = self.model_picker.combo.currentData() or ("best", None)
+        write_settings({"preview/sourceKind": sp.current_kind(), "preview/videoPath": sp.video_path.text(),
+                        "preview/folderPath": sp.folder_path.text(), "preview/loop": sp.loop.isChecked(),
+                        "preview/modelKind": kind, "preview/modelPath": path or "",
+                        "preview/score": self.score_slider.value(), "preview/iou": self.iou_slider.value()})
+
+    def restore_session(self) -> None:
+        """Put back what save_session kept (a model file that is gone is left out)."""
+        sp = self.source_picker
+        kind = read_setting("preview/sourceKind", "")
+        if kind in ("camera", "video", "folder"):
+            sp.set_kind(kind)
+        sp.video_path.setText(read_setting("preview/videoPath", sp.video_path.text()))
+        sp.folder_path.setText(read_setting("preview/folderPath", sp.folder_path.text()))
+        sp.loop.setChecked(read_setting("preview/loop", sp.loop.isChecked()))
+        self.model_picker.select(read_setting("preview/modelKind", ""),
+                                 read_setting("preview/modelPath", "") or None)
+        self.score_slider.setValue(read_setting("preview/score", self.score_slider.value()))
+        self.iou_slider.setValue(read_setting("preview/iou", self.iou_slider.value()))
+        self._info("")
 
     # ----- hidden tab: pause
     def showEvent(self, event) -> None:
