@@ -4,7 +4,7 @@ Each test drives the real widgets the way a click or a key does.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QToolButton
 
 from yolo_studio.core.formats.voc import read_voc
@@ -20,6 +20,8 @@ def make_panel(qtbot, root):
     p.resize(1000, 650)
     p.show()
     qtbot.waitExposed(p)
+    p.activateWindow()  # shortcuts (arrows, 1-9, Ctrl+...) fire only in the active window
+    qtbot.waitUntil(p.isActiveWindow, timeout=5000)
     p.canvas.setFocus()
     return p
 
@@ -51,3 +53,53 @@ def test_rename_button_asks_for_a_name_and_relabels(qtbot, demo_copy, monkeypatc
     assert "box" in classes and "square" not in classes
     labels = {b.label for p in (demo_copy / "images").glob("*.xml") for b in read_voc(p).boxes}
     assert "box" in labels and "square" not in labels
+
+
+def test_an_unreadable_image_is_counted_as_such_before_it_is_opened(qtbot, demo_copy):
+    from yolo_studio.gui.labeller.image_list import BROKEN
+
+    images = sorted((demo_copy / "images").glob("*.jpg"))
+    bad = images[5]
+    bad.write_bytes(b"random bytes, not a jpeg")
+    bad.with_suffix(".xml").unlink(missing_ok=True)
+    panel = make_panel(qtbot, demo_copy)   # as after a restart: nothing opened but the first image
+    assert panel.current_path() == images[0]
+    box = panel.browser.state_box
+    box.setFocus()
+    box.setCurrentIndex(box.findData(BROKEN))   # the "Cannot be read" filter
+    assert panel.browser.shown_count() == 1
+    assert panel.browser.path_at(0) == bad
+    assert "1 of 48" in panel.browser.count.text()
+
+
+def click_box(qtbot, panel, index, button=Qt.LeftButton, double=False):
+    """Click the middle of box ``index`` on the canvas, as the mouse does."""
+    box = panel.annotation().boxes[index]
+    pos = panel.canvas.mapFromScene(QPointF((box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2))
+    if double:
+        qtbot.mouseDClick(panel.canvas.viewport(), button, pos=pos)
+    else:
+        qtbot.mouseClick(panel.canvas.viewport(), button, pos=pos)
+
+
+def verified_image(qtbot, panel):
+    """Make the image on screen verified (Space), on disk too; returns its label file."""
+    label = panel.project.label_path(panel.current_path())
+    if not panel.annotation().verified:
+        qtbot.keyClick(panel.canvas, Qt.Key_Space)
+    qtbot.waitUntil(lambda: read_voc(label).verified, timeout=5000)
+    return label
+
+
+def test_an_edit_takes_verified_away_until_space_again(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    label = verified_image(qtbot, panel)
+    before = read_voc(label).boxes[0]
+    click_box(qtbot, panel, 0)
+    assert panel.canvas.selected_indices() == [0]
+    qtbot.keyClick(panel.canvas, Qt.Key_Right)
+    qtbot.waitUntil(lambda: read_voc(label).boxes[0].x1 == before.x1 + 1, timeout=5000)
+    assert not read_voc(label).verified
+    assert not panel.actions["verify"].isChecked()
+    qtbot.keyClick(panel.canvas, Qt.Key_Space)
+    qtbot.waitUntil(lambda: read_voc(label).verified, timeout=5000)

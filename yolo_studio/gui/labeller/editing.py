@@ -26,8 +26,14 @@ class EditingMixin:
         if self._readonly:
             self._say(self._readonly)
             return False
+        if verified is None:
+            # Boxes changed after review: the image needs a new look, so it leaves
+            # "verified" (else Next unverified and the Verified filter would miss it).
+            verified = self._ann.verified and list(boxes) == list(self._ann.boxes)
+            if self._ann.verified and not verified:
+                self._say("Edited, so no longer verified: press Space when it is right again.")
         after = ImageAnnotation(self._ann.image_path, self._ann.width, self._ann.height, boxes,
-                                self._ann.verified if verified is None else verified)
+                                verified)
         self._stack(self._current).push(
             EditAnnotation(self.store, self._ann, after, text, selected, merge_id))
         return True

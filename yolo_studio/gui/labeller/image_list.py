@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from yolo_studio.core.annotations import ImageAnnotation
-from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.errors import ImageFileError, YoloStudioError
+from yolo_studio.core.images import image_size
 
 NONE, LABELLED, VERIFIED, BROKEN = "none", "labelled", "verified", "broken"
 STATE_COLORS = {NONE: "#b0b7c3", LABELLED: "#3b82f6", VERIFIED: "#22a06b", BROKEN: "#e5484d"}
@@ -106,6 +107,12 @@ class ImageListModel(QAbstractListModel):
         return cached
 
     def _compute(self, path: Path) -> ImageInfo:
+        try:
+            # The header only (JPEG/PNG/BMP): an unreadable file shows as such before
+            # it is opened, and the "Cannot be read" filter counts it after a restart.
+            image_size(path)
+        except ImageFileError as e:
+            return ImageInfo(BROKEN, error=str(e))
         if not self.project.has_labels(path):
             return ImageInfo(NONE)
         try:
@@ -144,7 +151,10 @@ class ImageListModel(QAbstractListModel):
     def mark_readable(self, path) -> None:
         """Clear the broken marker of an image that now loads (it was fixed on disk)."""
         row = self.row_of(path)
-        if self._broken.pop(row, None) is not None:
+        cached = self._info.get(row)
+        if cached is not None and cached.state == BROKEN:
+            del self._info[row]  # computed again: the label file may still be unreadable
+        if self._broken.pop(row, None) is not None or cached is not None:
             self._changed(row)
 
     def _changed(self, row: int) -> None:
