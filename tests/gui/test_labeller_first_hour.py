@@ -103,3 +103,64 @@ def test_an_edit_takes_verified_away_until_space_again(qtbot, demo_copy):
     assert not panel.actions["verify"].isChecked()
     qtbot.keyClick(panel.canvas, Qt.Key_Space)
     qtbot.waitUntil(lambda: read_voc(label).verified, timeout=5000)
+
+
+def test_new_images_in_the_folder_appear_by_themselves_and_with_f5(qtbot, demo_copy):
+    import shutil
+
+    panel = make_panel(qtbot, demo_copy)
+    current = panel.current_path()
+    images = sorted((demo_copy / "images").glob("*.jpg"))
+    shutil.copy(images[3], demo_copy / "images" / "new_0000.jpg")
+    # The folder watcher rescans by itself (debounced).
+    qtbot.waitUntil(lambda: panel.browser.model.rowCount() == 49, timeout=10000)
+    assert panel.current_path() == current
+    panel.disk.watcher.removePaths(panel.disk.watcher.directories())   # no watcher: F5 still works
+    shutil.copy(images[3], demo_copy / "images" / "new_0001.jpg")
+    qtbot.keyClick(panel.canvas, Qt.Key_F5)
+    assert panel.browser.model.rowCount() == 50
+    assert "50 images" in panel.browser.count.text()
+
+
+def outside_edit(label, old, new):
+    """Another program rewrites ``label``, replacing ``old`` by ``new``."""
+    text = label.read_text(encoding="utf-8")
+    assert old in text
+    label.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_an_outside_edit_is_reloaded_when_nothing_is_pending(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    label = panel.project.label_path(panel.current_path())
+    first = panel.annotation().boxes[0].label
+    other = next(c for c in panel.classes.classes() if c != first)
+    outside_edit(label, f"<name>{first}</name>", f"<name>{other}</name>")
+    qtbot.waitUntil(lambda: panel.annotation().boxes[0].label == other, timeout=10000)
+
+
+def test_an_outside_edit_is_never_overwritten_silently(qtbot, demo_copy, monkeypatch):
+    import yolo_studio.gui.labeller.disk_sync as disk_sync
+
+    panel = make_panel(qtbot, demo_copy)
+    panel.disk.watcher.removePaths(panel.disk.watcher.files() + panel.disk.watcher.directories())
+    label = panel.project.label_path(panel.current_path())
+    first = panel.annotation().boxes[0]
+    other = next(c for c in panel.classes.classes() if c != first.label)
+    outside_edit(label, f"<name>{first.label}</name>", f"<name>{other}</name>")
+    asked = []
+    monkeypatch.setattr(disk_sync, "ask_reload", lambda parent, image: asked.append(image) or True)
+    click_box(qtbot, panel, 0)
+    qtbot.keyClick(panel.canvas, Qt.Key_Right)       # our edit, on top of a stale file
+    qtbot.waitUntil(lambda: bool(asked), timeout=5000)
+    # Reload chosen: the file keeps the outside edit, and the screen shows it.
+    assert read_voc(label).boxes[0].label == other
+    assert read_voc(label).boxes[0].x1 == first.x1
+    qtbot.waitUntil(lambda: panel.annotation().boxes[0].label == other, timeout=5000)
+    # Keep mine chosen: our edit is written, because the user said so.
+    outside_edit(label, f"<name>{other}</name>", f"<name>{first.label}</name>")
+    monkeypatch.setattr(disk_sync, "ask_reload", lambda parent, image: asked.append(image) and False)
+    click_box(qtbot, panel, 0)
+    qtbot.keyClick(panel.canvas, Qt.Key_Right)
+    qtbot.waitUntil(lambda: len(asked) == 2 and read_voc(label).boxes[0].x1 == first.x1 + 1,
+                    timeout=5000)
+    assert read_voc(label).boxes[0].label == other

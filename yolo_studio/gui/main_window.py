@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
             edit.addSeparator() if name is None else edit.addAction(la[name])
         view = bar.addMenu("&View")
         for name in ("zoom_in", "zoom_out", "fit", None, "prev_image", "next_image",
-                     "next_unlabelled", "next_unverified"):
+                     "next_unlabelled", "next_unverified", None, "refresh"):
             view.addSeparator() if name is None else view.addAction(la[name])
         help_menu = bar.addMenu("&Help")
         self._bound(help_menu, "shortcuts", self.show_shortcuts)

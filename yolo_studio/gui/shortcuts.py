@@ -27,6 +27,9 @@ LABELLER_BINDINGS: tuple[Binding, ...] = (
             "Next image without labels", "Navigate"),
     Binding("next_unverified", "Next unverified", ("Shift+U",),
             "Next image not yet verified", "Navigate"),
+    Binding("refresh", "Reload folder", ("F5",),
+            "Look again for new or removed images and for label files changed by other programs "
+            "(also done by itself when the folder changes)", "Navigate"),
     Binding("draw", "Draw box", ("W",),
             "Draw a box: drag from corner to corner (Esc cancels)", "Edit", "draw"),
     Binding("delete", "Delete", ("Del", "Backspace"), "Delete the selected boxes", "Edit", "delete"),

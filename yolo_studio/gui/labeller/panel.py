@@ -19,6 +19,7 @@ from yolo_studio.gui.labeller.browser import ImageBrowser
 from yolo_studio.gui.labeller.canvas import Canvas
 from yolo_studio.gui.labeller.class_list import ClassList
 from yolo_studio.gui.colors import color_map
+from yolo_studio.gui.labeller.disk_sync import DiskSync
 from yolo_studio.gui.labeller.document import AnnotationStore
 from yolo_studio.gui.labeller.editing import EditingMixin
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE
@@ -42,6 +43,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self.context = context
         self.project = None
         self.store = AnnotationStore(self)
+        self.disk = DiskSync(self)
         self.undo_group = QUndoGroup(self)
         self._stacks: dict[Path, QUndoStack] = {}
         self._current: Path | None = None
@@ -73,7 +75,8 @@ class LabellerPanel(EditingMixin, QWidget):
                  "verify": self.toggle_verified, "copy_previous": self.copy_previous,
                  "accept": self.accept_predictions, "prelabel": self.open_prelabel,
                  "zoom_in": lambda: self.canvas.zoom_by(1.25),
-                 "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit}
+                 "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit,
+                 "refresh": self.disk.refresh}
         for b in LABELLER_BINDINGS:
             if not b.name:
                 continue
@@ -191,6 +194,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self._current, self._ann = None, None
         self.classes.set_project(project)
         self.browser.set_project(project)
+        self.disk.watch_project(project)
         self.canvas.set_image(None, "No images in this project yet: use File > Open folder."
                               if project is not None else "Open a folder of images (File > Open folder).")
         self.boxes.set_boxes([], {})
@@ -236,6 +240,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self.canvas.set_image(image)
         self.browser.model.mark_readable(path)
         self._ann = self.store.pending(path) or self._read_labels(path, image.width(), image.height())
+        self.disk.opened(path)
         self._show_boxes()
         self.show_status()
         self._prefetch_next()
