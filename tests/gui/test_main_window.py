@@ -245,3 +245,17 @@ def test_the_session_is_restored_on_the_next_start(qtbot, demo_copy, monkeypatch
     assert p.source_picker.loop.isChecked()
     assert p.model_picker.combo.currentData() == ("file", str(model))
     assert p.score_slider.value() == 0.32
+
+
+def test_show_in_labeller_from_the_anchors_view_selects_the_box(qtbot, window):
+    anchors = window.panels[1]
+    bar = window.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(1).center())
+    qtbot.waitUntil(lambda: anchors.result is not None and not anchors.is_running(), timeout=60000)
+    i = len(anchors.result.refs) // 2
+    image, box_index = anchors.result.refs[i]
+    anchors.select_box(i)
+    qtbot.mouseClick(anchors.show_button, Qt.LeftButton)
+    assert window.tabs.currentWidget() is window.labeller
+    assert window.labeller.current_path() == image
+    assert window.labeller.canvas.selected_indices() == [box_index]

@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         context.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 15000))
         context.projectChanged.connect(self._project_changed)
         context.showImageRequested.connect(lambda _path: self.tabs.setCurrentWidget(self.labeller))
+        context.showBoxRequested.connect(lambda *_a: self.tabs.setCurrentWidget(self.labeller))
         self._build_menus()
         self.restored = self.restoreGeometry(settings().value(GEOMETRY_KEY) or b"")
         self._project_changed(context.project)

@@ -181,6 +181,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self.context.labelsChanged.connect(self.reload_labels)
         self.context.imagesAdded.connect(lambda _paths: self.browser.reload_paths(self.project))
         self.context.showImageRequested.connect(self.show_image)
+        self.context.showBoxRequested.connect(self.show_box)
         self.context.classesChanged.connect(self._classes_changed_elsewhere)
 
     # -- project and images ---------------------------------------------
@@ -215,6 +216,14 @@ class LabellerPanel(EditingMixin, QWidget):
             self.load_image(self._current)
             return True
         return self.browser.select_path(Path(path))
+
+    def show_box(self, path, index: int) -> bool:
+        """Jump to image ``path`` with its box ``index`` selected and in view (anchors view)."""
+        if not self.show_image(path) or self._ann is None or not 0 <= index < len(self._ann.boxes):
+            return False
+        self.canvas.select([index])
+        self.canvas.ensureVisible(self.canvas.items_()[index], 40, 40)
+        return True
 
     def _path_chosen(self, path: Path) -> None:
         # A list rebuilt around the same image (new snapshots arrived) keeps the view as it is.
