@@ -4,7 +4,7 @@ Each test drives the real widgets the way a click or a key does.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QToolButton
 
 from yolo_studio.core.formats.voc import read_voc
@@ -164,3 +164,138 @@ def test_an_outside_edit_is_never_overwritten_silently(qtbot, demo_copy, monkeyp
     qtbot.waitUntil(lambda: len(asked) == 2 and read_voc(label).boxes[0].x1 == first.x1 + 1,
                     timeout=5000)
     assert read_voc(label).boxes[0].label == other
+
+
+def answer_class_prompt(text: str | None):
+    """Answer the class prompt the next time it opens: type ``text`` and OK (None: Cancel)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QComboBox
+
+    answered, tries = [], [0]
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or dialog.objectName() != "classPrompt":
+            tries[0] += 1
+            if tries[0] < 500:  # about 10 s, then the test's own assert says what is missing
+                QTimer.singleShot(20, answer)
+            return
+        if text is None:
+            dialog.reject()
+        else:
+            from PySide6.QtTest import QTest
+            from PySide6.QtWidgets import QDialogButtonBox
+
+            combo = dialog.findChild(QComboBox)
+            combo.lineEdit().selectAll()
+            QTest.keyClicks(combo.lineEdit(), text)
+            ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)
+            QTest.mouseClick(ok, Qt.LeftButton)
+        answered.append(text)
+
+    QTimer.singleShot(0, answer)
+    return answered
+
+
+def drag_box(qtbot, panel, x1, y1, x2, y2):
+    """W, then a drag on the canvas from image pixel (x1, y1) to (x2, y2)."""
+    panel.activateWindow()  # back from a dialog: keys go to the active window only
+    qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
+    panel.canvas.setFocus()
+    qtbot.keyClick(panel.canvas, Qt.Key_W)
+    assert panel.canvas.is_drawing()
+    vp = panel.canvas.viewport()
+    a, b = panel.canvas.mapFromScene(QPointF(x1, y1)), panel.canvas.mapFromScene(QPointF(x2, y2))
+    qtbot.mousePress(vp, Qt.LeftButton, pos=a)
+    qtbot.mouseMove(vp, pos=b)
+    qtbot.mouseRelease(vp, Qt.LeftButton, pos=b)
+
+
+def test_after_drawing_a_prompt_asks_the_class_and_takes_a_new_name(qtbot, demo_copy):
+    from yolo_studio.gui.labeller.label_prompt import set_asks_after_drawing
+
+    set_asks_after_drawing(True)   # the default for users; tests turn it off in conftest
+    panel = make_panel(qtbot, demo_copy)
+    label = panel.project.label_path(panel.current_path())
+    n = len(panel.annotation().boxes)
+    answered = answer_class_prompt("hexagon")
+    drag_box(qtbot, panel, 10, 12, 50, 60)
+    assert answered == ["hexagon"]
+    assert "hexagon" in Project.open(demo_copy).classes
+    qtbot.waitUntil(lambda: len(read_voc(label).boxes) == n + 1, timeout=5000)
+    assert read_voc(label).boxes[-1].label == "hexagon"
+    answered = answer_class_prompt(None)             # Cancel: no box
+    drag_box(qtbot, panel, 60, 12, 90, 60)
+    assert answered == [None]
+    panel.store.flush()
+    assert len(read_voc(label).boxes) == n + 1
+
+
+def test_double_click_on_a_box_changes_its_class(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    label = panel.project.label_path(panel.current_path())
+    old = panel.annotation().boxes[0].label
+    new = next(c for c in panel.classes.classes() if c != old)
+    answered = answer_class_prompt(new)
+    click_box(qtbot, panel, 0, double=True)
+    assert answered == [new]
+    qtbot.waitUntil(lambda: read_voc(label).boxes[0].label == new, timeout=5000)
+
+
+def test_labelimg_zoom_keys_ctrl_plus_and_minus(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    z = panel.canvas.zoom()
+    qtbot.keyClick(panel.canvas, Qt.Key_Plus, Qt.ControlModifier)
+    assert panel.canvas.zoom() > z * 1.1
+    z = panel.canvas.zoom()
+    qtbot.keyClick(panel.canvas, Qt.Key_Minus, Qt.ControlModifier)
+    assert panel.canvas.zoom() < z / 1.1
+
+
+def test_difficult_checkbox_sets_the_flag_of_the_selected_box(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    label = panel.project.label_path(panel.current_path())
+    check = panel.boxes.difficult
+    assert not check.isEnabled()   # nothing selected
+    click_box(qtbot, panel, 0)
+    assert check.isEnabled() and not check.isChecked()
+    qtbot.mouseClick(check, Qt.LeftButton, pos=QPoint(8, check.height() // 2))  # on the box
+    qtbot.waitUntil(lambda: read_voc(label).boxes[0].difficult, timeout=5000)
+    assert "<difficult>1</difficult>" in label.read_text(encoding="utf-8")
+    assert check.isChecked()
+
+
+def test_ctrl_d_can_mean_duplicate_as_in_labelimg_and_the_sheet_says_so(qtbot, demo_copy):
+    from yolo_studio.gui.shortcuts import shortcut_sheet_html
+
+    assert "In LabelImg, Ctrl+D duplicates the selected box" in shortcut_sheet_html()
+    panel = make_panel(qtbot, demo_copy)
+    panel.apply_ctrl_d(True)        # Edit > "Ctrl+D duplicates the selected box (as LabelImg)"
+    label = panel.project.label_path(panel.current_path())
+    n = len(panel.annotation().boxes)
+    first = panel.annotation().boxes[0]
+    click_box(qtbot, panel, 0)
+    qtbot.keyClick(panel.canvas, Qt.Key_D, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: len(read_voc(label).boxes) == n + 1, timeout=5000)
+    copy = read_voc(label).boxes[-1]
+    assert copy.label == first.label and copy.x1 == min(first.x1 + 10, copy.x1)
+    assert panel.canvas.selected_indices() == [n]
+    sheet = shortcut_sheet_html(ctrl_d_duplicates=True)
+    assert "Ctrl+D</code></td><td>Duplicate the selected boxes" in sheet
+
+
+def test_verified_images_are_tinted_in_the_list(qtbot, demo_copy):
+    from yolo_studio.gui.labeller.image_list import NONE, VERIFIED
+
+    sorted((demo_copy / "images").glob("*.xml"))[3].unlink()   # one image with no labels
+    panel = make_panel(qtbot, demo_copy)
+    view, model, proxy = panel.browser.view, panel.browser.model, panel.browser.proxy
+    rows = {model.info(r).state: r for r in range(12)}
+    assert VERIFIED in rows and NONE in rows
+    shot = view.viewport().grab().toImage()
+
+    def background(row):
+        rect = view.visualRect(proxy.mapFromSource(model.index(row)))
+        return shot.pixelColor(rect.right() - 40, rect.center().y()).name()
+
+    assert background(rows[VERIFIED]) != background(rows[NONE])

@@ -17,7 +17,8 @@ from yolo_studio.gui.labeller.panel import LabellerPanel
 from yolo_studio.gui.labeller.session import (restore_labeller_session, restore_splitter,
                                               save_labeller_session)
 from yolo_studio.gui.preview.panel import PreviewPanel
-from yolo_studio.gui.shortcuts import binding, shortcut_sheet_html
+from yolo_studio.gui.labeller.label_prompt import asks_after_drawing, set_asks_after_drawing
+from yolo_studio.gui.shortcuts import CTRL_D_DUPLICATES_KEY, binding, shortcut_sheet_html
 from yolo_studio.gui.settings import read_setting, settings, write_settings
 from yolo_studio.gui.style import icon
 from yolo_studio.gui.training.panel import TrainingPanel
@@ -80,9 +81,18 @@ class MainWindow(QMainWindow):
         self._bound(file, "quit", self.close)
         edit = bar.addMenu("&Edit")
         la = self.labeller.actions
-        for name in ("undo", "redo", None, "draw", "delete", "copy_previous", "verify", "accept",
-                     None, "prelabel"):
+        for name in ("undo", "redo", None, "draw", "delete", "duplicate", "copy_previous", "verify",
+                     "accept", None, "prelabel"):
             edit.addSeparator() if name is None else edit.addAction(la[name])
+        edit.addSeparator()
+        self.ask_class_action = self._add(edit, "Ask for the class after drawing",
+                                          lambda on: set_asks_after_drawing(on))
+        self.ask_class_action.setCheckable(True)
+        self.ask_class_action.setChecked(asks_after_drawing())
+        self.ctrl_d_action = self._add(edit, "Ctrl+D duplicates the selected box (as LabelImg)",
+                                       self._set_ctrl_d)
+        self.ctrl_d_action.setCheckable(True)
+        self.ctrl_d_action.setChecked(read_setting(CTRL_D_DUPLICATES_KEY, False))
         view = bar.addMenu("&View")
         for name in ("zoom_in", "zoom_out", "fit", None, "prev_image", "next_image",
                      "next_unlabelled", "next_unverified", None, "refresh"):
@@ -90,6 +100,10 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._bound(help_menu, "shortcuts", self.show_shortcuts)
         self._add(help_menu, "About YOLO Studio", self.show_about)
+
+    def _set_ctrl_d(self, duplicates: bool) -> None:
+        write_settings({CTRL_D_DUPLICATES_KEY: bool(duplicates)})
+        self.labeller.apply_ctrl_d(duplicates)
 
     def _bound(self, menu, name: str, slot) -> QAction:
         """A menu action made from the shortcut table, so Help lists its real keys."""
@@ -181,7 +195,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.RichText)
-        box.setText(shortcut_sheet_html())
+        box.setText(shortcut_sheet_html(ctrl_d_duplicates=self.ctrl_d_action.isChecked()))
         box.setObjectName("shortcutSheet")
         box.open()
 

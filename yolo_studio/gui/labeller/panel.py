@@ -24,7 +24,8 @@ from yolo_studio.gui.labeller.document import AnnotationStore
 from yolo_studio.gui.labeller.editing import EditingMixin
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE
 from yolo_studio.gui.labeller.prefetch import Prefetcher, decode_qimage
-from yolo_studio.gui.shortcuts import LABELLER_BINDINGS
+from yolo_studio.gui.settings import read_setting
+from yolo_studio.gui.shortcuts import CTRL_D_DUPLICATES_KEY, LABELLER_BINDINGS
 from yolo_studio.gui.style import icon
 
 TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", "verify",
@@ -76,7 +77,7 @@ class LabellerPanel(EditingMixin, QWidget):
                  "accept": self.accept_predictions, "prelabel": self.open_prelabel,
                  "zoom_in": lambda: self.canvas.zoom_by(1.25),
                  "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit,
-                 "refresh": self.disk.refresh}
+                 "refresh": self.disk.refresh, "duplicate": self.duplicate_selected}
         for b in LABELLER_BINDINGS:
             if not b.name:
                 continue
@@ -105,6 +106,7 @@ class LabellerPanel(EditingMixin, QWidget):
             self._register(act, b.keys)
             self.actions[b.name] = act
         self.actions["draw"].setCheckable(True)
+        self.apply_ctrl_d(read_setting(CTRL_D_DUPLICATES_KEY, False))
         self.actions["verify"].setCheckable(True)
         # Our own undo/redo actions keep a fixed, short text in the toolbar;
         # what they would undo goes in the tooltip.
@@ -167,6 +169,10 @@ class LabellerPanel(EditingMixin, QWidget):
         self.canvas.selectionChanged.connect(self._selection_changed)
         self.canvas.spaceTapped.connect(self.toggle_verified)
         self.canvas.drawModeChanged.connect(self.actions["draw"].setChecked)
+        self.canvas.boxActivated.connect(self.relabel_box)
+        self.boxes.difficultClicked.connect(self.set_difficult_selected)
+        # After picking a box in the list, arrows nudge it: the keys go to the canvas.
+        self.boxes.list.itemClicked.connect(lambda _item: self.canvas.setFocus())
         self.canvas.setContextMenuPolicy(Qt.CustomContextMenu)
         self.canvas.customContextMenuRequested.connect(self._context_menu)
         self.boxes.selectionChanged.connect(self.canvas.select)
