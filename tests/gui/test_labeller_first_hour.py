@@ -103,6 +103,11 @@ def test_an_edit_takes_verified_away_until_space_again(qtbot, demo_copy):
     assert not panel.actions["verify"].isChecked()
     qtbot.keyClick(panel.canvas, Qt.Key_Space)
     qtbot.waitUntil(lambda: read_voc(label).verified, timeout=5000)
+    # Space kept the box selected: the next arrow nudges it again (and unverifies).
+    assert panel.canvas.selected_indices() == [0]
+    qtbot.keyClick(panel.canvas, Qt.Key_Down)
+    qtbot.waitUntil(lambda: read_voc(label).boxes[0].y1 == before.y1 + 1, timeout=5000)
+    assert not read_voc(label).verified
 
 
 def test_new_images_in_the_folder_appear_by_themselves_and_with_f5(qtbot, demo_copy):
@@ -299,3 +304,15 @@ def test_verified_images_are_tinted_in_the_list(qtbot, demo_copy):
         return shot.pixelColor(rect.right() - 40, rect.center().y()).name()
 
     assert background(rows[VERIFIED]) != background(rows[NONE])
+
+
+def test_an_outside_edit_after_our_own_save_is_reloaded_too(qtbot, demo_copy):
+    panel = make_panel(qtbot, demo_copy)
+    label = panel.project.label_path(panel.current_path())
+    click_box(qtbot, panel, 0)
+    qtbot.keyClick(panel.canvas, Qt.Key_Right)
+    panel.store.flush()          # our save replaces the file (os.replace): a new inode to watch
+    first = panel.annotation().boxes[0].label
+    other = next(c for c in panel.classes.classes() if c != first)
+    outside_edit(label, f"<name>{first}</name>", f"<name>{other}</name>")
+    qtbot.waitUntil(lambda: panel.annotation().boxes[0].label == other, timeout=10000)

@@ -50,6 +50,8 @@ def run_app(project_path: str | None = None) -> int:
         window.resize(1400, 900)
     window.show()
     window.labeller.canvas.setFocus()
+    from yolo_studio.gui.widget_dump import install_if_asked
+    install_if_asked(window)  # only for scripted walks (YOLO_STUDIO_WIDGET_DUMP)
     code = app.exec()
     stop_threads()
     return code

@@ -41,6 +41,8 @@ class ImageBrowser(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by name…")
         self.search.setClearButtonEnabled(True)
+        self.search.setObjectName("imageSearch")   # names: for scripted walks (widget_dump)
+        self.state_box.setObjectName("stateFilter")
         self.count = QLabel()
         self.count.setObjectName("hint")
         legend = QLabel("  ".join(f'<span style="color:{STATE_COLORS[s]}">●</span> {STATE_NAMES[s]}'

@@ -49,6 +49,8 @@ class DiskSync(QObject):
         self._asking: set[Path] = set()
         # Queued: the question is asked from the event loop, not inside a flush.
         panel.store.conflict.connect(self._conflict, Qt.QueuedConnection)
+        # Our own save replaces the file (a new inode): watch the new one.
+        panel.store.saved.connect(self._saved)
 
     def watch_project(self, project) -> None:
         """Watch ``project``'s image folders (nothing for None)."""
@@ -67,12 +69,20 @@ class DiskSync(QObject):
             return
         if store.pending(image) is None:
             store.remember_disk(image)
+        self._watch_label(image)
+
+    def _watch_label(self, image: Path) -> None:
+        # An in-place rewrite by another program does not signal the folder: watch the file.
         files = self.watcher.files()
         if files:
             self.watcher.removePaths(files)
-        label = project.label_path(image)
+        label = self.panel.project.label_path(image)
         if label.is_file():
-            self.watcher.addPath(str(label))   # an in-place rewrite does not touch the folder
+            self.watcher.addPath(str(label))
+
+    def _saved(self, image) -> None:
+        if self.panel.project is not None and Path(image) == self.panel.current_path():
+            self._watch_label(Path(image))
 
     def _later(self, _path: str = "") -> None:
         self._timer.start()
@@ -91,6 +101,8 @@ class DiskSync(QObject):
             panel.context.statusMessage.emit(
                 f"The folder changed: {len(project.image_paths()):,} images now.")
         current = panel.current_path()
+        if current is not None:
+            self._watch_label(current)   # replaced by another program's atomic save?
         if current is not None and panel.store.pending(current) is None \
                 and panel.store.changed_on_disk(current):
             panel.reload_labels([current])

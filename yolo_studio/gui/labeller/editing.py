@@ -151,10 +151,12 @@ class EditingMixin:
         """Space: mark the image verified (accepting its pre-labels), or unverified."""
         if self._ann is None:
             return False
+        keep = self.canvas.selected_indices()  # Space keeps the selection: arrows still nudge it
         if self._ann.verified:
-            done = self._edit(list(self._ann.boxes), "Unverify image", verified=False)
+            done = self._edit(list(self._ann.boxes), "Unverify image", verified=False, selected=keep)
         else:
-            done = self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True)
+            done = self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True,
+                              selected=keep)
         self.actions["verify"].setChecked(self._ann.verified)
         return done
 

@@ -59,6 +59,8 @@ class ModelPicker(QWidget):
         self.combo.addItem("Best checkpoint", ("best", None))
         self.combo.addItem("Last checkpoint", ("last", None))
         self.browse = QPushButton("Browse\u2026")
+        self.browse.setObjectName("modelBrowse")   # names: for scripted walks (widget_dump)
+        self.combo.setObjectName("modelCombo")
         self.browse.setToolTip("Any weights file the detector can load")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -68,11 +68,14 @@ class PreviewPanel(QWidget):
         self.class_list.setToolTip("Untick a class to hide its detections")
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
+        self.start_button.setObjectName("previewStart")   # names: for scripted walks
         self.snapshot_button = QPushButton("Snapshot to dataset  (S)")
+        self.snapshot_button.setObjectName("previewSnapshot")
         self.snapshot_button.setToolTip("Save this frame into the project with the detections "
                                         "as unverified pre-labels")
         # Fixed height: a long message must never move Start/Stop or Snapshot under the cursor.
         self.message_area = MessageArea(lines=5)
+        self.message_area.setObjectName("previewMessage")
         self.message_label = self.message_area.label
         side = QVBoxLayout()
         side.addWidget(_group("Source", self.source_picker))
