@@ -86,11 +86,14 @@ def test_click_shows_the_image_and_double_click_asks_the_labeller_for_it(qtbot, 
     pos = panel.plot.mapFromScene(vb.mapViewToScene(QPointF(*wh[i])))
     image, box_index = panel.result.refs[i]
 
+    plot_size = panel.plot.size()
+    assert panel.thumb.pixmap().isNull()
     qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert image.name in panel.box_label.text()
+    assert panel.plot.size() == plot_size   # the point stays under the cursor for the 2nd click
     assert np.allclose(scatter_xy(panel.plot.marker), [wh[i]])
     # The box is shown in its image, not only named.
-    assert panel.thumb.isVisible() and not panel.thumb.pixmap().isNull()
+    assert not panel.thumb.pixmap().isNull()
     with qtbot.waitSignal(context.showBoxRequested, timeout=5000) as jump:
         # what a real double-click delivers after the first click: double-click, then release
         qtbot.mouseDClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)

@@ -86,7 +86,8 @@ def _state(win) -> dict:
                         "classes": list(getattr(detector, "class_names", []) or []),
                         "message": preview.message_label.text()}
     anchors = win.panels[1]
-    state["anchors"] = {"points": _anchor_points(anchors), "selected": anchors._selected}
+    state["anchors"] = {"points": _anchor_points(anchors), "selected": anchors._selected,
+                        "thumbnail": not anchors.thumb.pixmap().isNull()}
     return state
 
 

@@ -61,7 +61,9 @@ class AnchorsPanel(QWidget):
         self.thumb.setFixedSize(180, 135)
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.thumb.setToolTip("The clicked box in its image; double-click the point to edit it")
-        self.thumb.hide()
+        # Always there (blank until a click): appearing, it would shrink the plot and
+        # move the point under the cursor between the two clicks of a double-click.
+        self.thumb.setStyleSheet("QLabel#boxThumbnail { background: rgba(0, 0, 0, 12); }")
         self.log_check = QCheckBox("Log axes")
         self.log_check.setToolTip("Spread out small boxes (log10 scale on both axes)")
         under = QHBoxLayout()
@@ -371,7 +373,7 @@ class AnchorsPanel(QWidget):
         self.show_button.setEnabled(index is not None)
         if index is None or self.result is None:
             self.box_label.setText("Click a point to see which image and box it is.")
-            self.thumb.hide()
+            self.thumb.setPixmap(QPixmap())
             return
         self._show_thumbnail(*self.result.refs[index])
         r = self.result
@@ -397,7 +399,6 @@ class AnchorsPanel(QWidget):
             pixmap = box_thumbnail(path, box.xyxy())
         self.thumb.setPixmap(pixmap or QPixmap())
         self.thumb.setText("" if pixmap else "(cannot be shown)")
-        self.thumb.show()
 
     # ----- context signals ----------------------------------------------------------------
     def _project_changed(self, project) -> None:
