@@ -477,6 +477,9 @@ def step_prelabel(w: Walk, root: Path) -> None:
     w.click(next(t for t in bar["tabs"] if t["text"] == "Label"))
     w.click(w.widget(cls="QToolButton", text="Pre-label", prefix=True))
     run = w.widget(cls="QPushButton", text="Pre-label", window="Pre-label with model", timeout=10)
+    score = w.widget(cls="QSlider", window="Pre-label with model")   # the first: Score
+    w.click(score)
+    w.key("Home")   # 0.01: random weights score about 0.25, so every detection counts
     w.shot("prelabel-dialog")
     w.click(run)
     summary = w.wait(lambda d: next(x["text"] for x in d["widgets"] if x["window"] == "Pre-label with model"

@@ -13,12 +13,13 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QPointF, QTimer
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication, QComboBox,
-                               QGraphicsView, QLabel, QLineEdit, QTabBar, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QApplication,
+                               QComboBox, QGraphicsView, QLabel, QLineEdit, QTabBar, QWidget)
 
 ENV = "YOLO_STUDIO_WIDGET_DUMP"
 INTERVAL_MS = 150
-_KINDS = (QAbstractButton, QLineEdit, QComboBox, QTabBar, QAbstractItemView, QGraphicsView)
+_KINDS = (QAbstractButton, QLineEdit, QComboBox, QTabBar, QAbstractItemView, QGraphicsView,
+          QAbstractSlider)
 
 
 def _rect(w: QWidget) -> dict:
