@@ -84,19 +84,24 @@ def test_click_shows_the_image_and_double_click_asks_the_labeller_for_it(qtbot, 
     i = int(d.min(axis=1).argmax())
     vb = panel.plot.getPlotItem().vb
     pos = panel.plot.mapFromScene(vb.mapViewToScene(QPointF(*wh[i])))
-    image = panel.result.refs[i][0]
+    image, box_index = panel.result.refs[i]
 
+    plot_size = panel.plot.size()
+    assert panel.thumb.pixmap().isNull()
     qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert image.name in panel.box_label.text()
+    assert panel.plot.size() == plot_size   # the point stays under the cursor for the 2nd click
     assert np.allclose(scatter_xy(panel.plot.marker), [wh[i]])
-    with qtbot.waitSignal(context.showImageRequested, timeout=5000) as jump:
+    # The box is shown in its image, not only named.
+    assert not panel.thumb.pixmap().isNull()
+    with qtbot.waitSignal(context.showBoxRequested, timeout=5000) as jump:
         # what a real double-click delivers after the first click: double-click, then release
         qtbot.mouseDClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
         qtbot.mouseRelease(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-    assert jump.args == [str(image)]
-    with qtbot.waitSignal(context.showImageRequested, timeout=5000) as jump:
+    assert jump.args == [str(image), box_index]
+    with qtbot.waitSignal(context.showBoxRequested, timeout=5000) as jump:
         qtbot.mouseClick(panel.show_button, Qt.MouseButton.LeftButton)
-    assert jump.args == [str(image)]
+    assert jump.args == [str(image), box_index]
 
 
 def test_relabelled_project_is_marked_stale_and_refit_on_the_new_boxes(qtbot, demo_copy):

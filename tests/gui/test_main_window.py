@@ -37,7 +37,7 @@ def test_four_tabs_and_the_demo_image_on_screen(window, demo_copy):
     assert window.labeller.canvas.has_image()
     assert window.labeller.annotation().boxes  # demo images come labelled
     assert demo_copy.name in window.windowTitle()
-    assert "image 1 of 48" in window.statusBar().currentMessage()
+    assert "image 1 of 48" in window.location.text()
 
 
 def test_menus_hold_the_commands(window):
@@ -173,3 +173,89 @@ def test_run_app_opens_the_demo_project_at_its_first_image(qtbot, demo_copy, mon
         app.setStyle(style)
     assert seen["image"] == sorted((demo_copy / "images").glob("*.jpg"))[0]
     assert seen["boxes"] == len(Project.open(demo_copy).load_annotation(seen["image"]).boxes)
+
+
+def test_where_am_i_stays_in_the_status_bar_and_the_title_names_the_file(qtbot, window):
+    from PySide6.QtWidgets import QToolButton
+
+    labeller = window.labeller
+    window.activateWindow()  # shortcuts fire only in the active window
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    labeller.canvas.setFocus()
+    qtbot.keyClick(labeller.canvas, Qt.Key_D)
+    image = labeller.current_path()
+    assert "image 2 of 48" in window.location.text() and image.name in window.location.text()
+    assert str(image) in window.windowTitle()
+    # A timed message (or hovering a toolbar button, which shows its tip there) covers only
+    # the temporary part; the location is a permanent widget and keeps its text.
+    window.context.statusMessage.emit("Saved.")
+    button = labeller.findChild(QToolButton)
+    qtbot.mouseMove(button)
+    window.statusBar().clearMessage()
+    assert window.location.isVisible() and "image 2 of 48" in window.location.text()
+    was_verified = labeller.annotation().verified
+    assert window.location.text().endswith("verified") == was_verified
+    qtbot.keyClick(labeller.canvas, Qt.Key_Space)
+    assert window.location.text().endswith("verified") != was_verified
+
+
+def test_the_session_is_restored_on_the_next_start(qtbot, demo_copy, monkeypatch, tmp_path):
+    from yolo_studio.gui.app import open_start_project
+
+    first = MainWindow(AppContext(Project.open(demo_copy)))
+    qtbot.addWidget(first)
+    first.resize(1200, 800)
+    first.show()
+    qtbot.waitExposed(first)
+    browser = first.labeller.browser
+    qtbot.keyClicks(browser.search, "_001")              # name filter: demo_0010 .. demo_0019
+    browser.view.setFocus()
+    qtbot.keyClick(browser.view, Qt.Key_Down)
+    qtbot.keyClick(browser.view, Qt.Key_Down)
+    image = first.labeller.current_path()
+    assert image.name == "demo_0012.jpg"
+    first.labeller.splitter.setSizes([420, 600, 180])
+    sizes = first.labeller.splitter.sizes()
+    preview = first.panels[3]
+    preview.source_picker.set_kind("video")
+    preview.source_picker.video_path.setText(str(tmp_path / "clip.avi"))
+    preview.source_picker.loop.setChecked(True)
+    model = tmp_path / "model.weights.h5"
+    model.write_bytes(b"")
+    preview.model_picker.choose_file(model)
+    preview.score_slider.setValue(0.32)
+    bar = first.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(3).center())
+    first.close()
+
+    again = MainWindow(AppContext(open_start_project(None)))   # no project given: the last one
+    qtbot.addWidget(again)
+    again.resize(1200, 800)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.context.project.root == demo_copy
+    assert again.tabs.currentIndex() == 3
+    assert again.labeller.current_path() == image
+    assert again.labeller.browser.search.text() == "_001"
+    assert again.labeller.browser.shown_count() == 10
+    assert again.labeller.splitter.sizes()[0] == sizes[0]
+    p = again.panels[3]
+    assert p.source_picker.current_kind() == "video"
+    assert p.source_picker.video_path.text() == str(tmp_path / "clip.avi")
+    assert p.source_picker.loop.isChecked()
+    assert p.model_picker.combo.currentData() == ("file", str(model))
+    assert p.score_slider.value() == 0.32
+
+
+def test_show_in_labeller_from_the_anchors_view_selects_the_box(qtbot, window):
+    anchors = window.panels[1]
+    bar = window.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(1).center())
+    qtbot.waitUntil(lambda: anchors.result is not None and not anchors.is_running(), timeout=60000)
+    i = len(anchors.result.refs) // 2
+    image, box_index = anchors.result.refs[i]
+    anchors.select_box(i)
+    qtbot.mouseClick(anchors.show_button, Qt.LeftButton)
+    assert window.tabs.currentWidget() is window.labeller
+    assert window.labeller.current_path() == image
+    assert window.labeller.canvas.selected_indices() == [box_index]

@@ -148,3 +148,30 @@ def test_the_labeller_shows_the_new_pre_labels_as_predicted(qtbot, setup, checkp
     qtbot.waitUntil(lambda: len(labeller.canvas.items_()) > 1, timeout=5000)
     flags = [item.predicted for item in labeller.canvas.items_()]
     assert flags[0] is False and all(flags[1:])
+
+
+def test_classes_the_project_lacks_are_named_in_the_result_not_dropped_silently(qtbot, setup,
+                                                                              checkpoint):
+    import json
+    import shutil
+
+    from PySide6.QtCore import Qt
+
+    from yolo_studio.core.model import ModelSpec
+
+    # The same weights under other class names: every detection is of a class
+    # the project does not have (as after renaming 'triangle' to 'tri').
+    pets = checkpoint.with_name("pets-prelabel.weights.h5")
+    shutil.copy(checkpoint, pets)
+    spec = ModelSpec("yolov3-tiny", 3, 64, class_names=["cat", "dog", "owl"])
+    pets.with_name("pets-prelabel.json").write_text(json.dumps(spec.to_dict()))
+    context, project, images, _human = setup
+    dialog = open_dialog(qtbot, context, pets, images[1:])
+    dialog.show()
+    qtbot.mouseClick(dialog.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.cancel_button.text() == "Close", timeout=WAIT_MS)
+    text = dialog.summary.text()
+    assert "left out classes not in the project" in text
+    named = [c for c in ("cat", "dog", "owl") if c in text]
+    assert named and all(c in dialog.log.toPlainText() for c in named)
+    assert not any(project.has_labels(p) for p in images[1:])

@@ -249,3 +249,91 @@ def test_a_fast_source_drops_old_frames_instead_of_queueing_them(qtbot, panel, t
                     and panel.last_result.index == 119, timeout=WAIT_MS)
     assert panel.last_result.dropped > 0
     assert panel.stats.frames_shown < 120
+
+
+def test_choosing_another_model_while_running_switches_the_detections(qtbot, panel, checkpoints):
+    panel.source_picker.loop.setChecked(True)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    wait_frames(qtbot, panel, 2)
+    assert panel.detector.class_names == CLASSES
+    panel.model_picker.choose_file(checkpoints["pets"])   # listed, as after a Browse earlier
+    panel.model_picker.choose_file(checkpoints["shapes"])
+    combo = panel.model_picker.combo
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)                # the next entry: pets
+    assert combo.currentData() == ("file", str(checkpoints["pets"]))
+    qtbot.waitUntil(lambda: panel.detector.class_names == ["cat", "dog", "owl"]
+                    and panel.last_result is not None, timeout=WAIT_MS)
+    assert {d.label for d in panel.last_result.detections} <= {"cat", "dog", "owl"}
+    # The snapshot carries the boxes of the model on screen: none of them is a project class.
+    path = panel.snapshot()
+    assert path is not None and "left out classes not in the project" in panel.message_label.text()
+    assert panel.context.project.load_annotation(path).boxes == []
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+
+
+def test_a_model_change_after_stop_is_not_saved_under_the_old_detections(qtbot, panel, checkpoints):
+    assert panel.start()
+    wait_frames(qtbot, panel, 1)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)  # Stop
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    panel.model_picker.choose_file(checkpoints["pets"])
+    assert panel.snapshot() is None
+    assert "previous model" in panel.message_label.text()
+
+
+def button_places(panel):
+    return [(b.mapTo(panel, b.rect().topLeft()), b.size())
+            for b in (panel.start_button, panel.snapshot_button)]
+
+
+def test_long_and_short_messages_never_move_the_buttons(qtbot, panel, tmp_path):
+    qtbot.waitExposed(panel)
+    qtbot.mouseClick(panel.snapshot_button, Qt.MouseButton.LeftButton)  # nothing to save: short
+    assert "start the preview first" in panel.message_label.text()
+    before = button_places(panel)
+    long_name = tmp_path / ("a-very-long-folder-name-" * 6) / "missing-video-file.avi"
+    panel.source_picker.video_path.setText(str(long_name))
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    wait_stopped_with(qtbot, panel, "video file not found")
+    assert panel.message_label.heightForWidth(panel.message_label.width()) > 80  # many lines
+    qtbot.wait(50)  # let a relayout happen, if any would
+    assert button_places(panel) == before
+    panel.source_picker.set_kind("camera")  # the old message no longer applies
+    assert panel.message_label.text() == ""
+    assert button_places(panel) == before
+
+
+def test_the_preview_idles_while_another_tab_is_shown(qtbot, tmp_path, checkpoints):
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    project = Project.create(tmp_path / "proj", CLASSES)
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    p = PreviewPanel(AppContext(project))
+    tabs.addTab(QLabel("labeller"), "Label")
+    tabs.addTab(p, "Preview")
+    tabs.resize(900, 600)
+    tabs.show()
+    tabs.setCurrentIndex(1)
+    p.source_picker.set_kind("video")
+    p.source_picker.video_path.setText(str(write_video(tmp_path / "clip.avi", n=60, fps=30)))
+    p.source_picker.loop.setChecked(True)
+    p.model_picker.choose_file(checkpoints["shapes"])
+    try:
+        qtbot.mouseClick(p.start_button, Qt.MouseButton.LeftButton)
+        wait_frames(qtbot, p, 2)
+        bar = tabs.tabBar()
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(0).center())
+        assert tabs.currentIndex() == 0 and p.is_paused()
+        qtbot.wait(300)  # a frame already in the detector may still arrive
+        shown, grabbed = p.stats.frames_shown, p._mailbox.put_count
+        qtbot.wait(600)
+        assert (p.stats.frames_shown, p._mailbox.put_count) == (shown, grabbed)
+        assert p.is_running()  # paused, not stopped: a video keeps its place
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+        assert not p.is_paused()
+        wait_frames(qtbot, p, 2)
+    finally:
+        p.shutdown()

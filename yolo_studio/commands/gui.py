@@ -1,4 +1,4 @@
-"""``yolo-studio [gui] [PROJECT]``: open the desktop app (the demo project by default)."""
+"""``yolo-studio [gui] [PROJECT]``: open the desktop app (the last project, else the demo project)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,8 @@ import argparse
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help="open the GUI (default when no subcommand is given)")
-    p.add_argument("project", nargs="?", help="project folder or image folder (default: the demo project)")
+    p.add_argument("project", nargs="?", help="project folder or image folder (default: the last one opened, "
+                   "else the demo project)")
     return p
 
 

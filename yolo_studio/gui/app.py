@@ -23,9 +23,15 @@ def make_app() -> QApplication:
 
 
 def open_start_project(project_path: str | None):
-    """The project to start with: ``project_path``, else the demo project."""
+    """The project to start with: ``project_path``, else the last one opened, else the demo project."""
     if project_path:
         return Project.open(project_path)
+    from yolo_studio.gui.main_window import recent_projects
+    for last in recent_projects()[:1]:
+        try:
+            return Project.open(last)
+        except (YoloStudioError, OSError):
+            pass  # moved or broken since: the demo project still opens
     from yolo_studio.core.demo import ensure_demo_project
     return Project.open(ensure_demo_project())
 
@@ -44,6 +50,8 @@ def run_app(project_path: str | None = None) -> int:
         window.resize(1400, 900)
     window.show()
     window.labeller.canvas.setFocus()
+    from yolo_studio.gui.widget_dump import install_if_asked
+    install_if_asked(window)  # only for scripted walks (YOLO_STUDIO_WIDGET_DUMP)
     code = app.exec()
     stop_threads()
     return code

@@ -6,6 +6,7 @@ Panels read ``context.project`` and talk through its signals:
   (pre-labelling, a preview snapshot); the labeller reloads them.
 - ``imagesAdded(paths)``: new images were put into the project (snapshots).
 - ``showImageRequested(path)``: jump the labeller to this image (anchors view).
+- ``showBoxRequested(path, index)``: jump there and select box ``index`` of it.
 - ``modelChosen(path)``: a checkpoint to use in the preview (training results).
 - ``statusMessage(text)``: a line for the main window's status bar.
 - ``classesChanged()``: the project's class list changed.
@@ -20,6 +21,7 @@ class AppContext(QObject):
     labelsChanged = Signal(list)
     imagesAdded = Signal(list)
     showImageRequested = Signal(str)
+    showBoxRequested = Signal(str, int)
     modelChosen = Signal(str)
     statusMessage = Signal(str)
     classesChanged = Signal()

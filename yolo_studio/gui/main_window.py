@@ -5,7 +5,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QTabWidget)
 
 from yolo_studio import __version__
 from yolo_studio.core.errors import YoloStudioError
@@ -13,14 +14,18 @@ from yolo_studio.core.project import PROJECT_FILE, Project
 from yolo_studio.gui.anchors.panel import AnchorsPanel
 from yolo_studio.gui.labeller.export import EXPORT_FORMATS, export_labels
 from yolo_studio.gui.labeller.panel import LabellerPanel
+from yolo_studio.gui.labeller.session import (restore_labeller_session, restore_splitter,
+                                              save_labeller_session)
 from yolo_studio.gui.preview.panel import PreviewPanel
-from yolo_studio.gui.shortcuts import binding, shortcut_sheet_html
-from yolo_studio.gui.settings import settings
+from yolo_studio.gui.labeller.label_prompt import asks_after_drawing, set_asks_after_drawing
+from yolo_studio.gui.shortcuts import CTRL_D_DUPLICATES_KEY, binding, shortcut_sheet_html
+from yolo_studio.gui.settings import read_setting, settings, write_settings
 from yolo_studio.gui.style import icon
 from yolo_studio.gui.training.panel import TrainingPanel
 
 RECENT_KEY = "recentProjects"
 GEOMETRY_KEY = "mainWindow/geometry"
+TAB_KEY = "mainWindow/tab"
 MAX_RECENT = 8
 
 
@@ -43,12 +48,20 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(
             lambda _i: self.tabs.currentWidget() is self.labeller and self.labeller.canvas.setFocus())
         self.statusBar().setSizeGripEnabled(True)
+        # Permanent: a timed message would cover it for 15 s at most, never replace it.
+        self.location = QLabel()
+        self.location.setObjectName("location")
+        self.statusBar().addPermanentWidget(self.location)
+        self.labeller.locationChanged.connect(self._location_changed)
         context.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 15000))
         context.projectChanged.connect(self._project_changed)
         context.showImageRequested.connect(lambda _path: self.tabs.setCurrentWidget(self.labeller))
+        context.showBoxRequested.connect(lambda *_a: self.tabs.setCurrentWidget(self.labeller))
         self._build_menus()
         self.restored = self.restoreGeometry(settings().value(GEOMETRY_KEY) or b"")
         self._project_changed(context.project)
+        self._splitter_restored = False
+        self.restore_session()
         self.labeller.show_status()
 
     # -- menus ----------------------------------------------------------
@@ -68,16 +81,29 @@ class MainWindow(QMainWindow):
         self._bound(file, "quit", self.close)
         edit = bar.addMenu("&Edit")
         la = self.labeller.actions
-        for name in ("undo", "redo", None, "draw", "delete", "copy_previous", "verify", "accept",
-                     None, "prelabel"):
+        for name in ("undo", "redo", None, "draw", "delete", "duplicate", "copy_previous", "verify",
+                     "accept", None, "prelabel"):
             edit.addSeparator() if name is None else edit.addAction(la[name])
+        edit.addSeparator()
+        self.ask_class_action = self._add(edit, "Ask for the class after drawing",
+                                          lambda on: set_asks_after_drawing(on))
+        self.ask_class_action.setCheckable(True)
+        self.ask_class_action.setChecked(asks_after_drawing())
+        self.ctrl_d_action = self._add(edit, "Ctrl+D duplicates the selected box (as LabelImg)",
+                                       self._set_ctrl_d)
+        self.ctrl_d_action.setCheckable(True)
+        self.ctrl_d_action.setChecked(read_setting(CTRL_D_DUPLICATES_KEY, False))
         view = bar.addMenu("&View")
         for name in ("zoom_in", "zoom_out", "fit", None, "prev_image", "next_image",
-                     "next_unlabelled", "next_unverified"):
+                     "next_unlabelled", "next_unverified", None, "refresh"):
             view.addSeparator() if name is None else view.addAction(la[name])
         help_menu = bar.addMenu("&Help")
         self._bound(help_menu, "shortcuts", self.show_shortcuts)
         self._add(help_menu, "About YOLO Studio", self.show_about)
+
+    def _set_ctrl_d(self, duplicates: bool) -> None:
+        write_settings({CTRL_D_DUPLICATES_KEY: bool(duplicates)})
+        self.labeller.apply_ctrl_d(duplicates)
 
     def _bound(self, menu, name: str, slot) -> QAction:
         """A menu action made from the shortcut table, so Help lists its real keys."""
@@ -169,7 +195,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.RichText)
-        box.setText(shortcut_sheet_html())
+        box.setText(shortcut_sheet_html(ctrl_d_duplicates=self.ctrl_d_action.isChecked()))
         box.setObjectName("shortcutSheet")
         box.open()
 
@@ -179,13 +205,52 @@ class MainWindow(QMainWindow):
                           f"<b>YOLO Studio {__version__}</b><p>Label boxes, fit anchors, train "
                           "YOLOv3 and watch it detect, in one window.</p>")
 
+    # -- session --------------------------------------------------------
+    def restore_session(self) -> None:
+        """Back to the tab, image, filters, splitter and preview set-up of the last session."""
+        restore_labeller_session(self.labeller)
+        for panel in self.panels[1:]:
+            restore = getattr(panel, "restore_session", None)
+            if restore is not None:
+                restore()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._splitter_restored:
+            # Only now has the Label tab its size (a hidden tab has none): its splitter
+            # first, then the tab of the last session.
+            self._splitter_restored = True
+            restore_splitter(self.labeller)
+            self.tabs.setCurrentIndex(min(max(read_setting(TAB_KEY, 0), 0), self.tabs.count() - 1))
+
+    def save_session(self) -> None:
+        """Remember the window, the tab and each panel's state for the next start."""
+        write_settings({GEOMETRY_KEY: self.saveGeometry(), TAB_KEY: self.tabs.currentIndex()})
+        save_labeller_session(self.labeller)
+        for panel in self.panels[1:]:
+            save = getattr(panel, "save_session", None)
+            if save is not None:
+                save()
+
     # -- project and closing --------------------------------------------
     def _project_changed(self, project) -> None:
+        if project is not None:
+            remember_project(str(project.root))
+        self._update_title()
+
+    def _location_changed(self, text: str) -> None:
+        self.location.setText(text)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        # As LabelImg: the open file's path is in the title, so a user always knows which file it is.
+        project, image = self.context.project, self.labeller.current_path()
         if project is None:
             self.setWindowTitle("YOLO Studio")
-            return
-        self.setWindowTitle(f"{project.root.name} — YOLO Studio")
-        remember_project(str(project.root))
+        elif image is None:
+            self.setWindowTitle(f"{project.root.name} — YOLO Studio")
+        else:
+            self.setWindowTitle(f"{image} — {project.root.name} — YOLO Studio")
 
     def _may_switch(self) -> bool:
         return self.labeller.may_close()
@@ -196,7 +261,7 @@ class MainWindow(QMainWindow):
             if may_close is not None and not may_close():
                 event.ignore()
                 return
-        settings().setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.save_session()
         event.accept()
 
 

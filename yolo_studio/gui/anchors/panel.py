@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter,
                                QVBoxLayout, QWidget)
@@ -22,6 +23,7 @@ from yolo_studio.core.training.events import TrainConfig
 from yolo_studio.gui.anchors.job import AnchorsJob, FitRequest
 from yolo_studio.gui.anchors.plot import SizePlot
 from yolo_studio.gui.anchors.tables import AnchorsTable, MetricsTable
+from yolo_studio.gui.anchors.thumbnail import box_thumbnail
 from yolo_studio.gui.workers import start_worker
 
 MAX_PROBLEMS_IN_TIP = 15
@@ -53,9 +55,19 @@ class AnchorsPanel(QWidget):
         self.show_button = QPushButton("Show in labeller")
         self.show_button.setToolTip("Open this image in the Label tab (or double-click the point)")
         self.show_button.setEnabled(False)
+        # The clicked box in its image: the text alone did not say what the box shows.
+        self.thumb = QLabel()
+        self.thumb.setObjectName("boxThumbnail")
+        self.thumb.setFixedSize(180, 135)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setToolTip("The clicked box in its image; double-click the point to edit it")
+        # Always there (blank until a click): appearing, it would shrink the plot and
+        # move the point under the cursor between the two clicks of a double-click.
+        self.thumb.setStyleSheet("QLabel#boxThumbnail { background: rgba(0, 0, 0, 12); }")
         self.log_check = QCheckBox("Log axes")
         self.log_check.setToolTip("Spread out small boxes (log10 scale on both axes)")
         under = QHBoxLayout()
+        under.addWidget(self.thumb)
         under.addWidget(self.box_label, 1)
         under.addWidget(self.log_check)
         under.addWidget(self.show_button)
@@ -190,9 +202,10 @@ class AnchorsPanel(QWidget):
             f"training uses them from the next run")
 
     def show_selected_in_labeller(self) -> None:
-        """Jump the labeller to the image of the selected box."""
+        """Jump the labeller to the image of the selected box, with that box selected."""
         if self._selected is not None and self.result is not None:
-            self.context.showImageRequested.emit(str(self.result.refs[self._selected][0]))
+            path, box_index = self.result.refs[self._selected]
+            self.context.showBoxRequested.emit(str(path), int(box_index))
 
     def is_running(self) -> bool:
         """True while a job for the open project is loading or fitting."""
@@ -360,7 +373,9 @@ class AnchorsPanel(QWidget):
         self.show_button.setEnabled(index is not None)
         if index is None or self.result is None:
             self.box_label.setText("Click a point to see which image and box it is.")
+            self.thumb.setPixmap(QPixmap())
             return
+        self._show_thumbnail(*self.result.refs[index])
         r = self.result
         path, box_index = r.refs[index]
         w, h = r.wh[index]
@@ -372,6 +387,18 @@ class AnchorsPanel(QWidget):
             text += f"; best anchor {anchor[0]:g}×{anchor[1]:g}, IoU {iou:.2f}"
         self.box_label.setText(text)
         self.box_label.setToolTip(str(path))
+
+    def _show_thumbnail(self, path, box_index: int) -> None:
+        pixmap = None
+        project = self.context.project
+        try:
+            box = project.load_annotation(path).boxes[box_index] if project is not None else None
+        except (YoloStudioError, OSError, IndexError):
+            box = None  # changed since the fit: the text still names it
+        if box is not None:
+            pixmap = box_thumbnail(path, box.xyxy())
+        self.thumb.setPixmap(pixmap or QPixmap())
+        self.thumb.setText("" if pixmap else "(cannot be shown)")
 
     # ----- context signals ----------------------------------------------------------------
     def _project_changed(self, project) -> None:

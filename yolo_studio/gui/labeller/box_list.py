@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QLabel, QListWidget, QListWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from yolo_studio.gui.labeller.canvas import box_text
 from yolo_studio.gui.labeller.class_list import swatch
@@ -13,6 +14,7 @@ class BoxList(QWidget):
     """Lists the current image's boxes; selecting here selects on the canvas."""
 
     selectionChanged = Signal(list)
+    difficultClicked = Signal(bool)     # the user set or cleared 'difficult' for the selection
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -22,18 +24,29 @@ class BoxList(QWidget):
         self.list.itemSelectionChanged.connect(self._emit)
         self.title = QLabel("Boxes")
         self.title.setObjectName("sectionTitle")
+        # LabelImg's checkbox: VOC's <difficult> flag of the selected boxes.
+        self.difficult = QCheckBox("Difficult")
+        self.difficult.setObjectName("difficult")
+        self.difficult.setToolTip("Mark the selected boxes as hard to recognise "
+                                  "(VOC 'difficult'; evaluation may leave them out)")
+        self.difficult.setEnabled(False)
+        self.difficult.clicked.connect(lambda *_: self.difficultClicked.emit(self.difficult.isChecked()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.list)
+        layout.addWidget(self.difficult)
+        self._boxes = []
         self._quiet = False
 
     def set_boxes(self, boxes, colors: dict) -> None:
         """List ``boxes`` with their class colours."""
         self._quiet = True
         self.list.clear()
+        self._boxes = list(boxes)
         for b in boxes:
-            text = f"{box_text(b)}   {b.width:.0f}×{b.height:.0f}"
+            # Sizes as the label file will say them: each corner is rounded on its own.
+            text = f"{box_text(b)}   {round(b.x2) - round(b.x1)}×{round(b.y2) - round(b.y1)}"
             self.list.addItem(QListWidgetItem(swatch(colors.get(b.label) or QColor("#888888")), text))
         self.title.setText(f"Boxes ({len(boxes)})")
         self._quiet = False
@@ -44,6 +57,9 @@ class BoxList(QWidget):
         wanted = set(indices)
         for i in range(self.list.count()):
             self.list.item(i).setSelected(i in wanted)
+        chosen = [self._boxes[i] for i in wanted if i < len(self._boxes)]
+        self.difficult.setEnabled(bool(chosen))
+        self.difficult.setChecked(bool(chosen) and all(b.difficult for b in chosen))
         self._quiet = False
 
     def _emit(self) -> None:

@@ -67,3 +67,19 @@ def nudge(boxes: list[Box], indices, dx: float, dy: float, width: float, height:
         out[i] = b.moved(x1=b.x1 + sx, y1=b.y1 + sy, x2=b.x2 + sx, y2=b.y2 + sy,
                          predicted=False, score=None)
     return out
+
+
+def duplicate(boxes: list[Box], indices, offset: float, width: float, height: float) -> list[Box]:
+    """``boxes`` plus a copy of each box at ``indices``, shifted by ``offset`` px (kept inside the image)."""
+    out = list(boxes)
+    for i in indices:
+        b = boxes[i]
+        copy = nudge([b.moved(predicted=False, score=None)], [0], offset, offset, width, height)[0]
+        out.append(copy)
+    return out
+
+
+def set_difficult(boxes: list[Box], indices, difficult: bool) -> list[Box]:
+    """Set VOC's ``difficult`` flag of the boxes at ``indices``."""
+    wanted = set(indices)
+    return [b.moved(difficult=difficult) if i in wanted else b for i, b in enumerate(boxes)]

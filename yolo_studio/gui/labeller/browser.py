@@ -41,6 +41,8 @@ class ImageBrowser(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by name…")
         self.search.setClearButtonEnabled(True)
+        self.search.setObjectName("imageSearch")   # names: for scripted walks (widget_dump)
+        self.state_box.setObjectName("stateFilter")
         self.count = QLabel()
         self.count.setObjectName("hint")
         legend = QLabel("  ".join(f'<span style="color:{STATE_COLORS[s]}">●</span> {STATE_NAMES[s]}'
@@ -106,6 +108,17 @@ class ImageBrowser(QWidget):
         self._update_count()
         if current is None or not self.select_path(current, clear_filter=False):
             self.select_row(0)
+
+    def set_filters(self, state: str = "", cls: str = "", text: str = "") -> None:
+        """Set the filter widgets (unknown values mean 'any') and apply them once."""
+        for w in (self.state_box, self.class_box, self.search):
+            w.blockSignals(True)
+        self.state_box.setCurrentIndex(max(self.state_box.findData(state), 0))
+        self.class_box.setCurrentIndex(max(self.class_box.findData(cls), 0))
+        self.search.setText(text)
+        for w in (self.state_box, self.class_box, self.search):
+            w.blockSignals(False)
+        self.apply_filter()
 
     def _read_states(self) -> bool:
         """Read every label file not read yet, with progress and Cancel; False if cancelled."""

@@ -34,6 +34,7 @@ class Canvas(QGraphicsView):
     selectionChanged = Signal(list)      # indices of the selected boxes
     spaceTapped = Signal()               # Space pressed and released without panning
     drawModeChanged = Signal(bool)
+    boxActivated = Signal(int)           # a box was double-clicked (change its class)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -220,6 +221,15 @@ class Canvas(QGraphicsView):
             self.set_draw_mode(False)
             return
         super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if not self._drawing and event.button() == Qt.LeftButton:
+            for item in self.items(event.position().toPoint()):
+                if isinstance(item, BoxItem):
+                    self.boxActivated.emit(item.index)
+                    event.accept()
+                    return
+        super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position().toPoint()

@@ -62,7 +62,9 @@ class ClassList(QWidget):
             b.setIcon(icon(name))
             b.setToolTip(tip)
             b.setAutoRaise(True)
-            b.clicked.connect(slot)
+            # clicked(checked) would arrive as add_class's or rename_current's name
+            # argument (False), skipping the dialog: call the slot with no arguments.
+            b.clicked.connect(lambda _checked=False, s=slot: s())
             b.setObjectName(f"class_{name}")
             buttons.addWidget(b)
         buttons.addStretch(1)

@@ -7,12 +7,17 @@ EditAnnotation through ``self._edit``; nothing here touches the disk.
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from yolo_studio.core.annotations import Box, ImageAnnotation
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.gui.labeller import box_ops
 from yolo_studio.gui.labeller.commands import NUDGE_ID, EditAnnotation
+from yolo_studio.gui.labeller.label_prompt import ask_class, asks_after_drawing
+from yolo_studio.gui.shortcuts import binding, keys_for
+
+DUPLICATE_OFFSET = 10.0   # px: a duplicate shows beside its original, not hidden under it
 
 
 class EditingMixin:
@@ -26,14 +31,30 @@ class EditingMixin:
         if self._readonly:
             self._say(self._readonly)
             return False
+        if verified is None:
+            # Boxes changed after review: the image needs a new look, so it leaves
+            # "verified" (else Next unverified and the Verified filter would miss it).
+            verified = self._ann.verified and list(boxes) == list(self._ann.boxes)
+            if self._ann.verified and not verified:
+                self._say("Edited, so no longer verified: press Space when it is right again.")
         after = ImageAnnotation(self._ann.image_path, self._ann.width, self._ann.height, boxes,
-                                self._ann.verified if verified is None else verified)
+                                verified)
         self._stack(self._current).push(
             EditAnnotation(self.store, self._ann, after, text, selected, merge_id))
         return True
 
     def _box_drawn(self, rect: QRectF) -> None:
-        label = self.classes.current_class() or self.classes.add_class()
+        if self._ann is None or self._readonly:
+            # No prompt for a box that cannot be kept: say why instead.
+            self._say(self._readonly or "There is no image to draw on.")
+            return
+        if asks_after_drawing():
+            label = self._class_from_prompt(self.classes.current_class())
+            if not label:
+                self._say("No class chosen: the box was not added.")
+                return
+        else:
+            label = self.classes.current_class() or self.classes.add_class()
         if not label:
             self._say("Add a class first (the + next to Classes).")
             return
@@ -47,6 +68,50 @@ class EditingMixin:
                                  (rect.left(), rect.top(), rect.right(), rect.bottom()))
         if not self._edit(boxes, "Move box" if same_size else "Resize box", selected=(index,)):
             self._show_boxes()  # put the dragged item back where the file says it is
+
+    def _class_from_prompt(self, current: str, title: str = "Class of the new box") -> str:
+        """Ask for a class; a new name typed there is added to the project ('' if cancelled)."""
+        label = ask_class(self, self.classes.classes(), current, title)
+        if label and label not in self.classes.classes():
+            label = self.classes.add_class(label)   # checks the name, says why if it cannot be
+        return label
+
+    def relabel_box(self, index: int) -> bool:
+        """Double-click on a box: ask for its class (as LabelImg's label dialog) and set it."""
+        if self._ann is None or not 0 <= index < len(self._ann.boxes):
+            return False
+        self.canvas.select([index])
+        label = self._class_from_prompt(self._ann.boxes[index].label, "Class of this box")
+        if not label:
+            return False
+        self.classes.set_current_class(label)
+        self._class_picked(label)
+        return True
+
+    def duplicate_selected(self) -> bool:
+        """Copy the selected boxes, shifted a little (LabelImg's Ctrl+D)."""
+        sel = self.canvas.selected_indices()
+        if self._ann is None or not sel:
+            self._say("Select a box to duplicate (click it).")
+            return False
+        boxes = box_ops.duplicate(self._ann.boxes, sel, DUPLICATE_OFFSET, self._ann.width,
+                                  self._ann.height)
+        added = range(len(self._ann.boxes), len(boxes))
+        return self._edit(boxes, f"Duplicate {len(sel)} box(es)", selected=added)
+
+    def set_difficult_selected(self, difficult: bool) -> bool:
+        """The Difficult checkbox: set VOC's flag on the selected boxes."""
+        sel = self.canvas.selected_indices()
+        if self._ann is None or not sel:
+            return False
+        return self._edit(box_ops.set_difficult(self._ann.boxes, sel, difficult),
+                          "Mark difficult" if difficult else "Unmark difficult", selected=sel)
+
+    def apply_ctrl_d(self, duplicates: bool) -> None:
+        """Ctrl+D copies the previous image's boxes (ours) or duplicates the selected box (LabelImg's)."""
+        for name in ("copy_previous", "duplicate"):
+            keys = keys_for(binding(name), duplicates)
+            self.actions[name].setShortcuts([QKeySequence(k) for k in keys])
 
     def delete_selected(self) -> bool:
         """Delete the selected boxes (one undo step)."""
@@ -86,10 +151,12 @@ class EditingMixin:
         """Space: mark the image verified (accepting its pre-labels), or unverified."""
         if self._ann is None:
             return False
+        keep = self.canvas.selected_indices()  # Space keeps the selection: arrows still nudge it
         if self._ann.verified:
-            done = self._edit(list(self._ann.boxes), "Unverify image", verified=False)
+            done = self._edit(list(self._ann.boxes), "Unverify image", verified=False, selected=keep)
         else:
-            done = self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True)
+            done = self._edit(box_ops.accept(self._ann.boxes), "Verify image", verified=True,
+                              selected=keep)
         self.actions["verify"].setChecked(self._ann.verified)
         return done
 
@@ -136,6 +203,7 @@ class EditingMixin:
                 act = to_class.addAction(f"{name}\t{i + 1}" if i < 9 else name)
                 act.triggered.connect(lambda _=False, n=name: self.classes.set_current_class(n)
                                       or self._class_picked(n))
+            menu.addAction(self.actions["duplicate"])
             menu.addAction(self.actions["delete"])
         for name in ("accept", "draw", "copy_previous", "verify", None, "fit"):
             menu.addSeparator() if name is None else menu.addAction(self.actions[name])

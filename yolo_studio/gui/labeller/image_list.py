@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from yolo_studio.core.annotations import ImageAnnotation
-from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.errors import ImageFileError, YoloStudioError
+from yolo_studio.core.images import image_size
 
 NONE, LABELLED, VERIFIED, BROKEN = "none", "labelled", "verified", "broken"
 STATE_COLORS = {NONE: "#b0b7c3", LABELLED: "#3b82f6", VERIFIED: "#22a06b", BROKEN: "#e5484d"}
 STATE_NAMES = {NONE: "no labels", LABELLED: "labelled", VERIFIED: "verified",
                BROKEN: "cannot be read"}
+VERIFIED_TINT = QColor(34, 160, 107, 40)
 InfoRole = Qt.UserRole + 1
 PathRole = Qt.UserRole + 2
 
@@ -106,6 +108,12 @@ class ImageListModel(QAbstractListModel):
         return cached
 
     def _compute(self, path: Path) -> ImageInfo:
+        try:
+            # The header only (JPEG/PNG/BMP): an unreadable file shows as such before
+            # it is opened, and the "Cannot be read" filter counts it after a restart.
+            image_size(path)
+        except ImageFileError as e:
+            return ImageInfo(BROKEN, error=str(e))
         if not self.project.has_labels(path):
             return ImageInfo(NONE)
         try:
@@ -144,7 +152,10 @@ class ImageListModel(QAbstractListModel):
     def mark_readable(self, path) -> None:
         """Clear the broken marker of an image that now loads (it was fixed on disk)."""
         row = self.row_of(path)
-        if self._broken.pop(row, None) is not None:
+        cached = self._info.get(row)
+        if cached is not None and cached.state == BROKEN:
+            del self._info[row]  # computed again: the label file may still be unreadable
+        if self._broken.pop(row, None) is not None or cached is not None:
             self._changed(row)
 
     def _changed(self, row: int) -> None:
@@ -228,13 +239,18 @@ class ImageDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.State_Selected)
         if selected:
             painter.fillRect(option.rect, option.palette.highlight())
-        elif option.state & QStyle.State_MouseOver:
-            painter.fillRect(option.rect, QColor(0, 0, 0, 14))
+        else:
+            if info.state == VERIFIED:  # as LabelImg tints a verified image: seen at a glance
+                painter.fillRect(option.rect, VERIFIED_TINT)
+            if option.state & QStyle.State_MouseOver:
+                painter.fillRect(option.rect, QColor(0, 0, 0, 14))
         r = option.rect
         painter.setRenderHint(QPainter.Antialiasing)
-        painter.setPen(Qt.NoPen)
+        # A white ring keeps the dot visible on the (blue) selected row.
+        painter.setPen(QPen(QColor("white"), 1.5) if selected else Qt.NoPen)
         painter.setBrush(QColor(STATE_COLORS[info.state]))
         painter.drawEllipse(QRectF(r.left() + 8, r.center().y() - 4, 8, 8))
+        painter.setPen(Qt.NoPen)
         text_color = option.palette.highlightedText() if selected else option.palette.text()
         painter.setPen(text_color.color())
         count = "!" if info.state == BROKEN else (str(info.boxes) if info.boxes else "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
@@ -19,11 +19,13 @@ from yolo_studio.gui.labeller.browser import ImageBrowser
 from yolo_studio.gui.labeller.canvas import Canvas
 from yolo_studio.gui.labeller.class_list import ClassList
 from yolo_studio.gui.colors import color_map
+from yolo_studio.gui.labeller.disk_sync import DiskSync
 from yolo_studio.gui.labeller.document import AnnotationStore
 from yolo_studio.gui.labeller.editing import EditingMixin
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE
 from yolo_studio.gui.labeller.prefetch import Prefetcher, decode_qimage
-from yolo_studio.gui.shortcuts import LABELLER_BINDINGS
+from yolo_studio.gui.settings import read_setting
+from yolo_studio.gui.shortcuts import CTRL_D_DUPLICATES_KEY, LABELLER_BINDINGS
 from yolo_studio.gui.style import icon
 
 TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", "verify",
@@ -33,11 +35,16 @@ TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", 
 class LabellerPanel(EditingMixin, QWidget):
     """The Label tab: draw and edit boxes on the project's images."""
 
+    # "Where am I": image, n of N, size, boxes, verified. The window shows it in a
+    # permanent status-bar field (a timed status message vanished after 15 s or on hover).
+    locationChanged = Signal(str)
+
     def __init__(self, context, parent=None):
         super().__init__(parent)
         self.context = context
         self.project = None
         self.store = AnnotationStore(self)
+        self.disk = DiskSync(self)
         self.undo_group = QUndoGroup(self)
         self._stacks: dict[Path, QUndoStack] = {}
         self._current: Path | None = None
@@ -69,7 +76,8 @@ class LabellerPanel(EditingMixin, QWidget):
                  "verify": self.toggle_verified, "copy_previous": self.copy_previous,
                  "accept": self.accept_predictions, "prelabel": self.open_prelabel,
                  "zoom_in": lambda: self.canvas.zoom_by(1.25),
-                 "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit}
+                 "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit,
+                 "refresh": self.disk.refresh, "duplicate": self.duplicate_selected}
         for b in LABELLER_BINDINGS:
             if not b.name:
                 continue
@@ -98,6 +106,7 @@ class LabellerPanel(EditingMixin, QWidget):
             self._register(act, b.keys)
             self.actions[b.name] = act
         self.actions["draw"].setCheckable(True)
+        self.apply_ctrl_d(read_setting(CTRL_D_DUPLICATES_KEY, False))
         self.actions["verify"].setCheckable(True)
         # Our own undo/redo actions keep a fixed, short text in the toolbar;
         # what they would undo goes in the tooltip.
@@ -145,6 +154,8 @@ class LabellerPanel(EditingMixin, QWidget):
         split.setStretchFactor(1, 1)
         split.setSizes([270, 900, 230])
         split.setChildrenCollapsible(False)
+        split.setHandleWidth(7)  # a 4-px handle was hard to find
+        self.splitter = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -158,6 +169,10 @@ class LabellerPanel(EditingMixin, QWidget):
         self.canvas.selectionChanged.connect(self._selection_changed)
         self.canvas.spaceTapped.connect(self.toggle_verified)
         self.canvas.drawModeChanged.connect(self.actions["draw"].setChecked)
+        self.canvas.boxActivated.connect(self.relabel_box)
+        self.boxes.difficultClicked.connect(self.set_difficult_selected)
+        # After picking a box in the list, arrows nudge it: the keys go to the canvas.
+        self.boxes.list.itemClicked.connect(lambda _item: self.canvas.setFocus())
         self.canvas.setContextMenuPolicy(Qt.CustomContextMenu)
         self.canvas.customContextMenuRequested.connect(self._context_menu)
         self.boxes.selectionChanged.connect(self.canvas.select)
@@ -172,6 +187,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self.context.labelsChanged.connect(self.reload_labels)
         self.context.imagesAdded.connect(lambda _paths: self.browser.reload_paths(self.project))
         self.context.showImageRequested.connect(self.show_image)
+        self.context.showBoxRequested.connect(self.show_box)
         self.context.classesChanged.connect(self._classes_changed_elsewhere)
 
     # -- project and images ---------------------------------------------
@@ -185,6 +201,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self._current, self._ann = None, None
         self.classes.set_project(project)
         self.browser.set_project(project)
+        self.disk.watch_project(project)
         self.canvas.set_image(None, "No images in this project yet: use File > Open folder."
                               if project is not None else "Open a folder of images (File > Open folder).")
         self.boxes.set_boxes([], {})
@@ -205,6 +222,14 @@ class LabellerPanel(EditingMixin, QWidget):
             self.load_image(self._current)
             return True
         return self.browser.select_path(Path(path))
+
+    def show_box(self, path, index: int) -> bool:
+        """Jump to image ``path`` with its box ``index`` selected and in view (anchors view)."""
+        if not self.show_image(path) or self._ann is None or not 0 <= index < len(self._ann.boxes):
+            return False
+        self.canvas.select([index])
+        self.canvas.ensureVisible(self.canvas.items_()[index], 40, 40)
+        return True
 
     def _path_chosen(self, path: Path) -> None:
         # A list rebuilt around the same image (new snapshots arrived) keeps the view as it is.
@@ -230,6 +255,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self.canvas.set_image(image)
         self.browser.model.mark_readable(path)
         self._ann = self.store.pending(path) or self._read_labels(path, image.width(), image.height())
+        self.disk.opened(path)
         self._show_boxes()
         self.show_status()
         self._prefetch_next()
@@ -358,7 +384,7 @@ class LabellerPanel(EditingMixin, QWidget):
             self.context.classesChanged.emit()
 
     def show_status(self) -> None:
-        """Put the current image's name, position and state in the status bar."""
+        """Say which image is on screen, where it is in the list, and its state (locationChanged)."""
         if self._current is None:
             return
         n, row = self.browser.model.rowCount(), self.browser.model.row_of(self._current) + 1
@@ -368,7 +394,7 @@ class LabellerPanel(EditingMixin, QWidget):
                      + ("  ·  verified" if self._ann.verified else ""))
         else:
             text += "  ·  cannot be read"
-        self.context.statusMessage.emit(text)
+        self.locationChanged.emit(text)
 
     def _set_banner(self, text: str) -> None:
         self.banner.setText(text)

@@ -35,10 +35,14 @@ def latest_checkpoint(project, kind: str):
 
 
 def display_name(path) -> str:
-    """'best · <run>' for a run's checkpoint (all are called best/last), else the file name."""
+    """'<run> · best.weights.h5' for a run's checkpoint (all are called best/last), else the file name.
+
+    The run comes first: a narrow, closed combo box cuts the end of its text,
+    and every run's file has the same name.
+    """
     p = Path(path)
     if p.parent.name == "weights" and p.parent.parent.name:
-        return f"{p.name} \u00b7 {p.parent.parent.name}"
+        return f"{p.parent.parent.name} \u00b7 {p.name}"
     return p.name
 
 
@@ -55,13 +59,15 @@ class ModelPicker(QWidget):
         self.combo.addItem("Best checkpoint", ("best", None))
         self.combo.addItem("Last checkpoint", ("last", None))
         self.browse = QPushButton("Browse\u2026")
+        self.browse.setObjectName("modelBrowse")   # names: for scripted walks (widget_dump)
+        self.combo.setObjectName("modelCombo")
         self.browse.setToolTip("Any weights file the detector can load")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.browse)
         self.browse.clicked.connect(self._browse)
-        self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.combo.currentIndexChanged.connect(self._index_changed)
         if last_model():
             self.choose_file(last_model())
 
@@ -75,6 +81,26 @@ class ModelPicker(QWidget):
         self.combo.addItem(display_name(path), ("file", path))
         self.combo.setItemData(self.combo.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
         self.combo.setCurrentIndex(self.combo.count() - 1)
+
+    def _index_changed(self, _index: int) -> None:
+        data = self.combo.currentData()
+        # The closed combo may cut the name: the tooltip says which file it is.
+        self.combo.setToolTip(data[1] if data and data[1] else
+                              "The model whose detections are shown: this project's best or "
+                              "last checkpoint, or a file")
+        self.changed.emit()
+
+    def select(self, kind: str, path: str | None = None) -> bool:
+        """Select 'best'/'last', or ('file', path) if the file still exists; False if not."""
+        if kind == "file":
+            if not path or not Path(path).exists():
+                return False
+            self.choose_file(path)
+            return True
+        i = self.combo.findData((kind, None))
+        if i >= 0:
+            self.combo.setCurrentIndex(i)
+        return i >= 0
 
     def _browse(self) -> None:
         start = str(getattr(self.context.project, "root", "") or "")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QLis
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.prelabel import snapshot_boxes
 from yolo_studio.core.sources import LatestFrame
+from yolo_studio.gui.preview.message_area import MessageArea
 from yolo_studio.gui.preview.model_picker import ModelPicker, remember_model
 from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, GrabWorker
 from yolo_studio.gui.preview.sliders import ThresholdSlider
@@ -25,6 +26,7 @@ from yolo_studio.gui.preview.source_picker import SourcePicker
 from yolo_studio.gui.preview.stats import PreviewStats
 from yolo_studio.gui.colors import class_color as labeller_color
 from yolo_studio.gui.preview.view import PreviewView
+from yolo_studio.gui.settings import read_setting, write_settings
 from yolo_studio.gui.workers import start_worker
 
 
@@ -49,6 +51,9 @@ class PreviewPanel(QWidget):
         self._source_desc = ""
         self._alive = set()
         self._active = False
+        # Set while the panel is hidden (another tab): both threads idle, the video keeps its place.
+        self._paused = threading.Event()
+        self._model_switched = False   # the frame on screen came from the previous model
         self._build()
         self._wire()
 
@@ -63,10 +68,15 @@ class PreviewPanel(QWidget):
         self.class_list.setToolTip("Untick a class to hide its detections")
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
+        self.start_button.setObjectName("previewStart")   # names: for scripted walks
         self.snapshot_button = QPushButton("Snapshot to dataset  (S)")
+        self.snapshot_button.setObjectName("previewSnapshot")
         self.snapshot_button.setToolTip("Save this frame into the project with the detections "
                                         "as unverified pre-labels")
-        self.message_label = _wrap_label("")
+        # Fixed height: a long message must never move Start/Stop or Snapshot under the cursor.
+        self.message_area = MessageArea(lines=5)
+        self.message_area.setObjectName("previewMessage")
+        self.message_label = self.message_area.label
         side = QVBoxLayout()
         side.addWidget(_group("Source", self.source_picker))
         side.addWidget(_group("Model", self.model_picker, self.model_info))
@@ -74,7 +84,7 @@ class PreviewPanel(QWidget):
                               QLabel("Classes shown"), self.class_list), 1)
         side.addWidget(self.start_button)
         side.addWidget(self.snapshot_button)
-        side.addWidget(self.message_label)
+        side.addWidget(self.message_area)
         column = QWidget()
         column.setLayout(side)
         column.setFixedWidth(290)
@@ -90,6 +100,8 @@ class PreviewPanel(QWidget):
         self.score_slider.valueChanged.connect(self._push_options)
         self.iou_slider.valueChanged.connect(self._push_options)
         self.class_list.itemChanged.connect(self._push_options)
+        self.model_picker.changed.connect(self._model_changed)
+        self.source_picker.changed.connect(self._source_changed)
         self.view.color_for = self._color_for
         self.view.framePainted.connect(self._painted)
         self.view.displaySizeChanged.connect(self._display_size_changed)
@@ -107,6 +119,8 @@ class PreviewPanel(QWidget):
     def toggle(self) -> None:
         if self._active:
             self.stop()
+            # "Playing ..." would stay and read as if it still played.
+            self._info("Stopped." if self.last_result is not None else "")
         else:
             self.start()
 
@@ -125,10 +139,12 @@ class PreviewPanel(QWidget):
         detector = self.detector if key == self._detector_key else None
         self._detector_key = key
         self._user_stopped = False
+        self._model_switched = False
         self._stop, self._mailbox = threading.Event(), LatestFrame()
-        self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector)
+        self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector,
+                                    self._paused)
         self._detect.display_size = self.view.display_size()
-        self._grab = GrabWorker(source, self._mailbox, self._stop)
+        self._grab = GrabWorker(source, self._mailbox, self._stop, self._paused)
         self._connect_workers()
         self._alive = {self._detect}
         self.stats.reset()
@@ -287,11 +303,79 @@ class PreviewPanel(QWidget):
 
     def use_model(self, path) -> None:
         """Switch to the model at ``path`` (context.modelChosen); restarts a running preview."""
-        self.model_picker.choose_file(path)
+        self.model_picker.choose_file(path)  # a new choice restarts through _model_changed
         remember_model(path)
+        if self._active:  # the same file again: it may have been rewritten by training
+            self._restart(path)
+
+    def _model_changed(self) -> None:
+        """The model picker changed: detections on screen must come from the model it shows."""
+        data = self.model_picker.combo.currentData()
+        if data and data[0] == "file":
+            remember_model(data[1])
+        # The frame in hand was detected by the previous model: a snapshot must not
+        # save its boxes as if the chosen model had found them.
+        had_frame = self.view.image is not None
+        self.last_result = None
+        self._model_switched = self._model_switched or had_frame
+        self.view.detections = []
+        self.view.update()
         if self._active:
-            self._restart_after_stop = True
-            self.stop()
+            self._restart(self.model_picker.combo.currentText())
+        elif had_frame:
+            self._info("Model changed: press Start to see its detections.")
+
+    def _restart(self, what) -> None:
+        name = getattr(what, "name", None) or str(what)
+        self._restart_after_stop = True
+        self.stop()
+        self._info(f"Switching to {name}\u2026")
+
+    def _source_changed(self) -> None:
+        # A message about the previous source ("No camera to open") no longer applies.
+        if not self._active:
+            self._info("")
+            self.view.set_message("")
+
+    # ----- session (gui/settings.py)
+    def save_session(self) -> None:
+        """Remember the source, model and thresholds for the next start."""
+        sp = self.source_picker
+        kind, path = self.model_picker.combo.currentData() or ("best", None)
+        write_settings({"preview/sourceKind": sp.current_kind(), "preview/videoPath": sp.video_path.text(),
+                        "preview/folderPath": sp.folder_path.text(), "preview/loop": sp.loop.isChecked(),
+                        "preview/modelKind": kind, "preview/modelPath": path or "",
+                        "preview/score": self.score_slider.value(), "preview/iou": self.iou_slider.value()})
+
+    def restore_session(self) -> None:
+        """Put back what save_session kept (a model file that is gone is left out)."""
+        sp = self.source_picker
+        kind = read_setting("preview/sourceKind", "")
+        if kind in ("camera", "video", "folder"):
+            sp.set_kind(kind)
+        sp.video_path.setText(read_setting("preview/videoPath", sp.video_path.text()))
+        sp.folder_path.setText(read_setting("preview/folderPath", sp.folder_path.text()))
+        sp.loop.setChecked(read_setting("preview/loop", sp.loop.isChecked()))
+        self.model_picker.select(read_setting("preview/modelKind", ""),
+                                 read_setting("preview/modelPath", "") or None)
+        self.score_slider.setValue(read_setting("preview/score", self.score_slider.value()))
+        self.iou_slider.setValue(read_setting("preview/iou", self.iou_slider.value()))
+        self._info("")
+
+    # ----- hidden tab: pause
+    def showEvent(self, event) -> None:
+        self._paused.clear()
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        # Another tab is shown (or the window minimised): decoding and detecting
+        # frames nobody sees only costs CPU, so both threads idle until shown again.
+        self._paused.set()
+        super().hideEvent(event)
+
+    def is_paused(self) -> bool:
+        """True while the panel is hidden and its threads idle."""
+        return self._paused.is_set()
 
     def _project_changed(self, _project) -> None:
         if self._active:
@@ -303,7 +387,9 @@ class PreviewPanel(QWidget):
         """Save the frame on screen into the project with its detections as pre-labels."""
         result, project = self.last_result, self.context.project
         if result is None:
-            self._error("Nothing to save yet: start the preview first.")
+            self._error("The frame on screen was detected by the previous model: press Start "
+                        "to see the chosen model's detections, then save."
+                        if self._model_switched else "Nothing to save yet: start the preview first.")
             return None
         if project is None:
             self._error("Open a project first: snapshots are saved into it.")
@@ -327,13 +413,11 @@ class PreviewPanel(QWidget):
     # ----- messages
     def _info(self, text: str) -> None:
         self.message_label.setProperty("kind", "info")
-        self.message_label.setStyleSheet("")
-        self.message_label.setText(text)
+        self.message_area.set_text(text)
 
     def _error(self, text: str) -> None:
         self.message_label.setProperty("kind", "error")
-        self.message_label.setStyleSheet("color: #d64545;")
-        self.message_label.setText(text)
+        self.message_area.set_text(text, error=True)
         self.view.set_message(text)
 
 

@@ -3,7 +3,9 @@
 Grabber -> LatestFrame (one slot, latest wins) -> detector -> ``result`` signal
 (queued to the GUI thread, which alone makes QImages and paints). Both stop on
 a shared ``threading.Event``; the grabber closing the mailbox ends the
-detector after it has handled the last frame.
+detector after it has handled the last frame. A second event, ``paused``, set
+while the preview is not on screen, makes both idle without ending (a video
+keeps its place), so a hidden preview costs no CPU.
 """
 from __future__ import annotations
 
@@ -53,11 +55,13 @@ class GrabWorker(Worker):
     opened = Signal(str)
     ended = Signal(str)
 
-    def __init__(self, source: FrameSource, mailbox: LatestFrame, stop: threading.Event):
+    def __init__(self, source: FrameSource, mailbox: LatestFrame, stop: threading.Event,
+                 paused: threading.Event | None = None):
         super().__init__()
         self.source = source
         self.mailbox = mailbox
         self.stop = stop
+        self.paused = paused or threading.Event()
         self._pending = False  # a frame grabbed but not yet decoded
 
     def work(self) -> None:
@@ -75,7 +79,8 @@ class GrabWorker(Worker):
                 self._paced_loop(self.source.interval)
             else:  # a camera: each read blocks until its next frame
                 while not self.stop.is_set():
-                    self.mailbox.put(self.source.read())
+                    if not idle_while_paused(self.paused, self.stop):
+                        self.mailbox.put(self.source.read())
         except SourceEnded as e:
             self.ended.emit(str(e) or "End of source")
 
@@ -85,6 +90,9 @@ class GrabWorker(Worker):
         # slower model would drop cost their read, not their decoding.
         due = time.perf_counter()
         while not self.stop.is_set():
+            if idle_while_paused(self.paused, self.stop):
+                due = time.perf_counter()  # resume at the file's pace, not in a burst
+                continue
             if self._pending:
                 self.mailbox.skipped()
             self._pending = False
@@ -115,11 +123,12 @@ class DetectWorker(Worker):
     result = Signal(object)
 
     def __init__(self, model_path, mailbox: LatestFrame, stop: threading.Event,
-                 options: DetectOptions, detector=None):
+                 options: DetectOptions, detector=None, paused: threading.Event | None = None):
         super().__init__()
         self.model_path = model_path
         self.mailbox = mailbox
         self.stop = stop
+        self.paused = paused or threading.Event()
         self.options = options  # replaced from the GUI thread; read once per frame
         self.detector = detector
         self.display_size = None  # (w, h) device pixels of the view, set from the GUI thread
@@ -129,6 +138,8 @@ class DetectWorker(Worker):
             self.detector = load_detector(self.model_path)
         self.modelReady.emit(self.detector)
         while not self.stop.is_set():
+            if idle_while_paused(self.paused, self.stop):
+                continue
             frame = self.mailbox.take(timeout=0.25)
             if frame is None:
                 if self.mailbox.closed:
@@ -150,6 +161,14 @@ class DetectWorker(Worker):
         return PreviewResult(rgb, dets, frame.index, frame.name, frame.t_grabbed,
                              frame.grab_ms, infer_ms, self.mailbox.dropped, opts,
                              fit_to(rgb, self.display_size))
+
+
+def idle_while_paused(paused: threading.Event, stop: threading.Event) -> bool:
+    """Sleep a little if ``paused`` is set (waking at once on stop); True if it slept."""
+    if not paused.is_set():
+        return False
+    stop.wait(0.1)
+    return True
 
 
 def fit_to(rgb: np.ndarray, size) -> np.ndarray | None:

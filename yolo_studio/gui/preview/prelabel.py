@@ -181,6 +181,16 @@ class PrelabelDialog(QDialog):
         text = (f"{'Cancelled: ' if cancelled else 'Done: '}{self.added} pre-label"
                 f"{'s' if self.added != 1 else ''} written to {len(self.changed)} image"
                 f"{'s' if len(self.changed) != 1 else ''}")
+        left_out = left_out_classes(self._worker.outcomes)
+        if left_out:
+            # As the preview's snapshot does: a class the project lacks (renamed, or
+            # never added) must not look like a model that found nothing.
+            names = ", ".join(f"{name} ({n} image{'s' if n != 1 else ''})"
+                              for name, n in left_out.items())
+            text += f"; left out classes not in the project: {names}"
+            self.log.appendPlainText(
+                f"Detections of classes this project does not have were not saved: {names}. "
+                "Add the class (Classes > +) or rename yours to the model's name, then run again.")
         if self.problems:
             text += f"; {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} below"
         self.summary.setText(text + ".")
@@ -197,3 +207,12 @@ class PrelabelDialog(QDialog):
             self._thread.wait(30000)
             self._finished()
         super().done(result)
+
+
+def left_out_classes(outcomes) -> dict[str, int]:
+    """Each class the model found but the project lacks, with the number of images it was in."""
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        for name in outcome.unknown_classes:
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
