@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run; returns the process exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    # `yolo-studio`, `yolo-studio PROJECT` and `yolo-studio --flag` open the GUI; a folder
+    # named like a subcommand needs the explicit `yolo-studio gui NAME`.
+    if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["gui", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)
