@@ -96,6 +96,29 @@ def test_export_labels(window, tmp_path, monkeypatch, fmt):
     assert f"Exported {len(anns)}" in said[0]
 
 
+def test_export_never_replaces_a_users_file_and_writes_a_dataset_that_opens(window, tmp_path, monkeypatch):
+    # File > Export used to write straight over same-named files in the chosen folder.
+    out = tmp_path / "mine"
+    out.mkdir()
+    anns, _ = window.context.project.load_all()
+    clash = out / f"{anns[0].image_path.stem}.xml"
+    clash.write_text("a person's own notes")
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory", lambda *a, **k: str(out))
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: said.append(text))
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: said.append(text))
+    window.export("voc")
+    assert said and "did not write" in said[0] and clash.read_text() == "a person's own notes"
+    assert sorted(p.name for p in out.iterdir()) == [clash.name]
+    fresh = tmp_path / "fresh"
+    said.clear()
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory", lambda *a, **k: str(fresh))
+    window.export("voc")
+    exported, _ = Project.open(fresh).load_all()
+    assert sum(len(a.boxes) for a in exported) == sum(len(a.boxes) for a in anns)
+    assert f"Exported {len(anns)}" in said[0]
+
+
 def test_export_refuses_the_image_folder(window, monkeypatch):
     folder = window.context.project.image_dirs[0]
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory", lambda *a, **k: str(folder))

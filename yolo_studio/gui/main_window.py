@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 
 from yolo_studio import __version__
 from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.formats.dataset import EXPORT_FORMATS, export_project
 from yolo_studio.core.project import PROJECT_FILE, Project
 from yolo_studio.gui.anchors.panel import AnchorsPanel
-from yolo_studio.gui.labeller.export import EXPORT_FORMATS, export_labels
 from yolo_studio.gui.labeller.panel import LabellerPanel
 from yolo_studio.gui.labeller.session import (restore_labeller_session, restore_splitter,
                                               save_labeller_session)
@@ -179,13 +179,15 @@ class MainWindow(QMainWindow):
             return
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            written, problems = export_labels(project, fmt, Path(out))
+            written = export_project(project, fmt, Path(out))
         except (YoloStudioError, OSError) as e:
             QApplication.restoreOverrideCursor()
             QMessageBox.warning(self, "Export labels", str(e))
             return
         QApplication.restoreOverrideCursor()
-        text = f"Exported {written} labelled images as {EXPORT_FORMATS[fmt]} to {out}."
+        problems = written.problems
+        text = (f"Exported {written.images} labelled images ({written.boxes} boxes) as "
+                f"{EXPORT_FORMATS[fmt]} to {out}.")
         if problems:
             text += f"\n\n{len(problems)} problem(s), skipped:\n" + "\n".join(map(str, problems[:10]))
         QMessageBox.information(self, "Export labels", text)

@@ -69,7 +69,8 @@ class Written:
 
 
 def write_dataset(fmt: str, ds: Dataset, dst, image_root=None, names=None,
-                  absolute_paths: bool = False, overwrite: bool = False) -> Written:
+                  absolute_paths: bool = False, overwrite: bool = False,
+                  command: str = "convert") -> Written:
     """Write ``ds`` in ``fmt`` at ``dst`` without replacing anything it did not write.
 
     A file target (coco, pylessons) is replaced only with ``overwrite``; a
@@ -79,7 +80,7 @@ def write_dataset(fmt: str, ds: Dataset, dst, image_root=None, names=None,
     _check(fmt)
     dst = Path(dst)
     if fmt == "coco":
-        check_new_files([dst], "convert", overwrite)
+        check_new_files([dst], command, overwrite)
         problems = [Problem(str(a.image_path), "image size unknown (the image is missing or unreadable); "
                                                f"not written to {dst.name}")
                     for a in ds.annotations if not (a.width > 0 and a.height > 0)]
@@ -87,15 +88,42 @@ def write_dataset(fmt: str, ds: Dataset, dst, image_root=None, names=None,
         write_coco(anns, ds.class_names, dst, image_root)
         return Written(len(anns), sum(len(a.boxes) for a in anns), problems)
     if fmt == "pylessons":
-        check_new_files([dst, Path(names) if names else names_path_for(dst)], "convert", overwrite)
+        check_new_files([dst, Path(names) if names else names_path_for(dst)], command, overwrite)
         write_pylessons(ds.annotations, ds.class_names, dst, names, absolute_paths)
         return Written(len(ds.annotations), ds.box_count(), [])
-    return _write_folder(fmt, ds, dst, overwrite)
+    return _write_folder(fmt, ds, dst, overwrite, command)
 
 
-def _write_folder(fmt: str, ds: Dataset, dst: Path, overwrite: bool) -> Written:
+# What File > Export labels writes into the folder the user picks, per format.
+EXPORT_FORMATS = {"voc": "Pascal VOC XML (LabelImg)", "yolo": "YOLO txt + classes.txt",
+                  "coco": "COCO JSON", "pylessons": "pylessons train list + .names"}
+_EXPORT_FILES = {"coco": "annotations.json", "pylessons": "train.txt"}
+
+
+def export_project(project, fmt: str, out_dir, overwrite: bool = False) -> Written:
+    """The project's labels as a ``fmt`` dataset in ``out_dir``, under the writers' one rule.
+
+    voc/yolo: a dataset folder of its own (images linked beside the new labels);
+    coco/pylessons: one file in ``out_dir`` naming the images where they are.
+    Refuses (writing nothing) a folder or file it did not write, unless ``overwrite``.
+    """
+    _check(fmt)
+    anns, problems = project.load_all()
+    ds = Dataset(anns, list(project.classes), problems, Path(project.root))
+    out_dir = Path(out_dir)
+    if fmt in FOLDER_FORMATS:
+        written = write_dataset(fmt, ds, out_dir, overwrite=overwrite, command="export")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # Absolute paths in a pylessons list: it usually lives far from the images.
+        written = write_dataset(fmt, ds, out_dir / _EXPORT_FILES[fmt], image_root=project.root,
+                                absolute_paths=True, overwrite=overwrite, command="export")
+    return Written(written.images, written.boxes, problems + written.problems)
+
+
+def _write_folder(fmt: str, ds: Dataset, dst: Path, overwrite: bool, command: str) -> Written:
     from ..project import PROJECT_FILE, Project
-    guard = OutputFolder(dst, "convert", overwrite)
+    guard = OutputFolder(dst, command, overwrite)
     dst = guard.folder
     problems: list[Problem] = []
     plan = _plan_folder(fmt, ds, dst, problems)
