@@ -29,7 +29,8 @@ def test_unknown_model_in_train_settings_names_the_project_file(demo_copy, capsy
     edit_project(demo_copy, train_settings={"epochs": "ten"})
     assert main(["train", str(demo_copy)]) == 1
     err = capsys.readouterr().err
-    assert "epochs='ten'" in err and "Traceback" not in err
+    assert "'epochs' is \"ten\"" in err and f"train_settings in {demo_copy / PROJECT_FILE}" in err
+    assert "Traceback" not in err
 
 
 def test_anchors_of_the_wrong_count_are_not_replaced_silently(demo_copy, capsys):     # 67

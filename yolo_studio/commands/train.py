@@ -93,7 +93,7 @@ def build_config(args, project):
     settings = getattr(project, "train_settings", None) or {}
     if isinstance(settings, dict):
         settings = {k: v for k, v in settings.items() if flags.get(k) is None}
-    where = f"train_settings in {getattr(project, 'project_file', Path(project.root) / 'yolo_studio.json')}"
+    where = f"train_settings in {getattr(project, 'project_file', None) or 'the project file'}"
     base = config_from_dict(settings, where)
     config = replace(base, **{k: v for k, v in flags.items() if v is not None})
     if args.weights and args.retrain:
