@@ -122,9 +122,12 @@ def test_new_images_in_the_folder_appear_by_themselves_and_with_f5(qtbot, demo_c
     assert panel.current_path() == current
     panel.disk.watcher.removePaths(panel.disk.watcher.directories())   # no watcher: F5 still works
     shutil.copy(images[3], demo_copy / "images" / "new_0001.jpg")
+    located = []
+    panel.locationChanged.connect(located.append)
     qtbot.keyClick(panel.canvas, Qt.Key_F5)
     assert panel.browser.model.rowCount() == 50
     assert "50 images" in panel.browser.count.text()
+    assert "of 50" in located[-1]
 
 
 def outside_edit(label, old, new):

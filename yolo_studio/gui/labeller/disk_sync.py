@@ -51,6 +51,8 @@ class DiskSync(QObject):
         panel.store.conflict.connect(self._conflict, Qt.QueuedConnection)
         # Our own save replaces the file (a new inode): watch the new one.
         panel.store.saved.connect(self._saved)
+        # "image n of N" must count a snapshot just added (queued: after the list reloads).
+        panel.context.imagesAdded.connect(lambda _paths: panel.show_status(), Qt.QueuedConnection)
 
     def watch_project(self, project) -> None:
         """Watch ``project``'s image folders (nothing for None)."""
@@ -98,6 +100,7 @@ class DiskSync(QObject):
         changed = project.image_paths() != before
         if changed:
             panel.browser.reload_paths(project)
+            panel.show_status()
             panel.context.statusMessage.emit(
                 f"The folder changed: {len(project.image_paths()):,} images now.")
         current = panel.current_path()
