@@ -1,6 +1,7 @@
 """``yolo-studio detect --weights W SOURCE``: run a model on images, a folder, a video or a camera."""
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import argparse
 import time
 from pathlib import Path
@@ -26,8 +27,10 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--cfg", help="darknet .cfg for --weights (default: <weights>.cfg beside it)")
     p.add_argument("--classes", help="class names file (one per line) or just the class count")
     p.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the model's)")
-    p.add_argument("--conf", type=float, default=0.25, help="score threshold (default 0.25)")
-    p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
+    p.add_argument("--conf", type=float, default=DEFAULT_SCORE_THRESHOLD,
+                   help=f"score threshold (default {DEFAULT_SCORE_THRESHOLD})")
+    p.add_argument("--iou", type=float, default=DEFAULT_NMS_IOU,
+                   help=f"NMS IoU threshold (default {DEFAULT_NMS_IOU})")
     p.add_argument("--max-det", type=int, default=100, help="most detections per image (default 100)")
     p.add_argument("--out", default="detections",
                    help="output folder (default ./detections); it must be new, empty or hold only "

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
+
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
     """Register the ``eval`` subcommand."""
@@ -21,67 +23,33 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("val", "train", "all"), default="val",
                    help="which images to evaluate on (default val)")
     p.add_argument("--size", type=int, help="input size (default: the model's)")
-    p.add_argument("--conf", type=float, default=0.001, help="score threshold (default 0.001)")
-    p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
+    p.add_argument("--conf", type=float, default=EVAL_SCORE_THRESHOLD,
+                   help=f"score threshold (default {EVAL_SCORE_THRESHOLD}, as the trainer's mAP)")
+    p.add_argument("--iou", type=float, default=DEFAULT_NMS_IOU,
+                   help=f"NMS IoU threshold (default {DEFAULT_NMS_IOU})")
     p.add_argument("--save-detections", metavar="JSON",
                    help="write the detections as a COCO results file (a new file)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --save-detections file")
     return p
 
 
-def _ground_truth(project, split: str):
-    from yolo_studio.core.errors import ConfigError, LabelFileError
-
-    train, val = project.split()
-    images = {"val": val, "train": train, "all": train + val}[split]
-    anns, problems = [], []
-    for path in images:
-        if not project.has_labels(path):
-            continue
-        try:
-            anns.append(project.load_annotation(path))
-        except LabelFileError as e:
-            problems.append(str(e))
-    if not anns:
-        raise ConfigError(f"{project.root}: no labelled images in the {split} split to evaluate on")
-    return anns, problems
-
-
 def run(args) -> int:
     """Detect on every labelled image of the split, then print the metrics."""
-    from yolo_studio.core.detector import Detector
-    from yolo_studio.core.errors import ConfigError, ImageFileError
-    from yolo_studio.core.evaluation import evaluate
-    from yolo_studio.core.images import read_image
+    from yolo_studio.core.checkpoint_eval import evaluate_checkpoint
     from yolo_studio.core.output_guard import check_new_files
     from yolo_studio.core.training.list_project import open_training_source
 
     if args.save_detections:       # checked before minutes of detection, not after
         check_new_files([Path(args.save_detections)], "eval", args.overwrite)
     project = open_training_source(args.project, args.names, args.val)
-    anns, problems = _ground_truth(project, args.split)
-    detector = Detector.load(args.weights, cfg=args.cfg, input_size=args.size)
-    classes = list(project.classes)
-    shared = set(classes) & set(detector.class_names)
-    if not shared:
-        raise ConfigError(f"{args.weights}: the model's classes ({', '.join(detector.class_names)}) "
-                          f"share none with the project's ({', '.join(classes)})")
-    kept, detections = [], []
-    for ann in anns:
-        try:
-            image = read_image(ann.image_path)
-        except ImageFileError as e:
-            problems.append(str(e))
-            continue
-        dets = detector.detect(image, score_threshold=args.conf, iou_threshold=args.iou)
-        kept.append(ann)
-        detections.append([d for d in dets if d.label in shared])
-    for p in problems[:20]:
+    found = evaluate_checkpoint(project, args.weights, args.split, args.conf, args.iou,
+                                cfg=args.cfg, input_size=args.size)
+    for p in found.problems[:20]:
         print(f"warning: {p}", file=sys.stderr)
-    result = evaluate(kept, detections, classes)
-    _print(result, len(kept), args)
+    _print(found.result, len(found.annotations), args)
     if args.save_detections:
-        _save_coco(Path(args.save_detections), kept, detections, classes)
+        _save_coco(Path(args.save_detections), found.annotations, found.detections,
+                   list(project.classes))
         print(f"detections written to {args.save_detections}")
     return 0
 

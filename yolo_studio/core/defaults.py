@@ -25,3 +25,11 @@ def default_anchors(model: str) -> list[list[tuple[int, int]]]:
 def strides(model: str) -> list[int]:
     """Output strides of ``model`` in the order of its outputs."""
     return list(YOLOV3_TINY_STRIDES if model == "yolov3-tiny" else YOLOV3_STRIDES)
+
+
+# Thresholds, one home each. What a person looks at (preview, detect, pre-labels)
+# starts at score 0.25; mAP is scored at 0.001, as darknet's -map and ultralytics'
+# val do, so the trainer, `yolo-studio eval` and the Train panel agree on a checkpoint.
+DEFAULT_SCORE_THRESHOLD = 0.25
+DEFAULT_NMS_IOU = 0.45
+EVAL_SCORE_THRESHOLD = 0.001

@@ -5,6 +5,7 @@ thresholds passed as tensors, so changing images or sliders never retraces.
 """
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import json
 import time
 from pathlib import Path
@@ -179,8 +180,8 @@ class Detector:
         self.detect(np.full((self.input_size, self.input_size, 3), 128, np.uint8))
         return self
 
-    def detect(self, image, rgb: bool = False, score_threshold: float = 0.25,
-               iou_threshold: float = 0.45, max_detections: int = 100) -> list[Detection]:
+    def detect(self, image, rgb: bool = False, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+               iou_threshold: float = DEFAULT_NMS_IOU, max_detections: int = 100) -> list[Detection]:
         """Detections for one BGR (default) or RGB image of any size, in its pixels."""
         t0 = time.perf_counter()
         img = as_rgb_uint8(image, rgb)

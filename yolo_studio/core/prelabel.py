@@ -10,6 +10,7 @@ Rules, because labels are the user's work:
 """
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,8 +98,8 @@ class PrelabelOutcome:
         return self.problem is None and (self.added > 0 or self.replaced > 0)
 
 
-def prelabel_image(project, detector, image_path, score_threshold: float = 0.25,
-                   iou_threshold: float = 0.45) -> PrelabelOutcome:
+def prelabel_image(project, detector, image_path, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+                   iou_threshold: float = DEFAULT_NMS_IOU) -> PrelabelOutcome:
     """Run ``detector`` on one project image and save its detections as pre-labels.
 
     A label file that cannot be read is left exactly as it is (its boxes may be

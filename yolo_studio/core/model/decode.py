@@ -1,6 +1,7 @@
 """Raw YOLO heads -> boxes and scores, and per-class NMS, in TensorFlow ops."""
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import tensorflow as tf
 
 from yolo_studio.core.errors import ConfigError
@@ -51,7 +52,7 @@ def decode_predictions(raw_outputs, anchors_per_scale, num_classes: int, strides
     return tf.concat(parts, axis=1)
 
 
-def nms(decoded, score_threshold: float = 0.25, iou_threshold: float = 0.45,
+def nms(decoded, score_threshold: float = DEFAULT_SCORE_THRESHOLD, iou_threshold: float = DEFAULT_NMS_IOU,
         max_detections: int = 100):
     """Per-class NMS on decoded (B, N, 5+C); score = objectness x class probability.
 

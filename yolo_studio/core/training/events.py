@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Protocol
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -31,8 +33,8 @@ class TrainConfig:
     precision: str = "auto"
     xla: bool = False
     map_every: int = 1                    # compute val mAP every N epochs
-    score_threshold: float = 0.01         # for mAP
-    iou_threshold: float = 0.45           # NMS IoU for mAP
+    score_threshold: float = EVAL_SCORE_THRESHOLD   # for mAP (0.001: the same as `eval`)
+    iou_threshold: float = DEFAULT_NMS_IOU          # NMS IoU for mAP
     seed: int = 0
     # --- the recipe (issue 11); each switchable so bench/bench_recipe.py can ablate it ---
     assignment: str = "multi"             # 'best': one anchor of all scales; 'multi': + IoU > assign_iou per scale

@@ -6,6 +6,7 @@ model that fails shows its message here and stops the preview, nothing else.
 """
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import threading
 import time
 
@@ -62,8 +63,8 @@ class PreviewPanel(QWidget):
         self.source_picker = SourcePicker()
         self.model_picker = ModelPicker(self.context)
         self.model_info = _wrap_label("")
-        self.score_slider = ThresholdSlider("Score", 0.25)
-        self.iou_slider = ThresholdSlider("NMS IoU", 0.45)
+        self.score_slider = ThresholdSlider("Score", DEFAULT_SCORE_THRESHOLD)
+        self.iou_slider = ThresholdSlider("NMS IoU", DEFAULT_NMS_IOU)
         self.class_list = QListWidget()
         self.class_list.setToolTip("Untick a class to hide its detections")
         self.start_button = QPushButton("Start")

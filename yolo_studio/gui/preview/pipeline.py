@@ -9,6 +9,7 @@ keeps its place), so a hidden preview costs no CPU.
 """
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from yolo_studio.gui.workers import Worker
 class DetectOptions:
     """Thresholds and hidden classes; replaced whole, read once per frame."""
 
-    score_threshold: float = 0.25
-    iou_threshold: float = 0.45
+    score_threshold: float = DEFAULT_SCORE_THRESHOLD
+    iou_threshold: float = DEFAULT_NMS_IOU
     hidden_classes: frozenset = field(default_factory=frozenset)
     max_detections: int = 100
 

@@ -7,6 +7,7 @@ which label files changed.
 """
 from __future__ import annotations
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU
 import threading
 from pathlib import Path
 
@@ -80,7 +81,7 @@ class PrelabelDialog(QDialog):
     def _build(self) -> None:
         self.model_picker = ModelPicker(self.context)
         self.score_slider = ThresholdSlider("Score", 0.3)
-        self.iou_slider = ThresholdSlider("NMS IoU", 0.45)
+        self.iou_slider = ThresholdSlider("NMS IoU", DEFAULT_NMS_IOU)
         form = QFormLayout()
         form.addRow("Model", self.model_picker)
         form.addRow(self.score_slider)

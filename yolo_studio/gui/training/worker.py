@@ -111,27 +111,9 @@ class EvalWorker(Worker):
         self.checkpoint = checkpoint
 
     def work(self) -> None:
-        from yolo_studio.core.detector import Detector
-        from yolo_studio.core.errors import YoloStudioError
-        from yolo_studio.core.evaluation import evaluate
-        from yolo_studio.core.images import read_image
-
-        detector = Detector.load(self.checkpoint)
-        _, val = self.project.split()
-        truth, found = [], []
-        for image in val:
-            if not self.project.has_labels(image):
-                continue
-            try:     # one unreadable image (or label file) must not void the whole evaluation
-                ann, pixels = self.project.load_annotation(image), read_image(image)
-            except YoloStudioError:
-                continue
-            truth.append(ann)
-            found.append(detector.detect(pixels, score_threshold=0.01))
-        if not truth:
-            raise ValueError("No labelled validation images: label more images, or raise "
-                             "the project's validation fraction.")
-        self.done.emit(evaluate(truth, found, list(detector.class_names)))
+        from yolo_studio.core.checkpoint_eval import evaluate_checkpoint
+        # The same use case, threshold and classes as `yolo-studio eval` (they used to differ).
+        self.done.emit(evaluate_checkpoint(self.project, self.checkpoint).result)
 
 
 class DeviceWorker(Worker):

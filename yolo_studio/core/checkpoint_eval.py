@@ -1,0 +1,73 @@
+"""Evaluate a model on a project's split: the one use case behind ``yolo-studio eval`` and
+the Train panel's "Compute PR curves" (they used to differ in threshold and classes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yolo_studio.core.annotations import Detection, ImageAnnotation
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
+from yolo_studio.core.errors import ConfigError, ImageFileError, LabelFileError
+from yolo_studio.core.evaluation import EvalResult, evaluate
+
+
+@dataclass
+class CheckpointEval:
+    """The metrics, the images scored with their detections, and what was skipped and why."""
+
+    result: EvalResult
+    annotations: list[ImageAnnotation]
+    detections: list[list[Detection]]
+    problems: list[str] = field(default_factory=list)
+
+
+def ground_truth(project, split: str = "val") -> tuple[list[ImageAnnotation], list[str]]:
+    """The labelled annotations of ``split`` ('val', 'train' or 'all'); unreadable files reported."""
+    train, val = project.split()
+    images = {"val": val, "train": train, "all": train + val}[split]
+    anns, problems = [], []
+    for path in images:
+        if not project.has_labels(path):
+            continue
+        try:
+            anns.append(project.load_annotation(path))
+        except LabelFileError as e:
+            problems.append(str(e))
+    if not anns:
+        raise ConfigError(f"{project.root}: no labelled images in the {split} split to evaluate on; "
+                          "label more images, or raise the project's validation fraction")
+    return anns, problems
+
+
+def evaluate_checkpoint(project, weights, split: str = "val",
+                        score_threshold: float = EVAL_SCORE_THRESHOLD,
+                        iou_threshold: float = DEFAULT_NMS_IOU, cfg=None, input_size=None,
+                        stop=None) -> CheckpointEval:
+    """Detect on every labelled image of ``split`` and score it against the project's classes.
+
+    Images that cannot be read are skipped and reported; detections of classes
+    the project does not have are left out (they cannot be right or wrong).
+    ``stop`` (a threading.Event) ends early with what was scored so far.
+    """
+    from yolo_studio.core.detector import Detector
+    from yolo_studio.core.images import read_image
+
+    anns, problems = ground_truth(project, split)
+    detector = Detector.load(weights, cfg=cfg, input_size=input_size)
+    classes = list(project.classes)
+    shared = set(classes) & set(detector.class_names)
+    if not shared:
+        raise ConfigError(f"{weights}: the model's classes ({', '.join(detector.class_names)}) "
+                          f"share none with the project's ({', '.join(classes)})")
+    kept, detections = [], []
+    for ann in anns:
+        if stop is not None and stop.is_set():
+            break
+        try:
+            image = read_image(ann.image_path)
+        except ImageFileError as e:
+            problems.append(str(e))
+            continue
+        dets = detector.detect(image, score_threshold=score_threshold, iou_threshold=iou_threshold)
+        kept.append(ann)
+        detections.append([d for d in dets if d.label in shared])
+    return CheckpointEval(evaluate(kept, detections, classes), kept, detections, problems)
