@@ -30,9 +30,10 @@ from .errors import ConfigError, YoloStudioError
 # writing to one project (the GUI and a CLI command) never overwrite each other's.
 JOURNAL_PREFIX = ".yolo_studio.journal-"
 JOURNAL_GLOB = JOURNAL_PREFIX + "*.json"
-# Our temporary files: ".<target name>.ys-<8 random>.tmp" (".<name>.<8>.tmp" from
-# older versions). Only names like these, for file types we write, are ever cleaned up.
-_TEMP_NAME = re.compile(r"^\.(?P<target>.+\.(?:xml|txt|json|jpe?g|png|bmp))\.(?:ys-)?[a-z0-9_]{8}\.tmp$",
+# Our temporary files: ".<target name>.ys-<8 random>.tmp". Only names like these,
+# for file types we write, are ever cleaned up. Older versions' ".<name>.<8>.tmp"
+# are not: ".notes.txt.backup01.tmp" is a person's file with that very shape.
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+\.(?:xml|txt|json|jpe?g|png|bmp))\.ys-[a-z0-9_]{8}\.tmp$",
                         re.IGNORECASE)
 # A temporary file this young may belong to a save in progress in another
 # process (the GUI and a CLI command on one project); older ones are orphans.
