@@ -27,7 +27,7 @@ from . import defaults
 from .annotations import Box, ImageAnnotation
 from .atomic import (MissingFolderError, atomic_write_bytes, finish_interrupted, remove_orphan_temps,
                      write_together)
-from .class_names import check_class_name, class_name_problem
+from .class_names import check_class_name, check_new_class, class_name_problem, look_alike
 from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
 from .formats import edit
 from .formats.checks import check_boxes
@@ -278,8 +278,8 @@ class Project:
         as they are on disk; a label file that cannot be read is not replaced.
         """
         new = list(dict.fromkeys(b.label for b in ann.boxes if b.label not in self.classes))
-        for name in new:
-            check_class_name(name, "class name")
+        for i, name in enumerate(new):
+            check_new_class(name, self.classes + new[:i], "class name")
         classes = self.classes + new
         ann = ann.copy()
         if ann.width <= 0 or ann.height <= 0:
@@ -398,7 +398,7 @@ class Project:
 
     def add_class(self, name: str) -> None:
         """Add a class (no-op if present) and save the project."""
-        name = check_class_name(name, "class name")
+        name = check_new_class(name, self.classes, "class name")
         if name not in self.classes:
             classes = [*self.classes, name]
             self._write(self._class_files(classes))
@@ -410,8 +410,8 @@ class Project:
         Every label file that uses the class changes in the same step as the
         class list, or nothing changes and ConfigError names the files that block it.
         """
-        new = check_class_name(new, "new class name")
         self._require_class(old)
+        new = check_new_class(new, [c for c in self.classes if c != old], "new class name")
         if new == old:
             return []
         merged = [c for c in self.classes if c != old] if new in self.classes else \
@@ -602,6 +602,11 @@ def _check_classes(classes, key: str) -> list[str]:
     names = [check_class_name(c, f"{key} entry") for c in classes]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key} lists a class twice: {names}")
+    for i, name in enumerate(names):
+        twin = look_alike(name, names[:i])
+        if twin is not None:
+            raise ConfigError(f"{key} lists {twin!r} and {name!r}, which look the same but are different "
+                              "texts (other Unicode form or invisible characters); keep one")
     return names
 
 
