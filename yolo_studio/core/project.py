@@ -285,6 +285,8 @@ class Project:
         if ann.width <= 0 or ann.height <= 0:
             ann.width, ann.height = image_size(ann.image_path)
         label = self.label_path(ann.image_path)
+        if new or self.label_format == "yolo":   # YOLO ids mean whatever the list on disk says
+            self._require_current_classes()
         ann.hidden = self._hidden_on_disk(ann, label)
         if self.label_format == "yolo":
             files = yolo_files(ann, label, classes)
@@ -399,6 +401,7 @@ class Project:
     def add_class(self, name: str) -> None:
         """Add a class (no-op if present) and save the project."""
         name = check_new_class(name, self.classes, "class name")
+        self._require_current_classes()
         if name not in self.classes:
             classes = [*self.classes, name]
             self._write(self._class_files(classes))
@@ -427,6 +430,7 @@ class Project:
         return self._relabel(name, None, [c for c in self.classes if c != name])[1]
 
     def _relabel(self, old: str, new: str | None, new_classes: list[str]) -> tuple[list[Path], int]:
+        self._require_current_classes()
         verb = f"rename class {old!r}" if new is not None else f"remove class {old!r}"
         files, changed, count, blocked = {}, [], 0, []
         for label in self._label_files():
@@ -456,6 +460,25 @@ class Project:
         self._write(files)
         self.classes = new_classes
         return changed, count
+
+    def _require_current_classes(self) -> None:
+        """ConfigError if the class list on disk is no longer the one in memory.
+
+        Two windows (or the app and a CLI command) on one project: each keeps
+        its own list, and writing a stale one drops the other's new class; in a
+        YOLO project it also renumbers: one's "dog" (id 1) became the other's
+        "bird". Not a lock: it narrows the race to the moment of the write.
+        """
+        if self.project_file.is_file():
+            on_disk = self._from_file(self.project_file).classes
+        elif self.label_format == "yolo" and (self.image_dirs[0] / CLASSES_FILE).is_file():
+            on_disk = read_classes(self.image_dirs[0] / CLASSES_FILE)
+        else:
+            return
+        if on_disk != self.classes:
+            raise ConfigError(f"{self.root}: the project's classes were changed by another window or "
+                              f"program since it was opened (now {', '.join(on_disk) or 'none'}; here "
+                              f"{', '.join(self.classes) or 'none'}); nothing was saved. Reopen the project")
 
     def _id_map(self, old: str, new: str | None, new_classes: list[str]):
         """Old YOLO class id -> new id (None: the line goes) for a rename/removal of ``old``."""
