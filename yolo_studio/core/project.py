@@ -247,6 +247,7 @@ class Project:
         """
         image = Path(image)
         label = self.label_path(image)
+        _refuse_non_file(label)
         if not label.is_file():
             w, h = image_size(image)
             return ImageAnnotation(image, w, h)
@@ -298,6 +299,7 @@ class Project:
         self.classes = classes   # only once the files say so too
 
     def _hidden_on_disk(self, ann: ImageAnnotation, label: Path) -> list:
+        _refuse_non_file(label)
         if not label.is_file():
             return []
         try:
@@ -577,6 +579,13 @@ class Project:
 
 
 # --- helpers ----------------------------------------------------------------------
+
+def _refuse_non_file(label: Path) -> None:
+    # A folder (or socket, fifo) where the label file should be: reading it as
+    # "no labels" and then failing the save with a raw OSError hid the cause.
+    if label.exists() and not label.is_file():
+        raise LabelFileError(label, "is not a file (a folder?); move it away before labelling this image")
+
 
 def _entries(folder: Path):
     try:
