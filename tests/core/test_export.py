@@ -215,6 +215,14 @@ def test_file_exports_replace_an_existing_file_only_with_overwrite(checkpoint, t
     assert "model.cfg: already exists; pass --overwrite" in err
     assert (tmp_path / "model.cfg").read_text() == "my own darknet cfg"
     assert not (tmp_path / "model.weights").exists(), "nothing is written when one file is in the way"
+    # --overwrite replaces the export it names and that export's own side files; a
+    # person's cfg beside no earlier model.weights is neither (attack review 2026-12-01)
+    assert export_cli("--weights", checkpoint, "--format", "darknet", "--out", tmp_path / "model",
+                      "--overwrite") == 1
+    assert "is not a side file of an earlier export" in capsys.readouterr().err
+    assert (tmp_path / "model.cfg").read_text() == "my own darknet cfg"
+    (tmp_path / "model.cfg").unlink()
+    assert export_cli("--weights", checkpoint, "--format", "darknet", "--out", tmp_path / "model") == 0
     assert export_cli("--weights", checkpoint, "--format", "darknet", "--out", tmp_path / "model",
                       "--overwrite") == 0
     assert (tmp_path / "model.cfg").read_text().startswith("[net]")

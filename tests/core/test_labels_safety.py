@@ -389,8 +389,10 @@ def test_71_a_project_moved_while_open_is_never_recreated(tmp_path):
 def test_73_74_orphan_temp_files_of_a_killed_save_are_removed_on_the_next_open(tmp_path):
     p = Project.create(tmp_path / "p", ["cat"])
     d = p.image_dirs[0]
-    ours = [d / ".a.xml.ab12cd_9.tmp", d / ".b.txt.ys-0a1b2c3d.tmp", p.root / ".yolo_studio.json.x1y2z3w4.tmp"]
-    theirs = [d / "notes.tmp", d / ".a.xml.tmp", d / ".vimrc.abcdefgh.tmp", d / "a.xml.ab12cd_9.tmp"]
+    ours = [d / ".a.xml.ys-ab12cd_9.tmp", d / ".b.txt.ys-0a1b2c3d.tmp", p.root / ".yolo_studio.json.ys-x1y2z3w4.tmp"]
+    # ".<name>.<8>.tmp" (older versions' temp name) is also a person's ".notes.txt.backup01.tmp"
+    theirs = [d / "notes.tmp", d / ".a.xml.tmp", d / ".vimrc.abcdefgh.tmp", d / "a.xml.ab12cd_9.tmp",
+              d / ".a.xml.ab12cd_9.tmp"]
     young = d / ".c.xml.ys-young123.tmp"
     old = time.time() - 3600
     for f in ours + theirs + [young]:

@@ -30,9 +30,10 @@ from .errors import ConfigError, YoloStudioError
 # writing to one project (the GUI and a CLI command) never overwrite each other's.
 JOURNAL_PREFIX = ".yolo_studio.journal-"
 JOURNAL_GLOB = JOURNAL_PREFIX + "*.json"
-# Our temporary files: ".<target name>.ys-<8 random>.tmp" (".<name>.<8>.tmp" from
-# older versions). Only names like these, for file types we write, are ever cleaned up.
-_TEMP_NAME = re.compile(r"^\.(?P<target>.+\.(?:xml|txt|json|jpe?g|png|bmp))\.(?:ys-)?[a-z0-9_]{8}\.tmp$",
+# Our temporary files: ".<target name>.ys-<8 random>.tmp". Only names like these,
+# for file types we write, are ever cleaned up. Older versions' ".<name>.<8>.tmp"
+# are not: ".notes.txt.backup01.tmp" is a person's file with that very shape.
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+\.(?:xml|txt|json|jpe?g|png|bmp))\.ys-[a-z0-9_]{8}\.tmp$",
                         re.IGNORECASE)
 # A temporary file this young may belong to a save in progress in another
 # process (the GUI and a CLI command on one project); older ones are orphans.
@@ -202,12 +203,35 @@ def finish_interrupted(root: str | Path) -> bool:
             raise ConfigError(f"{journal}: an interrupted change is recorded here but the record "
                               f"cannot be read ({e}); the label files may be half-changed. Check "
                               "them, then delete this file") from None
+        odd = [t for t, s in steps if not _plausible_step(t, s)]
+        if odd:
+            # A journal is only a list of renames we staged ourselves; one that
+            # names anything else (edited by hand, or planted in a shared
+            # project to delete or replace files outside it) is never replayed.
+            raise ConfigError(f"{journal}: this record of an interrupted change names files YOLO Studio "
+                              f"never stages this way ({', '.join(str(t) for t in odd[:3])}), so nothing "
+                              "in it was done. Check the label files, then delete this file")
         try:
             _commit(journal, steps)
         except OSError as e:
             raise ConfigError(f"{journal}: an interrupted change could not be finished "
                               f"({e.strerror or e}); is the folder read-only?") from None
     return bool(found)
+
+
+# The only files a step deletes: a YOLO txt's sidecar (".<stem>.yolo_studio.json")
+# that would describe a replaced label (see formats.yolo_txt.yolo_files).
+_DELETABLE_NAME = re.compile(r"^\..+\.yolo_studio\.json$")
+
+
+def _plausible_step(target: Path, staged: Path | None) -> bool:
+    """True when a journal step is one write_together makes: our staged temp file moved over
+    its sibling target, or a sidecar deleted."""
+    if staged is None:
+        return _DELETABLE_NAME.match(target.name) is not None
+    m = _TEMP_NAME.match(staged.name)
+    return (m is not None and staged.name.startswith(f".{target.name}.")
+            and m.group("target") == target.name and staged.parent == target.parent)
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -28,7 +28,8 @@ from yolo_studio.core.model import ModelSpec, decode_predictions, nms
 from yolo_studio.core.model.darknet_cfg import write_cfg
 from yolo_studio.core.model.darknet_weights import write_darknet_weights
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model
-from yolo_studio.core.output_guard import MANIFEST, OutputFolder, OutputRefused, check_new_files
+from yolo_studio.core.output_guard import MANIFEST, OutputFolder, OutputRefused, _show, check_new_files
+from yolo_studio.core.project import PROJECT_FILE
 
 FORMATS = ("savedmodel", "tflite", "tflite16", "onnx", "darknet")
 SUFFIXES = {"tflite": ".tflite", "tflite16": ".tflite", "onnx": ".onnx", "darknet": ".weights"}
@@ -219,6 +220,35 @@ def export_targets(fmt: str, out) -> list[Path]:
     return targets
 
 
+def _check_side_files(targets: list[Path]) -> None:
+    """Refuse side files (.json, .cfg, .names) that are not part of an earlier export at ``targets[0]``.
+
+    --overwrite is consent to replace the file named on the command line and
+    its own side files, not a person's ``train.json`` (COCO labels), a
+    project's yolo_studio.json or a hand-written .names that only share its stem.
+    """
+    out, sides = targets[0], targets[1:]
+    foreign = [p for p in sides if (p.exists() or p.is_symlink())
+               and not (out.is_file() and _looks_like_our_side_file(p))]
+    if foreign:
+        raise OutputRefused(f"{_show(foreign)}: already exists and is not a side file of an earlier "
+                            f"export to {out.name}, so export would replace it (--overwrite replaces only "
+                            "the export itself and its own side files); choose another --out name")
+
+
+def _looks_like_our_side_file(path: Path) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    if path.suffix != ".json":
+        return True          # .cfg/.names beside an earlier .weights: that export's own
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ModelSpec.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, YoloStudioError):
+        return False
+    return isinstance(data, dict) and PROJECT_FILE != path.name
+
+
 def export_model(weights, fmt: str, out, classes=None, cfg=None,
                  input_size: int | None = None, overwrite: bool = False) -> ExportResult:
     """Load ``weights`` (checkpoint or darknet) and write it as ``fmt`` at ``out``.
@@ -235,6 +265,7 @@ def export_model(weights, fmt: str, out, classes=None, cfg=None,
         check_savedmodel_target(targets[0], overwrite)
     else:
         check_new_files(targets, "export", overwrite)
+        _check_side_files(targets)
     model, spec, _ = load_keras_model(weights, classes, cfg, input_size, None)
     out = targets[0]
     try:

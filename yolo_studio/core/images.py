@@ -84,7 +84,13 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageFileError(path, f"cannot be read ({e.strerror or e})") from None
     if not raw:
         raise ImageFileError(path, "is empty (0 bytes), not an image")
-    _check_size(path, _header_size(io.BytesIO(raw)))
+    if _check_size(path, _header_size(io.BytesIO(raw))) is None:
+        # OpenCV picks the decoder from the content, not the name: a 300-byte
+        # JPEG 2000 (or Radiance, Sun raster, PAM) file named .jpg would decode
+        # to gigabytes before the budget could be checked, so a file whose
+        # header we cannot size is never handed to it.
+        raise ImageFileError(path, "cannot be decoded as an image (not a JPEG, PNG, BMP, TIFF, WebP "
+                                   "or PNM file, or its header is damaged)")
     data = np.frombuffer(raw, dtype=np.uint8)
     try:
         image = cv2.imdecode(data, _READ_FLAGS)
@@ -95,7 +101,7 @@ def read_image(path: str | Path) -> np.ndarray:
     if image is None:
         raise ImageFileError(path, "cannot be decoded as an image (corrupt or unsupported format)")
     h, w = image.shape[:2]
-    _check_size(path, (w, h))   # formats whose header we do not parse
+    _check_size(path, (w, h))   # a header that lied about the size
     return image
 
 

@@ -27,7 +27,7 @@ from . import defaults
 from .annotations import Box, ImageAnnotation
 from .atomic import (MissingFolderError, atomic_write_bytes, finish_interrupted, remove_orphan_temps,
                      write_together)
-from .class_names import check_class_name, class_name_problem
+from .class_names import check_class_name, check_new_class, class_name_problem, look_alike
 from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
 from .formats import edit
 from .formats.checks import check_boxes
@@ -247,6 +247,7 @@ class Project:
         """
         image = Path(image)
         label = self.label_path(image)
+        _refuse_non_file(label)
         if not label.is_file():
             w, h = image_size(image)
             return ImageAnnotation(image, w, h)
@@ -278,13 +279,15 @@ class Project:
         as they are on disk; a label file that cannot be read is not replaced.
         """
         new = list(dict.fromkeys(b.label for b in ann.boxes if b.label not in self.classes))
-        for name in new:
-            check_class_name(name, "class name")
+        for i, name in enumerate(new):
+            check_new_class(name, self.classes + new[:i], "class name")
         classes = self.classes + new
         ann = ann.copy()
         if ann.width <= 0 or ann.height <= 0:
             ann.width, ann.height = image_size(ann.image_path)
         label = self.label_path(ann.image_path)
+        if new or self.label_format == "yolo":   # YOLO ids mean whatever the list on disk says
+            self._require_current_classes()
         ann.hidden = self._hidden_on_disk(ann, label)
         if self.label_format == "yolo":
             files = yolo_files(ann, label, classes)
@@ -296,6 +299,7 @@ class Project:
         self.classes = classes   # only once the files say so too
 
     def _hidden_on_disk(self, ann: ImageAnnotation, label: Path) -> list:
+        _refuse_non_file(label)
         if not label.is_file():
             return []
         try:
@@ -398,7 +402,8 @@ class Project:
 
     def add_class(self, name: str) -> None:
         """Add a class (no-op if present) and save the project."""
-        name = check_class_name(name, "class name")
+        name = check_new_class(name, self.classes, "class name")
+        self._require_current_classes()
         if name not in self.classes:
             classes = [*self.classes, name]
             self._write(self._class_files(classes))
@@ -410,8 +415,8 @@ class Project:
         Every label file that uses the class changes in the same step as the
         class list, or nothing changes and ConfigError names the files that block it.
         """
-        new = check_class_name(new, "new class name")
         self._require_class(old)
+        new = check_new_class(new, [c for c in self.classes if c != old], "new class name")
         if new == old:
             return []
         merged = [c for c in self.classes if c != old] if new in self.classes else \
@@ -427,6 +432,7 @@ class Project:
         return self._relabel(name, None, [c for c in self.classes if c != name])[1]
 
     def _relabel(self, old: str, new: str | None, new_classes: list[str]) -> tuple[list[Path], int]:
+        self._require_current_classes()
         verb = f"rename class {old!r}" if new is not None else f"remove class {old!r}"
         files, changed, count, blocked = {}, [], 0, []
         for label in self._label_files():
@@ -456,6 +462,25 @@ class Project:
         self._write(files)
         self.classes = new_classes
         return changed, count
+
+    def _require_current_classes(self) -> None:
+        """ConfigError if the class list on disk is no longer the one in memory.
+
+        Two windows (or the app and a CLI command) on one project: each keeps
+        its own list, and writing a stale one drops the other's new class; in a
+        YOLO project it also renumbers: one's "dog" (id 1) became the other's
+        "bird". Not a lock: it narrows the race to the moment of the write.
+        """
+        if self.project_file.is_file():
+            on_disk = self._from_file(self.project_file).classes
+        elif self.label_format == "yolo" and (self.image_dirs[0] / CLASSES_FILE).is_file():
+            on_disk = read_classes(self.image_dirs[0] / CLASSES_FILE)
+        else:
+            return
+        if on_disk != self.classes:
+            raise ConfigError(f"{self.root}: the project's classes were changed by another window or "
+                              f"program since it was opened (now {', '.join(on_disk) or 'none'}; here "
+                              f"{', '.join(self.classes) or 'none'}); nothing was saved. Reopen the project")
 
     def _id_map(self, old: str, new: str | None, new_classes: list[str]):
         """Old YOLO class id -> new id (None: the line goes) for a rename/removal of ``old``."""
@@ -555,6 +580,13 @@ class Project:
 
 # --- helpers ----------------------------------------------------------------------
 
+def _refuse_non_file(label: Path) -> None:
+    # A folder (or socket, fifo) where the label file should be: reading it as
+    # "no labels" and then failing the save with a raw OSError hid the cause.
+    if label.exists() and not label.is_file():
+        raise LabelFileError(label, "is not a file (a folder?); move it away before labelling this image")
+
+
 def _entries(folder: Path):
     try:
         with os.scandir(folder) as it:
@@ -602,6 +634,11 @@ def _check_classes(classes, key: str) -> list[str]:
     names = [check_class_name(c, f"{key} entry") for c in classes]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key} lists a class twice: {names}")
+    for i, name in enumerate(names):
+        twin = look_alike(name, names[:i])
+        if twin is not None:
+            raise ConfigError(f"{key} lists {twin!r} and {name!r}, which look the same but are different "
+                              "texts (other Unicode form or invisible characters); keep one")
     return names
 
 
