@@ -7,14 +7,13 @@ counts what reached the disk.
 """
 import json
 import os
-import shutil
 
 import cv2
 import numpy as np
 import pytest
 
 from yolo_studio.cli import main
-from yolo_studio.core.errors import LabelFileError, YoloStudioError
+from yolo_studio.core.errors import LabelFileError
 from yolo_studio.core.formats.coco import read_coco
 from yolo_studio.core.formats.pylessons import read_pylessons
 from yolo_studio.core.formats.voc import read_voc

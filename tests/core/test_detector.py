@@ -104,7 +104,12 @@ def test_bad_paths_and_arrays_give_clear_errors(tiny_checkpoint, tmp_path):
         det.detect(np.zeros((4, 4, 2), np.uint8))
     with pytest.raises(DetectorInputError, match="numpy array"):
         det.detect("picture.jpg")
-    assert det.detect(np.zeros((40, 30), np.uint8)) is not None    # grey images are fine
+    # A grey image is detected as the same picture in colour (it used to be checked only
+    # for "is not None", which a list always is).
+    grey = np.tile(np.arange(30, dtype=np.uint8) * 8, (40, 1))
+    colour = np.repeat(grey[..., None], 3, axis=2)
+    assert det.detect(grey, score_threshold=0.001) == det.detect(colour, score_threshold=0.001)
+    assert len(det.detect(grey, score_threshold=0.001)) > 0
 
 
 def test_class_count_keeps_checkpoint_names_and_wrong_count_is_refused(tiny_checkpoint):

@@ -32,7 +32,7 @@ def test_a_chain_through_every_format_keeps_every_box(small_demo_project, tmp_pa
         extra = root if "coco" in (fmt_from, fmt_to) else []
         assert main(["convert", "--from", fmt_from, "--to", fmt_to, *extra, str(a), str(b)]) == 0
         out = capsys.readouterr().out
-        assert f"converted 48 images" in out and "problem" not in out, out
+        assert "converted 48 images" in out and "problem" not in out, out
     final = Project.open(tmp_path / "v")
     assert final.label_format == "voc" and final.classes == ["circle", "square", "triangle"]
     anns, problems = final.load_all()

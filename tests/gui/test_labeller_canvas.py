@@ -11,8 +11,6 @@ from yolo_studio.core.project import Project
 from yolo_studio.gui.context import AppContext
 from yolo_studio.gui.labeller.panel import LabellerPanel
 
-pytest.importorskip("pytestqt")
-
 
 @pytest.fixture
 def panel(qtbot, demo_copy):

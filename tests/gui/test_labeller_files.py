@@ -237,7 +237,7 @@ def test_labels_changed_elsewhere_are_reloaded(qtbot, demo_copy):
 
 
 def test_prelabel_action_offers_unlabelled_images(qtbot, demo_copy, monkeypatch):
-    import yolo_studio.gui.preview.prelabel as prelabel_module
+    import yolo_studio.gui.labeller.prelabel_dialog as prelabel_module
     opened = []
 
     class FakeDialog:  # records what the labeller hands over; the real dialog is tested by preview

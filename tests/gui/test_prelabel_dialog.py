@@ -8,7 +8,7 @@ import pytest
 from yolo_studio.core.annotations import Box, ImageAnnotation
 from yolo_studio.core.project import Project
 from yolo_studio.gui.context import AppContext
-from yolo_studio.gui.preview.prelabel import PrelabelDialog
+from yolo_studio.gui.labeller.prelabel_dialog import PrelabelDialog
 
 CLASSES = ["circle", "square", "triangle"]
 WAIT_MS = 30000

@@ -5,7 +5,6 @@ thresholds passed as tensors, so changing images or sliders never retraces.
 """
 from __future__ import annotations
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import json
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.annotations import Detection
 from yolo_studio.core.boxes import Letterbox, unletterbox_boxes
 from yolo_studio.core.errors import ConfigError, YoloStudioError

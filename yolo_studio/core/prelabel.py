@@ -10,12 +10,12 @@ Rules, because labels are the user's work:
 """
 from __future__ import annotations
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.annotations import Box, Detection, ImageAnnotation
 from yolo_studio.core.boxes import iou
 from yolo_studio.core.errors import YoloStudioError

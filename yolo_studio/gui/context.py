@@ -10,6 +10,9 @@ Panels read ``context.project`` and talk through its signals:
 - ``modelChosen(path)``: a checkpoint to use in the preview (training results).
 - ``statusMessage(text)``: a line for the main window's status bar.
 - ``classesChanged()``: the project's class list changed.
+
+State panels share: ``project``, and ``model_path``, the model a person last chose
+(in the preview or the pre-label dialog), so the other starts with the same one.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ class AppContext(QObject):
     def __init__(self, project=None, parent: QObject | None = None):
         super().__init__(parent)
         self.project = project
+        self.model_path: str | None = None
 
     def set_project(self, project) -> None:
         """Switch to ``project`` and tell every panel."""

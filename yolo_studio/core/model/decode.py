@@ -1,9 +1,9 @@
 """Raw YOLO heads -> boxes and scores, and per-class NMS, in TensorFlow ops."""
 from __future__ import annotations
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import tensorflow as tf
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError
 
 # exp(tw) of an untrained head can overflow to inf and poison NMS; e^12 times

@@ -322,12 +322,8 @@ class LabellerPanel(EditingMixin, QWidget):
         if not paths:
             self._say("Every image has labels; select the images to pre-label in the list.")
             return
-        try:
-            from yolo_studio.gui.preview.prelabel import PrelabelDialog
-        except ImportError as e:
-            QMessageBox.warning(self, "Pre-label", f"Pre-labelling is not available: {e}")
-            return
-        dialog = PrelabelDialog(self.context, paths, self)
+        from yolo_studio.gui.labeller import prelabel_dialog   # loads TensorFlow only when asked
+        dialog = prelabel_dialog.PrelabelDialog(self.context, paths, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
 

@@ -6,7 +6,6 @@ model that fails shows its message here and stops the preview, nothing else.
 """
 from __future__ import annotations
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import threading
 import time
 
@@ -16,13 +15,14 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.prelabel import snapshot_boxes
 from yolo_studio.core.sources import LatestFrame
 from yolo_studio.gui.preview.message_area import MessageArea
-from yolo_studio.gui.preview.model_picker import ModelPicker, remember_model
+from yolo_studio.gui.common.model_picker import ModelPicker
 from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, GrabWorker
-from yolo_studio.gui.preview.sliders import ThresholdSlider
+from yolo_studio.gui.common.sliders import ThresholdSlider
 from yolo_studio.gui.preview.source_picker import SourcePicker
 from yolo_studio.gui.preview.stats import PreviewStats
 from yolo_studio.gui.colors import class_color as labeller_color
@@ -305,7 +305,7 @@ class PreviewPanel(QWidget):
     def use_model(self, path) -> None:
         """Switch to the model at ``path`` (context.modelChosen); restarts a running preview."""
         self.model_picker.choose_file(path)  # a new choice restarts through _model_changed
-        remember_model(path)
+        self.model_picker.remember(path)
         if self._active:  # the same file again: it may have been rewritten by training
             self._restart(path)
 
@@ -313,7 +313,7 @@ class PreviewPanel(QWidget):
         """The model picker changed: detections on screen must come from the model it shows."""
         data = self.model_picker.combo.currentData()
         if data and data[0] == "file":
-            remember_model(data[1])
+            self.model_picker.remember(data[1])
         # The frame in hand was detected by the previous model: a snapshot must not
         # save its boxes as if the chosen model had found them.
         had_frame = self.view.image is not None

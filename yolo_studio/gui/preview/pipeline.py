@@ -9,7 +9,6 @@ keeps its place), so a hidden preview costs no CPU.
 """
 from __future__ import annotations
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,8 +17,9 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Signal
 
-from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.sources import FrameSource, LatestFrame, SourceEnded
+from yolo_studio.gui.common.model_picker import load_detector
 from yolo_studio.gui.workers import Worker
 
 
@@ -187,16 +187,3 @@ def fit_to(rgb: np.ndarray, size) -> np.ndarray | None:
         return None
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     return cv2.resize(rgb, (new_w, new_h), interpolation=interp)
-
-
-def load_detector(path):
-    """Detector.load with a message that names the file when it fails."""
-    from yolo_studio.core.detector import Detector
-
-    try:
-        return Detector.load(path)
-    except YoloStudioError as e:
-        raise YoloStudioError(f"Model could not be loaded: {e}") from e
-    except Exception as e:  # Keras/h5py errors: still the user's file to fix
-        raise YoloStudioError(f"Model {path} could not be loaded ({type(e).__name__}: {e}). "
-                              "Pick another checkpoint or weights file.") from e

@@ -7,7 +7,6 @@ which label files changed.
 """
 from __future__ import annotations
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU
 import threading
 from pathlib import Path
 
@@ -15,11 +14,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QVBoxLayout)
 
+from yolo_studio.core.defaults import DEFAULT_NMS_IOU
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.prelabel import PrelabelOutcome, prelabel_image
-from yolo_studio.gui.preview.model_picker import ModelPicker, remember_model
-from yolo_studio.gui.preview.pipeline import load_detector
-from yolo_studio.gui.preview.sliders import ThresholdSlider
+from yolo_studio.gui.common.model_picker import ModelPicker
+from yolo_studio.gui.common.model_picker import load_detector
+from yolo_studio.gui.common.sliders import ThresholdSlider
 from yolo_studio.gui.workers import Worker, start_worker
 
 
@@ -126,7 +126,7 @@ class PrelabelDialog(QDialog):
         except YoloStudioError as e:
             self._problem(str(e))
             return False
-        remember_model(model_path)
+        self.model_picker.remember(model_path)
         self._cancel.clear()
         self._reported = False
         self._worker = PrelabelWorker(self.context.project, model_path, self.images,

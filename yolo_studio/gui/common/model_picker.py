@@ -11,21 +11,6 @@ from yolo_studio.core.errors import YoloStudioError
 WEIGHTS_FILTER = ("Model weights (*.weights.h5 *.json *.weights *.keras *.h5 *.tflite);;"
                   "All files (*)")
 
-# The last model a person chose anywhere in the preview room, so the
-# pre-label dialog (opened from the labeller) starts with the same one.
-_last_chosen: list[str] = []
-
-
-def remember_model(path) -> None:
-    """Note ``path`` as the model last chosen."""
-    _last_chosen[:] = [str(path)]
-
-
-def last_model() -> str | None:
-    """The model last chosen in the preview room, if any."""
-    return _last_chosen[0] if _last_chosen else None
-
-
 def latest_checkpoint(project, kind: str):
     """runs.latest_checkpoint, or None when there is no project or no run yet."""
     if project is None:
@@ -68,8 +53,8 @@ class ModelPicker(QWidget):
         layout.addWidget(self.browse)
         self.browse.clicked.connect(self._browse)
         self.combo.currentIndexChanged.connect(self._index_changed)
-        if last_model():
-            self.choose_file(last_model())
+        if getattr(context, "model_path", None):
+            self.choose_file(context.model_path)
 
     def choose_file(self, path) -> None:
         """Add ``path`` to the list (once) and select it."""
@@ -107,7 +92,11 @@ class ModelPicker(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Choose a model", start, WEIGHTS_FILTER)
         if path:
             self.choose_file(path)
-            remember_model(path)
+            self.remember(path)
+
+    def remember(self, path) -> None:
+        """Note ``path`` as the model last chosen, for the other picker (AppContext state)."""
+        self.context.model_path = str(path)
 
     def resolve(self) -> Path:
         """The file to load; YoloStudioError saying what to do when there is none."""
@@ -122,3 +111,16 @@ class ModelPicker(QWidget):
             raise YoloStudioError(f"This project has no {kind} checkpoint yet: train a model "
                                   "in the Training panel, or Browse for a weights file.")
         return Path(found)
+
+
+def load_detector(path):
+    """Detector.load with a message that names the file when it fails."""
+    from yolo_studio.core.detector import Detector
+
+    try:
+        return Detector.load(path)
+    except YoloStudioError as e:
+        raise YoloStudioError(f"Model could not be loaded: {e}") from e
+    except Exception as e:  # Keras/h5py errors: still the user's file to fix
+        raise YoloStudioError(f"Model {path} could not be loaded ({type(e).__name__}: {e}). "
+                              "Pick another checkpoint or weights file.") from e
