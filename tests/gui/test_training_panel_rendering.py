@@ -389,3 +389,17 @@ def test_real_training_draws_what_it_reports(qtbot, panel):
     assert ended.args[0].reason == "finished", ended.args[0].message
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=60_000)
     assert_drawn_right(panel, "real training, finished")
+
+
+def test_the_settings_form_fits_its_column_without_cutting_labels(qtbot, panel):
+    # A long checkbox text once made the form wider than its column: the horizontal
+    # scroll bar is off, so labels like "Input size:" showed as "ze:" in the walk's PNG.
+    panel.show()
+    qtbot.waitExposed(panel)
+    scroll = panel.settings_scroll
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    for name, field in (("Input size:", panel.form.input_size), ("Learning rate:", panel.form.lr),
+                        ("Warmup epochs:", panel.form.warmup)):
+        label = panel.form.layout().labelForField(field)
+        assert label is not None and label.text() == name
+        assert label.mapTo(scroll.viewport(), label.rect().topLeft()).x() >= 0

@@ -152,9 +152,9 @@ class TrainForm(QWidget):
         self.multi_anchor = QCheckBox("Several anchors per box")
         self.multi_anchor.setToolTip("Each box also trains every anchor it overlaps with IoU > 0.3 "
                                      "on each scale (more signal per image); off: only its best anchor")
-        self.ema = QCheckBox("Average the weights (EMA) for validation and checkpoints")
-        self.ema.setToolTip("A running average of the weights scores a steadier, usually higher, "
-                            "mAP; training itself is unchanged")
+        self.ema = QCheckBox("Average weights (EMA)")
+        self.ema.setToolTip("Validation and the saved weights use a running average of the "
+                            "weights: a steadier, usually higher mAP; training itself is unchanged")
         self.multiscale = QCheckBox("Multi-scale input sizes")
         self.precision = QComboBox()
         for label, value in PRECISIONS:

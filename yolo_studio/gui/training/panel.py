@@ -75,7 +75,7 @@ class TrainingPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(settings)
         left_layout.addWidget(runs, 1)
-        scroll = QScrollArea()
+        self.settings_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
         scroll.setMinimumWidth(400)
