@@ -92,11 +92,11 @@ def test_disk_full_while_saving_stops_with_a_message_and_keeps_the_last_good_sta
     full = threading.Event()
     real_write = atomic.atomic_write_bytes
 
-    def write(path, data):
+    def write(path, data, *args, **kwargs):
         if full.is_set() and (failing == "weights" and str(path).endswith(".weights.h5")
                               or failing == "results" and str(path).endswith(runs.RESULTS_FILE)):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real_write(path, data)
+        return real_write(path, data, *args, **kwargs)
 
     monkeypatch.setattr(checkpoint, "atomic_write_bytes", write)
     monkeypatch.setattr(atomic, "atomic_write_bytes", write)

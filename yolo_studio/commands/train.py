@@ -88,11 +88,9 @@ def build_config(args, project):
     if args.resume and args.epochs is None:
         # A resumed run keeps its own epoch count (and so its LR schedule) unless told otherwise.
         flags["epochs"] = _run_epochs(project, args.run_dir)
-    # Hand-edited values fail here, naming the file and the key, not deep inside training;
-    # a saved setting that a flag replaces is not checked (the flag wins).
+    # Hand-edited values fail here, naming the file and the key, not deep inside training
+    # (also one a flag replaces this time: the file is still broken for the next run).
     settings = getattr(project, "train_settings", None) or {}
-    if isinstance(settings, dict):
-        settings = {k: v for k, v in settings.items() if flags.get(k) is None}
     where = f"train_settings in {getattr(project, 'project_file', None) or 'the project file'}"
     base = config_from_dict(settings, where)
     config = replace(base, **{k: v for k, v in flags.items() if v is not None})
