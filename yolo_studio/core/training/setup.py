@@ -176,7 +176,8 @@ def _open_run_dir(t) -> None:
     if not chief:
         _use_scratch_dir(t)
     t.run_dir.mkdir(parents=True, exist_ok=True)
-    if t.resume and t.ema is not None and not _resume_state_has(t.run_dir, "ema"):
+    # The shared run folder's state, not a non-chief worker's scratch copy (which has none).
+    if t.resume and t.ema is not None and not _resume_state_has(t.resume_from, "ema"):
         # A run started before weight averaging existed: continue it as it was made.
         t.ema = None
         t._say("this run was started without a weight average (EMA); continuing without one")
@@ -186,7 +187,9 @@ def _open_run_dir(t) -> None:
                                        best_map=t.best_map, best_loss=t.best_loss, **extra)
     t.resume_manager = tf.train.CheckpointManager(t.checkpoint, str(t.run_dir / runs.RESUME_DIR),
                                                   max_to_keep=2)
-    if not t.resume:
+    # A non-chief's scratch folder is new on every start, resumed or not: it gets its
+    # own config.json too (the check for a run folder that has gone looks for it).
+    if not t.resume or not chief:
         write_run_config(t.run_dir, t.config, {
             "classes": t.class_names, "anchors": [[list(a) for a in s] for s in t.anchors],
             "train_images": len(t.train_source), "val_images": len(t.val_source),
@@ -209,11 +212,13 @@ def _use_scratch_dir(t) -> None:
     t._say(f"{who}: the chief writes the run folder; this worker keeps its copies in {t.run_dir}")
 
 
-def _resume_state_has(run_dir, name: str) -> bool:
-    """True when the run's latest resume checkpoint holds the object ``name``."""
+def _resume_state_has(resume_dir, name: str) -> bool:
+    """True when the latest resume checkpoint in ``resume_dir`` holds the object ``name``."""
     import tensorflow as tf
 
-    latest = tf.train.latest_checkpoint(str(Path(run_dir) / runs.RESUME_DIR))
+    if resume_dir is None:
+        return False
+    latest = tf.train.latest_checkpoint(str(resume_dir))
     if latest is None:
         return False
     try:
