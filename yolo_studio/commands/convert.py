@@ -3,24 +3,29 @@
 voc and yolo are folders (labels next to images); coco is one .json file
 (file names relative to --image-root, default the JSON's folder); pylessons is
 a list .txt with its .names class file (default: same name, .names).
+ultralytics (a data.yaml or its folder), voc-devkit (a VOC year folder or a
+VOCdevkit) and coco-dataset (a folder with annotations/instances_*.json) are
+the tools' own layouts, split kept; createml (one .json) and labelme (a
+folder of .json) are read only. The formats are the registry's
+(core/formats/registry.py).
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-FORMATS = ("voc", "yolo", "coco", "pylessons")
 MAX_PROBLEMS_SHOWN = 50
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
     """Register the ``convert`` subcommand."""
-    p = sub.add_parser(name, help="convert labels between voc, yolo, coco and pylessons",
+    from yolo_studio.core.formats.registry import readable, writable
+    p = sub.add_parser(name, help="convert labels between formats and dataset layouts",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--from", dest="src_format", choices=FORMATS, required=True, help="format of SRC")
-    p.add_argument("--to", dest="dst_format", choices=FORMATS, required=True, help="format to write")
-    p.add_argument("src", help="source folder (voc, yolo) or file (coco .json, pylessons list .txt)")
-    p.add_argument("dst", help="destination folder (voc, yolo) or file (coco .json, pylessons .txt)")
+    p.add_argument("--from", dest="src_format", choices=readable(), required=True, help="format of SRC")
+    p.add_argument("--to", dest="dst_format", choices=writable(), required=True, help="format to write")
+    p.add_argument("src", help="source folder (voc, yolo, layouts) or file (coco .json, pylessons list .txt)")
+    p.add_argument("dst", help="destination folder (voc, yolo, layouts) or file (coco .json, pylessons .txt)")
     p.add_argument("--image-root", help="coco: folder the JSON's file names are relative to "
                                         "(default: the JSON file's folder)")
     p.add_argument("--names", help="pylessons: the .names class file (default: the list's name + .names)")

@@ -21,6 +21,10 @@ class Box:
     # accepts or edits them; score is the model's confidence, kept for display.
     predicted: bool = False
     score: float | None = None
+    # Where the box came from in a file that holds more than boxes (the VOC
+    # <object> index, the COCO annotation id), so a save edits that entry in
+    # place and keeps what YOLO Studio does not model. Not part of equality.
+    ref: object = field(default=None, compare=False, repr=False)
 
     @property
     def width(self) -> float:

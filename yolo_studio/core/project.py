@@ -1,4 +1,9 @@
-"""A project: folders of images with labels next to them, classes, split, anchors.
+"""A project: images with their labels, classes, split, anchors.
+
+Labels live either next to each image (VOC XML or YOLO txt, the layout
+LabelImg writes) or in a dataset another tool laid out, opened in place
+(``Project.dataset``, a :mod:`~yolo_studio.core.datasets` layout: an
+ultralytics data.yaml, a VOC devkit, COCO instances files).
 
 Everything is stored in one human-readable file, ``yolo_studio.json``, in the
 project root; labels stay in files other tools read (VOC XML or YOLO txt next
@@ -18,7 +23,6 @@ import json
 import os
 import re
 from pathlib import Path
-from xml.sax.saxutils import unescape as xml_unescape
 
 import cv2
 import numpy as np
@@ -27,25 +31,21 @@ from . import defaults
 from .annotations import Box, ImageAnnotation
 from .atomic import (MissingFolderError, atomic_write_bytes, finish_interrupted, remove_orphan_temps,
                      write_together)
-from .class_names import check_class_name, check_new_class, class_name_problem, look_alike
+from .class_names import check_new_class
+from .datasets.base import Layout
+from .datasets.detect import find_layout, open_layout
 from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
 from .formats import edit
 from .formats.checks import check_boxes
-from .formats.voc import parse_voc, parse_voc_tree, voc_xml
-from .formats.yolo_txt import (CLASSES_FILE, classes_text, read_classes, read_yolo, sidecar_path,
-                               yolo_files)
+from .formats.registry import CODECS, codec
+from .formats.yolo_txt import CLASSES_FILE, classes_text, read_classes
 from .images import image_size, is_image_file
+from .project_file import (KNOWN_KEYS, PROJECT_FILE, PROJECT_VERSION, check_classes, check_format,
+                           gather_voc_classes, validated)
+from .project_relabel import relabel_files
 
-PROJECT_FILE = "yolo_studio.json"
-# The project file's format version this code reads and writes. A newer file
-# is refused rather than opened and silently rewritten without what it added.
-PROJECT_VERSION = 1
-_KNOWN_KEYS = {"version", "classes", "image_dirs", "label_format", "val_fraction", "anchors",
-               "anchors_size", "train_settings"}
-# The class name of each <object> in a VOC file (LabelImg writes <name> first).
-_VOC_NAME = re.compile(r"<object>.*?<name>([^<]*)</name>", re.DOTALL)
-LABEL_FORMATS = ("voc", "yolo")
-_LABEL_EXT = {"voc": ".xml", "yolo": ".txt"}
+__all__ = ["PROJECT_FILE", "PROJECT_VERSION", "LABEL_FORMATS", "Project"]
+LABEL_FORMATS = tuple(CODECS)
 _ANCHOR_COUNT = {"yolov3": 9, "yolov3-tiny": 6}
 
 
@@ -53,11 +53,17 @@ class Project:
     """A labelled image collection plus the settings to train on it."""
 
     def __init__(self, root, classes=None, image_dirs=None, label_format="voc", val_fraction=0.2,
-                 anchors=None, anchors_size=416, train_settings=None):
+                 anchors=None, anchors_size=416, train_settings=None, dataset: Layout | None = None):
         self.root = Path(root).absolute()
+        # A dataset in another tool's layout, opened in place (None: labels beside the images).
+        self.dataset = dataset
         self.classes: list[str] = list(classes or [])
         self.image_dirs: list[Path] = [self._abs(d) for d in (image_dirs or [self.root / "images"])]
         self.label_format = label_format
+        if dataset is not None:
+            self.image_dirs = dataset.image_dirs()
+            self.label_format = dataset.label_format
+            self.classes = list(dataset.classes)
         self.val_fraction = float(val_fraction)
         self.anchors = anchors
         self.anchors_size = int(anchors_size)
@@ -84,28 +90,44 @@ class Project:
 
     @classmethod
     def open(cls, path, label_format: str | None = None) -> "Project":
-        """Open a project folder, its yolo_studio.json, or a plain folder of labelled images.
+        """Open a project folder, its yolo_studio.json, a dataset in place, or a plain image folder.
 
-        ``label_format`` forces how labels are read (otherwise the project
-        file says, or a plain folder's files decide); it is not saved.
+        A dataset in place: an ultralytics ``data.yaml`` (or its folder), a VOC
+        devkit folder, a COCO folder with ``annotations/instances_*.json``.
+        ``label_format`` forces how labels beside images are read (otherwise
+        the project file says, or a plain folder's files decide); it is not saved.
         """
         path = Path(path).expanduser().absolute()
         if path.is_file() and path.name == PROJECT_FILE:
             path = path.parent
+        if path.is_file() and label_format is None:
+            layout = find_layout(path)
+            if layout is not None:
+                return cls._in_place(path.parent, layout)
         if not path.is_dir():
             raise ConfigError(f"{path}: project folder not found (give a folder of images "
                               f"or a folder with {PROJECT_FILE})")
         if label_format is not None:
-            _check_format(label_format, "label format")
+            check_format(label_format, "label format")
         finish_interrupted(path)   # before reading: the journal may rewrite the project file
+        layout = None if label_format or (path / PROJECT_FILE).is_file() else find_layout(path)
+        if layout is not None:
+            return cls._in_place(path, layout)
         if (path / PROJECT_FILE).is_file():
             project = cls._from_file(path / PROJECT_FILE)
-            project.label_format = label_format or project.label_format
+            if project.dataset is None:
+                project.label_format = label_format or project.label_format
         else:
             project = cls._from_plain_folder(path, label_format)
         for folder in {project.root, *project.image_dirs}:
             remove_orphan_temps(folder)
         return project
+
+    @classmethod
+    def _in_place(cls, root: Path, layout: Layout) -> "Project":
+        """A project over ``layout`` (no project file yet; the first save writes one beside it)."""
+        finish_interrupted(root)
+        return cls(root, dataset=layout)
 
     @classmethod
     def create(cls, root, classes, image_dirs=None, label_format="voc") -> "Project":
@@ -116,8 +138,8 @@ class Project:
         root = Path(root).expanduser().absolute()
         if (root / PROJECT_FILE).exists():
             raise ConfigError(f"{root / PROJECT_FILE} already exists; open that project instead")
-        _check_format(label_format, "label_format")
-        project = cls(root, _check_classes(list(classes), "classes"), image_dirs, label_format)
+        check_format(label_format, "label_format")
+        project = cls(root, check_classes(list(classes), "classes"), image_dirs, label_format)
         root.mkdir(parents=True, exist_ok=True)   # only a new project may make its folder
         for d in project.image_dirs:
             d.mkdir(parents=True, exist_ok=True)
@@ -134,8 +156,13 @@ class Project:
             raise ConfigError(f"{file}: not valid JSON ({e}); fix or delete it") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: expected a JSON object at the top level")
-        project = cls(file.parent, **_validated(data, file))
-        project.extra_settings = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
+        settings = validated(data, file)
+        ref = data.get("dataset")
+        if ref is not None:
+            source = Path(ref["path"]) if Path(ref["path"]).is_absolute() else file.parent / ref["path"]
+            settings["dataset"] = open_layout(ref["layout"], source)
+        project = cls(file.parent, **settings)
+        project.extra_settings = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
         return project
 
     @classmethod
@@ -153,30 +180,23 @@ class Project:
         return project
 
     def _gather_voc_classes(self) -> list[str]:
-        # Only the class names are needed here, and parsing 10,000 XML files
-        # was most of the time to open a labelled folder: a regex over the raw
-        # text is ~10x cheaper. A file the regex cannot vouch for (not UTF-8,
-        # a DOCTYPE or entity, a name that breaks the class-name rule) is
-        # parsed properly, and gives no names if it is refused or malformed.
-        seen: set[str] = set()
-        for _image, label in self._labelled():
-            try:
-                data = label.read_bytes()
-            except OSError:
-                continue  # load_all reports it
-            seen.update(_voc_class_names(data, label))
-        return sorted(seen)  # sorted: adding a file never reorders (renumbers) classes
+        return gather_voc_classes(self._labelled())
 
     def to_dict(self) -> dict:
         """The project file's content (keys this version does not know are kept)."""
         return self._project_dict(self.classes)
 
     def _project_dict(self, classes: list[str]) -> dict:
-        return {**self.extra_settings, "version": PROJECT_VERSION, "classes": list(classes),
-                "image_dirs": [self._rel(d) for d in self.image_dirs],
-                "label_format": self.label_format, "val_fraction": self.val_fraction,
-                "anchors": self.anchors and [[[float(w), float(h)] for w, h in g] for g in self.anchors],
-                "anchors_size": self.anchors_size, "train_settings": self.train_settings}
+        out = {**self.extra_settings, "version": PROJECT_VERSION, "classes": list(classes),
+               "image_dirs": [self._rel(d) for d in self.image_dirs],
+               "label_format": self.label_format, "val_fraction": self.val_fraction,
+               "anchors": self.anchors and [[[float(w), float(h)] for w, h in g] for g in self.anchors],
+               "anchors_size": self.anchors_size, "train_settings": self.train_settings}
+        if self.dataset is not None:
+            # The dataset's own files define images, labels, split and classes;
+            # this file only points at it and keeps the app's settings.
+            out["dataset"] = {"layout": self.dataset.kind, "path": self.dataset.reference(self.root)}
+        return out
 
     def _rel(self, d: Path) -> str:
         try:
@@ -195,7 +215,7 @@ class Project:
     def _class_files(self, classes: list[str]) -> dict:
         """The files that hold the class list, with ``classes`` as their content."""
         files = {self.project_file: (json.dumps(self._project_dict(classes), indent=2) + "\n").encode()}
-        if self.label_format == "yolo":
+        if self.label_format == "yolo" and self.dataset is None:
             for d in self.image_dirs:
                 if d.is_dir():
                     files[d / CLASSES_FILE] = classes_text(classes).encode("utf-8")
@@ -213,7 +233,7 @@ class Project:
     def image_paths(self) -> list[Path]:
         """All images of the project, sorted; cached until refresh()."""
         if self._images is None:
-            self._images = _scan_images(self.image_dirs)
+            self._images = self.dataset.images() if self.dataset else _scan_images(self.image_dirs)
             self._split = None
         return list(self._images)
 
@@ -224,11 +244,15 @@ class Project:
         return [p for p in self.image_paths() if p not in before]
 
     def label_path(self, image) -> Path:
-        """Where the label file of ``image`` lives (next to it)."""
-        return Path(image).with_suffix(_LABEL_EXT[self.label_format])
+        """Where the label file of ``image`` lives (next to it, or where the dataset's layout says)."""
+        if self.dataset is not None:
+            return self.dataset.label_path(image)
+        return Path(image).with_suffix(codec(self.label_format).extension)
 
     def has_labels(self, image) -> bool:
         """True if ``image`` has a label file (nothing is decoded or parsed)."""
+        if self.dataset is not None:
+            return self.dataset.has_labels(image)
         return self.label_path(image).is_file()
 
     def _labelled(self):
@@ -248,28 +272,15 @@ class Project:
         image = Path(image)
         label = self.label_path(image)
         _refuse_non_file(label)
-        if not label.is_file():
+        if not self.has_labels(image):
             w, h = image_size(image)
             return ImageAnnotation(image, w, h)
         return self._read_label(image, label)
 
     def _read_label(self, image: Path, label: Path, size=None, report=None) -> ImageAnnotation:
-        if self.label_format == "yolo":
-            w, h = size or image_size(image)
-            return read_yolo(label, w, h, self.classes, image, report)
-        if size is None:
-            try:
-                size = image_size(image)
-            except ImageFileError:
-                size = None  # the XML's <size> may still say it
-        try:
-            data = label.read_bytes()
-        except OSError as e:
-            raise LabelFileError(label, f"cannot be read ({e.strerror or e})") from None
-        ann = parse_voc(data, label, image, report, size)
-        if ann.width <= 0 or ann.height <= 0:
-            ann.width, ann.height = image_size(image)
-        return ann
+        if self.dataset is not None:
+            return self.dataset.read(image, size or self.dataset.known_size(image), self.classes, report)
+        return codec(self.label_format).read(label, image, size, self.classes, report)
 
     def save_annotation(self, ann: ImageAnnotation) -> None:
         """Save one image's labels atomically; classes not in the project are added to it.
@@ -279,6 +290,8 @@ class Project:
         as they are on disk; a label file that cannot be read is not replaced.
         """
         new = list(dict.fromkeys(b.label for b in ann.boxes if b.label not in self.classes))
+        if new and self.dataset is not None and self.dataset.label_format != "voc":
+            raise self.dataset.refuse_class_change(f"add class {new[0]!r}")
         for i, name in enumerate(new):
             check_new_class(name, self.classes + new[:i], "class name")
         classes = self.classes + new
@@ -289,18 +302,20 @@ class Project:
         if new or self.label_format == "yolo":   # YOLO ids mean whatever the list on disk says
             self._require_current_classes()
         ann.hidden = self._hidden_on_disk(ann, label)
-        if self.label_format == "yolo":
-            files = yolo_files(ann, label, classes)
+        if self.dataset is not None:
+            files = self.dataset.save_files(ann, classes)
         else:
-            files = {label: voc_xml(ann, label).encode("utf-8")}
-        if new:
+            files = codec(self.label_format).files(ann, label, classes)
+        if new and (self.dataset is None or self.project_file.is_file()):
             files.update(self._class_files(classes))
         self._write(files)
+        if self.dataset is not None:
+            self.dataset.saved()
         self.classes = classes   # only once the files say so too
 
     def _hidden_on_disk(self, ann: ImageAnnotation, label: Path) -> list:
         _refuse_non_file(label)
-        if not label.is_file():
+        if not self.has_labels(ann.image_path):
             return []
         try:
             return self._read_label(ann.image_path, label, (ann.width, ann.height)).hidden
@@ -316,19 +331,21 @@ class Project:
         """
         anns: list[ImageAnnotation] = []
         problems: list[Problem] = []
+        if self.dataset is not None:
+            problems.extend(self.dataset.problems)
         for image in self.image_paths():
-            label = self.label_path(image)
-            if not label.is_file():
+            if not self.has_labels(image):
                 continue
-            ann = self._load_checked(image, label, problems)
+            ann = self._load_checked(image, self.label_path(image), problems)
             if ann is not None:
                 anns.append(ann)
-        problems.extend(self._orphan_labels())
+        problems.extend(self.dataset.orphans() if self.dataset else self._orphan_labels())
         return anns, problems
 
     def _load_checked(self, image: Path, label: Path, problems: list[Problem]) -> ImageAnnotation | None:
         try:
-            w, h = image_size(image)
+            # A COCO file gives the size: 118,000 image headers are not opened to fit anchors.
+            w, h = (self.dataset and self.dataset.known_size(image)) or image_size(image)
         except ImageFileError as e:
             problems.append(Problem(str(image), f"{e.what}; its labels are skipped"))
             return None
@@ -345,12 +362,13 @@ class Project:
     def _known(self, box: Box, label: Path, problems: list[Problem]) -> bool:
         if box.label in self.classes:
             return True
+        where = self.dataset.class_file_name() if self.dataset else PROJECT_FILE
         problems.append(Problem(str(label), f"class {box.label!r} is not in the project's classes "
-                                            f"({PROJECT_FILE}); box skipped — add the class to use it"))
+                                            f"({where}); box skipped — add the class to use it"))
         return False
 
     def _orphan_labels(self) -> list[Problem]:
-        ext = _LABEL_EXT[self.label_format]
+        ext = codec(self.label_format).extension
         stems = {(p.parent, p.stem) for p in self.image_paths()}
         problems = []
         for d in self.image_dirs:
@@ -379,6 +397,8 @@ class Project:
         the image with the lowest hash goes to val, so validation can run.
         """
         images = self.image_paths()
+        if self._split is None and self.dataset is not None:
+            self._split = self.dataset.split()   # the dataset's own split, as given
         if self._split is None:
             fractions = {p: self._hash_fraction(p) for p in images}
             val = [p for p in images if fractions[p] < self.val_fraction]
@@ -403,6 +423,8 @@ class Project:
     def add_class(self, name: str) -> None:
         """Add a class (no-op if present) and save the project."""
         name = check_new_class(name, self.classes, "class name")
+        if self.dataset is not None and name not in self.classes:
+            raise self.dataset.refuse_class_change(f"add class {name!r}")
         self._require_current_classes()
         if name not in self.classes:
             classes = [*self.classes, name]
@@ -416,6 +438,8 @@ class Project:
         class list, or nothing changes and ConfigError names the files that block it.
         """
         self._require_class(old)
+        if self.dataset is not None:
+            raise self.dataset.refuse_class_change(f"rename class {old!r}")
         new = check_new_class(new, [c for c in self.classes if c != old], "new class name")
         if new == old:
             return []
@@ -429,35 +453,13 @@ class Project:
         All or nothing, as :meth:`rename_class`.
         """
         self._require_class(name)
+        if self.dataset is not None:
+            raise self.dataset.refuse_class_change(f"remove class {name!r}")
         return self._relabel(name, None, [c for c in self.classes if c != name])[1]
 
     def _relabel(self, old: str, new: str | None, new_classes: list[str]) -> tuple[list[Path], int]:
         self._require_current_classes()
-        verb = f"rename class {old!r}" if new is not None else f"remove class {old!r}"
-        files, changed, count, blocked = {}, [], 0, []
-        for label in self._label_files():
-            try:
-                data = label.read_bytes()
-                if self.label_format == "yolo":
-                    after, n, line_map = edit.yolo_relabel(label, data, self._id_map(old, new, new_classes))
-                    if after is not None:
-                        files.update(self._sidecar_follow(label, data, after, line_map))
-                else:
-                    after, n = self._voc_relabel(label, data, old, new)
-            except LabelFileError as e:
-                blocked.append(str(e))
-                continue
-            except OSError as e:
-                blocked.append(f"{label}: cannot be read ({e.strerror or e})")
-                continue
-            if after is not None:
-                files[label] = after
-                changed.append(label)
-            count += n
-        if blocked:
-            shown = "\n  ".join(blocked[:10]) + ("\n  …" if len(blocked) > 10 else "")
-            raise ConfigError(f"cannot {verb}: {len(blocked)} label file(s) could not be rewritten "
-                              f"safely, so nothing was changed. Fix or move them first:\n  {shown}")
+        files, changed, count = relabel_files(self, old, new, new_classes)
         files.update(self._class_files(new_classes))
         self._write(files)
         self.classes = new_classes
@@ -471,7 +473,9 @@ class Project:
         YOLO project it also renumbers: one's "dog" (id 1) became the other's
         "bird". Not a lock: it narrows the race to the moment of the write.
         """
-        if self.project_file.is_file():
+        if self.dataset is not None:
+            on_disk = self.dataset.classes_on_disk()
+        elif self.project_file.is_file():
             on_disk = self._from_file(self.project_file).classes
         elif self.label_format == "yolo" and (self.image_dirs[0] / CLASSES_FILE).is_file():
             on_disk = read_classes(self.image_dirs[0] / CLASSES_FILE)
@@ -482,41 +486,9 @@ class Project:
                               f"program since it was opened (now {', '.join(on_disk) or 'none'}; here "
                               f"{', '.join(self.classes) or 'none'}); nothing was saved. Reopen the project")
 
-    def _id_map(self, old: str, new: str | None, new_classes: list[str]):
-        """Old YOLO class id -> new id (None: the line goes) for a rename/removal of ``old``."""
-        index = {n: i for i, n in enumerate(new_classes)}
-        names = self.classes
-        # An id past the class list has no name yet; it keeps its place relative to the end.
-        shift = len(names) - len(new_classes)
-
-        def id_map(cid: int):
-            if cid >= len(names):
-                return cid - shift
-            name = names[cid]
-            target = new if name == old else name
-            return None if target is None else index[target]
-        return id_map
-
-    def _sidecar_follow(self, label: Path, before: bytes, after: bytes, line_map: dict) -> dict:
-        side = sidecar_path(label)
-        if not side.is_file():
-            return {}
-        data = edit.yolo_sidecar_relabel(side.read_bytes(), before, after, line_map)
-        return {} if data is None else {side: data}
-
-    @staticmethod
-    def _voc_relabel(label: Path, data: bytes, old: str, new: str | None):
-        try:
-            after, n = edit.voc_relabel(label, data, old, new)
-        except LabelFileError as e:
-            if _mentions(data, old):
-                raise LabelFileError(label, f"{e.what}; it may hold boxes of {old!r}") from None
-            return None, 0  # it cannot use the class: nothing to change there
-        return after, n
-
-    def _label_files(self) -> list[Path]:
+    def label_files(self) -> list[Path]:
         """Every label file in the image folders, with or without its image (orphans too)."""
-        ext = _LABEL_EXT[self.label_format]
+        ext = codec(self.label_format).extension
         found = {Path(e.path) for d in self.image_dirs for e in _entries(d)
                  if e.name.lower().endswith(ext) and e.name != CLASSES_FILE and e.is_file()}
         return sorted(found)
@@ -524,6 +496,14 @@ class Project:
     def class_usage(self, name: str) -> tuple[int, int]:
         """(boxes, images) using class ``name``."""
         boxes = images = 0
+        if self.dataset is not None:
+            for image in self.image_paths():
+                try:
+                    n = sum(b.label == name for b in self.load_annotation(image).boxes)
+                except (YoloStudioError, OSError):
+                    continue
+                boxes, images = boxes + n, images + (n > 0)
+            return boxes, images
         cid = self.classes.index(name) if name in self.classes else -1
         for _image, label in self._labelled():
             try:
@@ -545,6 +525,9 @@ class Project:
         img = np.asarray(image_bgr)
         if img.dtype != np.uint8 or img.ndim not in (2, 3) or img.size == 0:
             raise ConfigError(f"add_image: expected a uint8 HxW or HxWx3 image, got {img.dtype} {img.shape}")
+        if self.dataset is not None:
+            raise ConfigError(f"{self.dataset.source}: images are not added to a {self.dataset.kind} dataset "
+                              "opened in place (its own files list them); add the image there and reopen")
         folder = self.image_dirs[0]
         if not self.root.is_dir():
             raise MissingFolderError(self.root, folder / str(name_hint))
@@ -620,88 +603,3 @@ def _detect_format(dirs: list[Path]) -> str:
                 txt += 1
     # VOC wins a tie: its files name their classes, so nothing depends on classes.txt.
     return "yolo" if txt > xml or (has_classes and xml == 0) else "voc"
-
-
-def _check_format(value, key: str) -> str:
-    if value not in LABEL_FORMATS:
-        raise ConfigError(f"{key} must be one of {', '.join(LABEL_FORMATS)}, not {value!r}")
-    return value
-
-
-def _check_classes(classes, key: str) -> list[str]:
-    if not isinstance(classes, list):
-        raise ConfigError(f"{key} must be a list of class names")
-    names = [check_class_name(c, f"{key} entry") for c in classes]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{key} lists a class twice: {names}")
-    for i, name in enumerate(names):
-        twin = look_alike(name, names[:i])
-        if twin is not None:
-            raise ConfigError(f"{key} lists {twin!r} and {name!r}, which look the same but are different "
-                              "texts (other Unicode form or invisible characters); keep one")
-    return names
-
-
-def _validated(data: dict, file: Path) -> dict:
-    def bad(key, why):
-        return ConfigError(f"{file}: '{key}' {why}")
-    version = data.get("version", PROJECT_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise bad("version", f"must be a whole number from 1, not {version!r}")
-    if version > PROJECT_VERSION:
-        raise ConfigError(f"{file}: written by a newer YOLO Studio (file version {version}; this one "
-                          f"reads version {PROJECT_VERSION}). Update YOLO Studio to open it; it is "
-                          "left as it is")
-    classes = _check_classes(data.get("classes", []), f"{file}: 'classes'")
-    fmt = _check_format(data.get("label_format", "voc"), f"{file}: 'label_format'")
-    vf = data.get("val_fraction", 0.2)
-    if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
-        raise bad("val_fraction", f"must be a number from 0 to below 1, not {vf!r}")
-    size = data.get("anchors_size", 416)
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise bad("anchors_size", f"must be a positive whole number, not {size!r}")
-    dirs = data.get("image_dirs") or ["images"]
-    if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
-        raise bad("image_dirs", "must be a list of folder paths")
-    settings = data.get("train_settings") or {}
-    if not isinstance(settings, dict):
-        raise bad("train_settings", "must be an object")
-    return dict(classes=classes, image_dirs=dirs, label_format=fmt, val_fraction=float(vf),
-                anchors=_validated_anchors(data.get("anchors"), bad), anchors_size=size,
-                train_settings=settings)
-
-
-def _validated_anchors(anchors, bad):
-    if anchors is None:
-        return None
-    try:
-        groups = [[(float(w), float(h)) for w, h in g] for g in anchors]
-    except (TypeError, ValueError):
-        raise bad("anchors", "must be a list of groups of [w, h] pairs, or null") from None
-    if any(w <= 0 or h <= 0 for g in groups for w, h in g):
-        raise bad("anchors", "has a width or height that is not positive")
-    return groups
-
-
-def _voc_class_names(data: bytes, label: Path) -> set[str]:
-    """The class names one VOC file uses; none from a file that is refused or malformed."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and "<!" not in text:
-        names = {xml_unescape(m.strip()) for m in _VOC_NAME.findall(text)}
-        if all("&" not in n and not class_name_problem(n) for n in names):
-            return names
-    try:
-        root = parse_voc_tree(data, label)
-    except LabelFileError:
-        return set()  # load_all reports it
-    names = {(o.findtext("name") or "").strip() for o in root.iter("object")}
-    return {n for n in names if not class_name_problem(n)}
-
-
-def _mentions(data: bytes, name: str) -> bool:
-    """True if a file's raw bytes may hold class ``name`` (literally or XML-escaped)."""
-    from xml.sax.saxutils import escape
-    return any(v.encode("utf-8") in data for v in {name, escape(name)})

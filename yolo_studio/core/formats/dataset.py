@@ -1,4 +1,9 @@
-"""Whole datasets in any format, for ``yolo-studio convert``.
+"""Whole datasets in any format, for ``yolo-studio convert`` and File > Export.
+
+Which formats exist, and which reader and writer each has, is the table in
+:mod:`~yolo_studio.core.formats.registry`; this module holds the folder
+(voc, yolo) and one-file (coco, pylessons) formats and registers them, and
+:mod:`~yolo_studio.core.formats.layout_writers` the tools' layouts.
 
 Folder formats (voc, yolo) keep one label file next to each image; when
 written to another folder, the images are hard-linked (copied where links
@@ -16,7 +21,7 @@ from ..annotations import ImageAnnotation
 from ..errors import ConfigError, ImageFileError, LabelFileError, Problem
 from ..images import image_size, is_image_file
 from ..output_guard import OutputFolder, check_new_files
-from . import FORMAT_NAMES, FOLDER_FORMATS
+from .registry import DatasetFormat, dataset_format, register, writable
 from .coco import read_coco, write_coco
 from .pylessons import names_path_for, read_pylessons, write_pylessons
 from .voc import write_voc
@@ -31,32 +36,39 @@ class Dataset:
     class_names: list[str]
     problems: list[Problem] = field(default_factory=list)
     image_root: Path | None = None      # folder the image paths are relative to
+    # image path -> 'train' | 'val' | 'test' when the source had a split (layouts do)
+    splits: dict = field(default_factory=dict)
 
     def box_count(self) -> int:
         return sum(len(a.boxes) for a in self.annotations)
 
 
 def read_dataset(fmt: str, src, image_root=None, names=None) -> Dataset:
-    """Read a dataset: a folder for voc/yolo, a .json for coco, a list .txt for pylessons."""
-    _check(fmt)
-    src = Path(src)
-    problems: list[Problem] = []
-    if fmt in FOLDER_FORMATS:
-        from ..project import Project
-        project = Project.open(src, label_format=fmt)
-        if fmt == "yolo" and not project.classes:
-            raise ConfigError(f"{src}: no {CLASSES_FILE} found; YOLO class ids need it to be named")
-        anns, problems = project.load_all()
-        return Dataset(anns, list(project.classes), problems, src)
+    """Read a dataset in ``fmt`` (see the registry): a folder, a file, or a tool's layout."""
+    reader = dataset_format(fmt).read
+    if reader is None:
+        raise ConfigError(f"{fmt} is written, not read, by YOLO Studio")
+    return reader(Path(src), image_root=image_root, names=names)
+
+
+def _read_folder(fmt: str, src: Path) -> Dataset:
+    from ..project import Project
+    project = Project.open(src, label_format=fmt)
+    if fmt == "yolo" and not project.classes:
+        raise ConfigError(f"{src}: no {CLASSES_FILE} found; YOLO class ids need it to be named")
+    anns, problems = project.load_all()
+    return Dataset(anns, list(project.classes), problems, src)
+
+
+def _read_file(fmt: str, src: Path, image_root, names) -> Dataset:
     if not src.is_file():
         raise ConfigError(f"{src}: file not found (--from {fmt} reads one file)")
+    problems: list[Problem] = []
     if fmt == "coco":
         anns, names_ = read_coco(src, image_root, problems.append)
-        root = Path(image_root) if image_root else src.parent
-    else:
-        anns, names_ = read_pylessons(src, names, problems.append)
-        root = src.parent
-    return Dataset(anns, names_, problems, root)
+        return Dataset(anns, names_, problems, Path(image_root) if image_root else src.parent)
+    anns, names_ = read_pylessons(src, names, problems.append)
+    return Dataset(anns, names_, problems, src.parent)
 
 
 @dataclass
@@ -77,51 +89,56 @@ def write_dataset(fmt: str, ds: Dataset, dst, image_root=None, names=None,
     folder target follows :class:`~yolo_studio.core.output_guard.OutputFolder`.
     Nothing is written when the check fails.
     """
-    _check(fmt)
-    dst = Path(dst)
-    if fmt == "coco":
-        check_new_files([dst], command, overwrite)
-        problems = [Problem(str(a.image_path), "image size unknown (the image is missing or unreadable); "
-                                               f"not written to {dst.name}")
-                    for a in ds.annotations if not (a.width > 0 and a.height > 0)]
-        anns = [a for a in ds.annotations if a.width > 0 and a.height > 0]
-        write_coco(anns, ds.class_names, dst, image_root)
-        return Written(len(anns), sum(len(a.boxes) for a in anns), problems)
-    if fmt == "pylessons":
-        check_new_files([dst, Path(names) if names else names_path_for(dst)], command, overwrite)
-        write_pylessons(ds.annotations, ds.class_names, dst, names, absolute_paths)
-        return Written(len(ds.annotations), ds.box_count(), [])
-    return _write_folder(fmt, ds, dst, overwrite, command)
+    writer = dataset_format(fmt).write
+    if writer is None:
+        raise ConfigError(f"{fmt} is read, not written, by YOLO Studio")
+    return writer(ds, Path(dst), image_root=image_root, names=names, absolute_paths=absolute_paths,
+                  overwrite=overwrite, command=command)
 
 
-# What File > Export labels writes into the folder the user picks, per format.
-EXPORT_FORMATS = {"voc": "Pascal VOC XML (LabelImg)", "yolo": "YOLO txt + classes.txt",
-                  "coco": "COCO JSON", "pylessons": "pylessons train list + .names"}
-_EXPORT_FILES = {"coco": "annotations.json", "pylessons": "train.txt"}
+def _write_coco(ds: Dataset, dst: Path, image_root=None, overwrite=False, command="convert", **_) -> Written:
+    check_new_files([dst], command, overwrite)
+    problems = [Problem(str(a.image_path), "image size unknown (the image is missing or unreadable); "
+                                           f"not written to {dst.name}")
+                for a in ds.annotations if not (a.width > 0 and a.height > 0)]
+    anns = [a for a in ds.annotations if a.width > 0 and a.height > 0]
+    write_coco(anns, ds.class_names, dst, image_root)
+    return Written(len(anns), sum(len(a.boxes) for a in anns), problems)
+
+
+def _write_pylessons(ds: Dataset, dst: Path, names=None, absolute_paths=False, overwrite=False,
+                     command="convert", **_) -> Written:
+    check_new_files([dst, Path(names) if names else names_path_for(dst)], command, overwrite)
+    write_pylessons(ds.annotations, ds.class_names, dst, names, absolute_paths)
+    return Written(len(ds.annotations), ds.box_count(), [])
 
 
 def export_project(project, fmt: str, out_dir, overwrite: bool = False) -> Written:
     """The project's labels as a ``fmt`` dataset in ``out_dir``, under the writers' one rule.
 
-    voc/yolo: a dataset folder of its own (images linked beside the new labels);
-    coco/pylessons: one file in ``out_dir`` naming the images where they are.
-    Refuses (writing nothing) a folder or file it did not write, unless ``overwrite``.
+    Folder formats and layouts: a dataset folder of its own (images linked
+    beside the new labels, the project's split kept); one-file formats: one
+    file in ``out_dir`` naming the images where they are. Refuses (writing
+    nothing) a folder or file it did not write, unless ``overwrite``.
     """
-    _check(fmt)
+    target = dataset_format(fmt)
     anns, problems = project.load_all()
-    ds = Dataset(anns, list(project.classes), problems, Path(project.root))
+    train, val = project.split()
+    splits = {**{p: "train" for p in train}, **{p: "val" for p in val}}
+    ds = Dataset(anns, list(project.classes), problems, Path(project.root), splits)
     out_dir = Path(out_dir)
-    if fmt in FOLDER_FORMATS:
+    if target.target == "folder":
         written = write_dataset(fmt, ds, out_dir, overwrite=overwrite, command="export")
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
         # Absolute paths in a pylessons list: it usually lives far from the images.
-        written = write_dataset(fmt, ds, out_dir / _EXPORT_FILES[fmt], image_root=project.root,
+        written = write_dataset(fmt, ds, out_dir / target.export_file, image_root=project.root,
                                 absolute_paths=True, overwrite=overwrite, command="export")
     return Written(written.images, written.boxes, problems + written.problems)
 
 
-def _write_folder(fmt: str, ds: Dataset, dst: Path, overwrite: bool, command: str) -> Written:
+def _write_folder(fmt: str, ds: Dataset, dst: Path, overwrite: bool = False, command: str = "convert",
+                  **_) -> Written:
     from ..project import PROJECT_FILE, Project
     guard = OutputFolder(dst, command, overwrite)
     dst = guard.folder
@@ -249,6 +266,20 @@ def _link_image(image: Path, target: Path, guard: OutputFolder) -> None:
     guard.record(target)
 
 
-def _check(fmt: str) -> None:
-    if fmt not in FORMAT_NAMES:
-        raise ConfigError(f"unknown label format {fmt!r}; use one of {', '.join(FORMAT_NAMES)}")
+register(DatasetFormat("voc", "Pascal VOC XML (LabelImg)", "folder", "folder",
+                       lambda src, **_: _read_folder("voc", src),
+                       lambda ds, dst, **kw: _write_folder("voc", ds, dst, **kw)))
+register(DatasetFormat("yolo", "YOLO txt + classes.txt", "folder", "folder",
+                       lambda src, **_: _read_folder("yolo", src),
+                       lambda ds, dst, **kw: _write_folder("yolo", ds, dst, **kw)))
+register(DatasetFormat("coco", "COCO JSON", "file", "file",
+                       lambda src, image_root=None, **_: _read_file("coco", src, image_root, None),
+                       _write_coco, export_file="annotations.json"))
+register(DatasetFormat("pylessons", "pylessons train list + .names", "file", "file",
+                       lambda src, names=None, **_: _read_file("pylessons", src, None, names),
+                       _write_pylessons, export_file="train.txt"))
+
+from . import layout_writers, tool_json  # noqa: E402,F401  (they register the tools' layouts)
+
+# What File > Export labels offers, in menu order.
+EXPORT_FORMATS = {name: dataset_format(name).title for name in writable()}

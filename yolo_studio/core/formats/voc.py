@@ -85,7 +85,7 @@ def parse_voc(data: bytes, path: Path, image_path: str | Path | None = None,
         width, height = int(size[0]), int(size[1])
     boxes, hidden = [], []
     for i, obj in enumerate(root.iter("object"), 1):
-        box = _read_object(obj, i, path)
+        box = _read_object(obj, i, path).moved(ref=i - 1)
         fitted, why = None, class_name_problem(box.label)
         if why:
             why = f"has a class name that cannot be used ({why}); skipped"
