@@ -34,7 +34,7 @@ def find_layout(path: Path) -> Layout | None:
         if path.suffix.lower() == ".json" and path.name.startswith("instances_"):
             return open_layout("coco", path)
         return None
-    yamls = _data_yamls(path)
+    yamls = data_yamls(path)
     if yamls:
         return open_layout("ultralytics", yamls[0])
     from .voc_devkit import year_folders
@@ -46,7 +46,7 @@ def find_layout(path: Path) -> Layout | None:
     return None
 
 
-def _data_yamls(folder: Path) -> list[Path]:
+def data_yamls(folder: Path) -> list[Path]:
     """data.yaml first, else any one .yaml there that names classes."""
     found = sorted(Path(e.path) for e in entries(folder)
                    if e.is_file() and Path(e.name).suffix.lower() in YAML_SUFFIXES)

@@ -84,7 +84,14 @@ class UltralyticsLayout(PerFileLayout):
     kind = "ultralytics"
 
     def __init__(self, yaml_path: Path):
-        super().__init__(Path(yaml_path).absolute(), "yolo")
+        yaml_path = Path(yaml_path).absolute()
+        if yaml_path.is_dir():
+            from .detect import data_yamls
+            found = data_yamls(yaml_path)
+            if not found:
+                raise ConfigError(f"{yaml_path}: no data.yaml found (an ultralytics dataset needs one)")
+            yaml_path = found[0]
+        super().__init__(yaml_path, "yolo")
         data, self._lines = read_data_yaml(self.source)
         self.classes = yaml_names(data, self.source, self._lines, self.problems)
         self.base = self._base(data.get("path"))

@@ -40,7 +40,7 @@ def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
             if updated[i] != read[i]:
                 _update(obj, updated[i], path, i)
         elif i not in keep_hidden:
-            parent.remove(obj)
+            _remove(parent, obj)
     if new:
         template = ImageAnnotation(ann.image_path, ann.width, ann.height, new)
         fresh = parse_voc_tree(voc_xml(template, path).encode("utf-8"), path)
@@ -58,6 +58,15 @@ def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
             root.attrib.pop("verified", None)
     head = b'<?xml version="1.0" encoding="utf-8"?>\n' if data.lstrip().startswith(b"<?xml") else b""
     return head + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"
+
+
+def _remove(parent, obj) -> None:
+    # The element before takes the removed one's tail, so the layout after it stays as it was.
+    kids = list(parent)
+    k = kids.index(obj)
+    if k > 0:
+        kids[k - 1].tail = obj.tail
+    parent.remove(obj)
 
 
 def _parent(root, child):
