@@ -39,10 +39,12 @@ from .formats import edit
 from .formats.checks import check_boxes
 from .formats.registry import CODECS, codec
 from .formats.yolo_txt import CLASSES_FILE, classes_text, read_classes
-from .images import image_size, is_image_file
+from .images import image_size
 from .project_file import (KNOWN_KEYS, PROJECT_FILE, PROJECT_VERSION, check_classes, check_format,
                            gather_voc_classes, validated)
 from .project_relabel import relabel_files
+from .project_scan import detect_format as _detect_format, entries as _entries, has_images as _has_images, \
+    refuse_non_file as _refuse_non_file, scan_images as _scan_images
 
 __all__ = ["PROJECT_FILE", "PROJECT_VERSION", "LABEL_FORMATS", "Project"]
 LABEL_FORMATS = tuple(CODECS)
@@ -559,47 +561,3 @@ class Project:
             flat = sorted(((float(w) * s, float(h) * s) for w, h in flat), key=lambda a: a[0] * a[1])
             return [flat[i:i + 3] for i in range(0, len(flat), 3)]
         return [[(float(w), float(h)) for w, h in g] for g in defaults.default_anchors(model)]
-
-
-# --- helpers ----------------------------------------------------------------------
-
-def _refuse_non_file(label: Path) -> None:
-    # A folder (or socket, fifo) where the label file should be: reading it as
-    # "no labels" and then failing the save with a raw OSError hid the cause.
-    if label.exists() and not label.is_file():
-        raise LabelFileError(label, "is not a file (a folder?); move it away before labelling this image")
-
-
-def _entries(folder: Path):
-    try:
-        with os.scandir(folder) as it:
-            return [e for e in it if not e.name.startswith(".")]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def _scan_images(dirs: list[Path]) -> list[Path]:
-    # One scandir pass per folder; the directory entry says 'file' without a
-    # stat call, and sorting plain strings before making Paths keeps 10,000 files quick.
-    found = sorted(e.path for d in dirs for e in _entries(d) if is_image_file(e.name) and e.is_file())
-    return [Path(p) for p in found]
-
-
-def _has_images(folder: Path) -> bool:
-    return any(is_image_file(e.name) for e in _entries(folder))
-
-
-def _detect_format(dirs: list[Path]) -> str:
-    xml = txt = 0
-    has_classes = False
-    for d in dirs:
-        for e in _entries(d):
-            low = e.name.lower()
-            if low == CLASSES_FILE:
-                has_classes = True
-            elif low.endswith(".xml"):
-                xml += 1
-            elif low.endswith(".txt"):
-                txt += 1
-    # VOC wins a tie: its files name their classes, so nothing depends on classes.txt.
-    return "yolo" if txt > xml or (has_classes and xml == 0) else "voc"

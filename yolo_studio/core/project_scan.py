@@ -1,0 +1,56 @@
+"""Scanning a folder of images with labels beside them (the app's own layout)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import LabelFileError
+from .formats.yolo_txt import CLASSES_FILE
+from .images import is_image_file
+
+
+def refuse_non_file(label: Path) -> None:
+    """LabelFileError when something that is not a file sits where the label file should be."""
+    # A folder (or socket, fifo) where the label file should be: reading it as
+    # "no labels" and then failing the save with a raw OSError hid the cause.
+    if label.exists() and not label.is_file():
+        raise LabelFileError(label, "is not a file (a folder?); move it away before labelling this image")
+
+
+def entries(folder: Path):
+    """The visible directory entries of ``folder`` (none if it is missing)."""
+    try:
+        with os.scandir(folder) as it:
+            return [e for e in it if not e.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def scan_images(dirs: list[Path]) -> list[Path]:
+    """The image files directly in ``dirs``, sorted."""
+    # One scandir pass per folder; the directory entry says 'file' without a
+    # stat call, and sorting plain strings before making Paths keeps 10,000 files quick.
+    found = sorted(e.path for d in dirs for e in entries(d) if is_image_file(e.name) and e.is_file())
+    return [Path(p) for p in found]
+
+
+def has_images(folder: Path) -> bool:
+    """True if ``folder`` holds an image file."""
+    return any(is_image_file(e.name) for e in entries(folder))
+
+
+def detect_format(dirs: list[Path]) -> str:
+    """'voc' or 'yolo': which label files a plain folder holds more of."""
+    xml = txt = 0
+    has_classes = False
+    for d in dirs:
+        for e in entries(d):
+            low = e.name.lower()
+            if low == CLASSES_FILE:
+                has_classes = True
+            elif low.endswith(".xml"):
+                xml += 1
+            elif low.endswith(".txt"):
+                txt += 1
+    # VOC wins a tie: its files name their classes, so nothing depends on classes.txt.
+    return "yolo" if txt > xml or (has_classes and xml == 0) else "voc"
