@@ -1,0 +1,150 @@
+"""Open a COCO-train2017-sized dataset in place; print open, memory, list and anchor figures.
+
+Usage: nice -n 10 python bench/bench_coco_scale.py [--fraction 1.0] [--keep DIR]
+
+Generates a synthetic COCO dataset (COCO train2017's sizes: 118,287 images,
+860,001 boxes, 80 categories with COCO's ids 1-90, polygon segmentations of
+about COCO's length, so the instances JSON is about 450 MB at fraction 1.0)
+with one tiny JPEG hard-linked per image. Each measurement runs in a fresh
+child process, so its peak memory (ru_maxrss) is its own:
+
+* open: Project.open + image list + first image's boxes + its pixels;
+* scroll: load_annotation for 30 consecutive rows (one screen), median of 20;
+* jump: row of a path + its annotation, median of 50;
+* filter by class: what the image list's class filter does (every row's
+  annotation, once), one run;
+* anchors: load_all + collect_box_sizes + fit_anchors(k=9) on every box.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGES, BOXES = 118_287, 860_001
+COCO_IDS = [i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)]
+
+
+def generate(root: Path, fraction: float, seed: int = 0) -> tuple[int, int]:
+    """The dataset under ``root``; returns (images, boxes)."""
+    n_img, n_box = max(2, int(IMAGES * fraction)), max(2, int(BOXES * fraction))
+    rng = random.Random(seed)
+    folder = root / "train2017"
+    folder.mkdir(parents=True, exist_ok=True)
+    tiny = root / "tiny.jpg"
+    cv2.imwrite(str(tiny), np.full((48, 64, 3), 120, np.uint8))
+    (root / "annotations").mkdir(exist_ok=True)
+    with open(root / "annotations" / "instances_train2017.json", "w") as f:
+        f.write('{"info": {"description": "synthetic COCO-sized"}, "licenses": [], "images": [')
+        for i in range(n_img):
+            name = f"{i + 1:012d}.jpg"
+            os.link(tiny, folder / name)
+            f.write(("," if i else "") + json.dumps({"license": 1, "file_name": name, "height": 480,
+                                                     "width": 640, "id": i + 1}))
+        f.write('], "annotations": [')
+        for k in range(n_box):
+            x, y = rng.uniform(0, 500), rng.uniform(0, 380)
+            w, h = rng.uniform(4, 140), rng.uniform(4, 100)
+            seg = [round(rng.uniform(x, x + w), 2) for _ in range(40)]
+            f.write(("," if k else "") + json.dumps(
+                {"segmentation": [seg], "area": round(w * h, 2), "iscrowd": int(k % 100 == 0),
+                 "image_id": rng.randrange(n_img) + 1, "bbox": [round(x, 2), round(y, 2), round(w, 2),
+                                                                 round(h, 2)],
+                 "category_id": rng.choice(COCO_IDS), "id": k + 1}))
+        f.write('], "categories": [')
+        f.write(",".join(json.dumps({"supercategory": "s", "id": c, "name": f"class{c}"}) for c in COCO_IDS))
+        f.write("]}")
+    tiny.unlink()
+    return n_img, n_box
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(root: Path, what: str) -> dict:
+    """One measurement in this (fresh) process."""
+    from yolo_studio.core.images import read_image
+    from yolo_studio.core.project import Project
+    t0 = time.perf_counter()
+    project = Project.open(root)
+    paths = project.image_paths()
+    first = project.load_annotation(paths[0])
+    read_image(paths[0])
+    out = {"open_s": time.perf_counter() - t0, "open_rss_mb": _rss_mb(), "images": len(paths),
+           "first_boxes": len(first.boxes)}
+    if what == "open":
+        return out
+    if what == "list":
+        rng = random.Random(1)
+        scroll, jump = [], []
+        for _ in range(20):
+            start = rng.randrange(len(paths) - 30)
+            t = time.perf_counter()
+            for p in paths[start:start + 30]:
+                project.has_labels(p)
+                project.load_annotation(p)
+            scroll.append(time.perf_counter() - t)
+        index = {p: i for i, p in enumerate(paths)}
+        for _ in range(50):
+            p = paths[rng.randrange(len(paths))]
+            t = time.perf_counter()
+            index[p]
+            project.load_annotation(p)
+            jump.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        hits = sum(any(b.label == "class1" for b in project.load_annotation(p).boxes) for p in paths)
+        out.update(scroll_ms=statistics.median(scroll) * 1e3, jump_ms=statistics.median(jump) * 1e3,
+                   filter_s=time.perf_counter() - t, filter_hits=hits)
+    if what == "anchors":
+        from yolo_studio.core.anchors import collect_box_sizes, fit_anchors
+        t = time.perf_counter()
+        anns, _problems = project.load_all()
+        sizes = collect_box_sizes(anns, 416)
+        t_load = time.perf_counter() - t
+        fit_anchors(sizes.wh, 9, seed=0)
+        out.update(anchors_boxes=len(sizes.wh), anchors_load_s=t_load,
+                   anchors_total_s=time.perf_counter() - t, anchors_rss_mb=_rss_mb())
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fraction", type=float, default=1.0, help="of COCO train2017's size (default 1.0)")
+    ap.add_argument("--keep", help="generate into (or reuse) this folder instead of a temporary one")
+    ap.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure(Path(args.measure[0]), args.measure[1])))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.keep or tmp)
+        t = time.perf_counter()
+        if not (root / "annotations").is_dir():
+            n_img, n_box = generate(root, args.fraction)
+            size = (root / "annotations" / "instances_train2017.json").stat().st_size / 1e6
+            print(f"generated {n_img} images, {n_box} boxes, instances JSON {size:.0f} MB "
+                  f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
+        for what in ("open", "list", "anchors"):
+            r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
+                               capture_output=True, text=True, env={**os.environ})
+            if r.returncode:
+                print(f"{what}: failed\n{r.stderr[-2000:]}")
+                continue
+            print(what, json.dumps({k: round(v, 3) if isinstance(v, float) else v
+                                    for k, v in json.loads(r.stdout).items()}))
+
+
+if __name__ == "__main__":
+    main()
