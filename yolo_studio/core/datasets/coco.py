@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from ..annotations import Box, HiddenBox, ImageAnnotation
 from ..class_names import class_name_problem
 from ..errors import ConfigError, LabelFileError, Problem
 from ..formats.checks import Report, fit_box
+from ..formats.coco_stream import stream_coco
 from .base import Layout, entries
 
 PREFIX = "instances_"
@@ -63,54 +64,96 @@ class CocoLayout(Layout):
         self._cat_ids: list[dict] = []      # per file: {class name: category id}
         self._where: dict[str, tuple[int, int, int, int]] = {}  # image -> (file, image id, w, h)
         self._edited: dict[str, list] = {}  # image -> annotation entries written by a save
-        parts = [self._load(i, f) for i, f in enumerate(self.files)]
-        self._index(parts)
+        self._folders: list[Path] = []
+        cols = [[] for _ in range(8)]       # x, y, w, h, category, crowd, annotation id, image row
+        self._keys: list[str] = []          # image row -> path
+        for k, f in enumerate(self.files):
+            self._load(k, f, cols)
+        self._index(cols)
 
     # --- opening ---------------------------------------------------------------------
 
-    def _load(self, k: int, f: Path):
-        data = _read_json(f)
+    def _load(self, k: int, f: Path, cols: list) -> None:
+        images, anns, bad = [], [[] for _ in range(7)], []
+
+        def on_image(n, img):
+            images.append((n, img))
+
+        def on_annotation(n, a):
+            try:
+                x, y, w, h = a["bbox"]
+                row = (float(x), float(y), float(w), float(h), a["category_id"], bool(a.get("iscrowd", 0)),
+                       a.get("id", -1), a["image_id"])
+            except (KeyError, TypeError, ValueError):
+                bad.append(n)
+                return
+            for col, v in zip(anns, row[:7]):
+                col.append(v)
+            image_ids.append(row[7])
+
+        image_ids: list = []
+        rest = stream_coco(f, {"images": on_image, "annotations": on_annotation})
+        if not isinstance(rest.get("categories"), list):
+            raise LabelFileError(f, "not a COCO instances file (no 'categories' list)")
+        names = self._categories(f, rest["categories"])
+        self._merge_classes(f, names)
+        self._cat_ids.append({n: i for i, n in names.items()})
+        rows = self._images_of(k, f, images)
+        for n in bad[:20]:
+            self.problems.append(Problem(str(f), f"annotations[{n}]: needs image_id, category_id and a "
+                                                 "bbox [x, y, w, h]; skipped"))
+        unknown = 0
+        for i, image_id in enumerate(image_ids):
+            row = rows.get(image_id)
+            if row is None:
+                unknown += 1
+                continue
+            for c in range(7):
+                cols[c].append(anns[c][i])
+            cols[7].append(row)
+        if unknown:
+            self.problems.append(Problem(str(f), f"{unknown} annotation(s) belong to an image id with no usable "
+                                                 "entry in 'images'; skipped"))
+
+    def _categories(self, f: Path, cats: list) -> dict:
         names = {}
-        for c in data["categories"]:
+        for c in cats:
             if not isinstance(c, dict) or not isinstance(c.get("id"), int) or class_name_problem(str(c.get("name"))):
                 raise LabelFileError(f, f"category {c!r} needs a whole-number 'id' and a usable 'name'")
             names[c["id"]] = c["name"]
-        self._merge_classes(f, names)
-        self._cat_ids.append({n: i for i, n in names.items()})
+        return names
+
+    def _images_of(self, k: int, f: Path, images: list) -> dict:
+        """{image id: image row} of the usable image entries; the others reported."""
         folder = self._image_folder(f)
-        ids = {}
-        for n, img in enumerate(data["images"]):
-            path = _image_path(img, folder)
-            if path is None:
+        self._folders.append(folder)
+        base = str(folder) + os.sep
+        try:
+            present = set(os.listdir(folder))
+        except OSError:
+            present = set()
+        split = split_name(f).lower()
+        chosen = self._train if "train" in split else self._val if "val" in split else None
+        rows = {}
+        for n, img in images:
+            name = _file_name(img)
+            if name is None:
                 self.problems.append(Problem(str(f), f"images[{n}] ({img!r:.80}): needs id, a file_name "
                                                      "inside the image folder, width and height; skipped"))
                 continue
-            if str(path) in self._where:
-                self.problems.append(Problem(str(f), f"images[{n}]: {path.name} is listed again; skipped"))
+            path = base + name if "/" not in name else os.path.normpath(base + name)
+            if path in self._where:
+                self.problems.append(Problem(str(f), f"images[{n}]: {name} is listed again; skipped"))
                 continue
-            if not path.is_file():
+            if not (name in present or ("/" in name and os.path.isfile(path))):
                 self.problems.append(Problem(str(f), f"images[{n}]: image {path} not found; skipped"))
                 continue
-            self._where[str(path)] = (k, img["id"], int(img["width"]), int(img["height"]))
-            ids[img["id"]] = str(path)
-        split = split_name(f).lower()
-        chosen = self._train if "train" in split else self._val if "val" in split else None
-        if chosen is not None:
-            chosen.extend(Path(p) for p in ids.values())
-        rows = []
-        for n, a in enumerate(data["annotations"]):
-            try:
-                x, y, w, h = (float(v) for v in a["bbox"])
-                rows.append((a["image_id"], x, y, w, h, a["category_id"], int(bool(a.get("iscrowd", 0))),
-                             a.get("id", -1)))
-            except (KeyError, TypeError, ValueError):
-                self.problems.append(Problem(str(f), f"annotations[{n}]: needs image_id, category_id and a "
-                                                     "bbox [x, y, w, h]; skipped"))
-        unknown = {r[0] for r in rows} - set(ids)
-        if unknown:
-            self.problems.append(Problem(str(f), f"{len(unknown)} image id(s) have annotations but no usable "
-                                                 f"entry in 'images' (first: {min(unknown, key=str)!r}); skipped"))
-        return k, ids, names, rows
+            self._where[path] = (k, img["id"], int(img["width"]), int(img["height"]))
+            rows[img["id"]] = len(self._keys)
+            self._keys.append(path)
+            if chosen is not None:
+                chosen.append(path)
+        return rows
 
     def _merge_classes(self, f: Path, names: dict) -> None:
         ordered = [names[i] for i in sorted(names)]
@@ -129,24 +172,24 @@ class CocoLayout(Layout):
                                              "its images are not used"))
         return self.root / split
 
-    def _index(self, parts) -> None:
-        # One row per box, sorted by image: a read is a slice, not a scan.
-        keys, rows_all = [], []
-        for k, ids, names, rows in parts:
-            for r in rows:
-                path = ids.get(r[0])
-                if path is not None:
-                    keys.append(path)
-                    rows_all.append((r[1], r[2], r[3], r[4], r[5], r[6], r[7], k))
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        self._keys = [keys[i] for i in order]
-        arr = np.array([rows_all[i] for i in order], dtype=np.float64).reshape(-1, 8)
-        self._xywh, self._cat = arr[:, 0:4], arr[:, 4].astype(np.int64)
-        self._crowd, self._ann_id, self._file = arr[:, 5] > 0, arr[:, 6].astype(np.int64), arr[:, 7].astype(int)
+    def _index(self, cols: list) -> None:
+        # Columns sorted by image row: one image's boxes are a slice, found by bisection.
+        order = np.argsort(np.asarray(cols[7], dtype=np.int64), kind="stable")
+        self._row = np.asarray(cols[7], dtype=np.int64)[order]
+        self._xywh = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols[:4]]
+                                     ).reshape(-1, 4)[order]
+        self._cat = np.asarray(cols[4], dtype=np.int64)[order]
+        self._crowd = np.asarray(cols[5], dtype=bool)[order]
+        self._ann_id = np.asarray(cols[6], dtype=np.int64)[order]
+        self._row_of = {p: i for i, p in enumerate(self._keys)}
         self._names = [{i: n for n, i in c.items()} for c in self._cat_ids]
-        self._images = sorted(Path(p) for p in self._where)
-        self._train.sort(key=str)
-        self._val.sort(key=str)
+        self._images = [Path(p) for p in sorted(self._keys)]
+        self._train = [Path(p) for p in sorted(self._train)]
+        self._val = [Path(p) for p in sorted(self._val)]
+
+    def image_dirs(self) -> list[Path]:
+        """The split image folders."""
+        return list(self._folders)
 
     # --- the project's questions -----------------------------------------------------
 
@@ -166,14 +209,14 @@ class CocoLayout(Layout):
 
     def boxes_of(self, image: str) -> list[tuple]:
         """(x, y, w, h, category id, crowd, annotation id, file) of each box of ``image``."""
+        k = self._where[image][0]
         if image in self._edited:
-            k = self._where[image][0]
             return [(*map(float, a["bbox"]), a["category_id"], bool(a.get("iscrowd", 0)), a.get("id", -1), k)
                     for a in self._edited[image]]
-        lo = _bisect(self._keys, image, False)
-        hi = _bisect(self._keys, image, True)
-        return [(*self._xywh[i], int(self._cat[i]), bool(self._crowd[i]), int(self._ann_id[i]),
-                 int(self._file[i])) for i in range(lo, hi)]
+        row = self._row_of[image]
+        lo, hi = np.searchsorted(self._row, [row, row + 1])
+        return [(*self._xywh[i].tolist(), int(self._cat[i]), bool(self._crowd[i]), int(self._ann_id[i]), k)
+                for i in range(lo, hi)]
 
     def read(self, image: Path, size, classes: list[str], report: Report) -> ImageAnnotation:
         """The image's boxes; crowd regions and unusable boxes are hidden (kept in the file)."""
@@ -227,11 +270,6 @@ class CocoLayout(Layout):
         return "the 'categories' of the instances JSON files"
 
 
-def _bisect(keys: list[str], key: str, right: bool) -> int:
-    import bisect
-    return (bisect.bisect_right if right else bisect.bisect_left)(keys, key)
-
-
 def _read_json(f: Path) -> dict:
     try:
         data = json.loads(f.read_bytes())
@@ -245,19 +283,21 @@ def _read_json(f: Path) -> dict:
     return data
 
 
-def _image_path(img, folder: Path) -> Path | None:
+def _file_name(img) -> str | None:
+    """The entry's file_name as a path below the image folder, or None when the entry is unusable."""
     if not isinstance(img, dict) or not all(k in img for k in ("id", "file_name", "width", "height")):
         return None
     name = img["file_name"]
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip() or "\x00" in name:
         return None
-    rel = PurePosixPath(name.replace("\\", "/"))
-    if rel.is_absolute() or ".." in rel.parts:
-        return None
+    name = name.replace("\\", "/")
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or ":" in parts[0]:
+        return None   # absolute or climbing out: it could name any file on this machine
     if not all(isinstance(img[k], (int, float)) and not isinstance(img[k], bool) and img[k] > 0
                for k in ("width", "height")):
         return None
-    return Path(os.path.normpath(folder / Path(*rel.parts)))
+    return name.replace("/", os.sep)
 
 
 def _edit(mine: list, boxes: list[Box], visible: set, cat_ids: dict, f: Path, all_anns: list,
