@@ -42,14 +42,17 @@ def generate(root: Path, fraction: float, seed: int = 0) -> tuple[int, int]:
     rng = random.Random(seed)
     folder = root / "train2017"
     folder.mkdir(parents=True, exist_ok=True)
-    tiny = root / "tiny.jpg"
-    cv2.imwrite(str(tiny), np.full((48, 64, 3), 120, np.uint8))
+    pixels = np.full((48, 64, 3), 120, np.uint8)
+    tinies = []
     (root / "annotations").mkdir(exist_ok=True)
     with open(root / "annotations" / "instances_train2017.json", "w") as f:
         f.write('{"info": {"description": "synthetic COCO-sized"}, "licenses": [], "images": [')
         for i in range(n_img):
             name = f"{i + 1:012d}.jpg"
-            os.link(tiny, folder / name)
+            if i % 50_000 == 0:     # file systems cap the links to one file (ext4: 65,000)
+                tinies.append(root / f"tiny{i}.jpg")
+                cv2.imwrite(str(tinies[-1]), pixels)
+            os.link(tinies[-1], folder / name)
             f.write(("," if i else "") + json.dumps({"license": 1, "file_name": name, "height": 480,
                                                      "width": 640, "id": i + 1}))
         f.write('], "annotations": [')
@@ -65,7 +68,8 @@ def generate(root: Path, fraction: float, seed: int = 0) -> tuple[int, int]:
         f.write('], "categories": [')
         f.write(",".join(json.dumps({"supercategory": "s", "id": c, "name": f"class{c}"}) for c in COCO_IDS))
         f.write("]}")
-    tiny.unlink()
+    for tiny in tinies:
+        tiny.unlink()
     return n_img, n_box
 
 

@@ -136,8 +136,9 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_project_file(self) -> None:
-        """File > Open project: pick a yolo_studio.json."""
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Project ({PROJECT_FILE})")
+        """File > Open project: a yolo_studio.json, an ultralytics data.yaml or a COCO instances JSON."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", "", f"Project or dataset ({PROJECT_FILE} *.yaml *.yml instances_*.json)")
         if path:
             self.open_path(path)
 

@@ -1,0 +1,48 @@
+"""The labeller on datasets other tools laid out: an edit saves only that image's label file."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, QRectF
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
+from layout_fixtures import changed, coco_dataset, snapshot, ultralytics_dataset, voc_devkit  # noqa: E402
+
+from yolo_studio.core.project import Project  # noqa: E402
+from yolo_studio.gui.context import AppContext  # noqa: E402
+from yolo_studio.gui.labeller.panel import LabellerPanel  # noqa: E402
+
+
+def _panel(qtbot, path):
+    panel = LabellerPanel(AppContext(Project.open(path)))
+    qtbot.addWidget(panel)
+    panel.resize(1000, 650)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+@pytest.mark.parametrize("layout", ["ultralytics", "voc-devkit", "coco"])
+def test_drawing_a_box_saves_only_that_images_label_file_in_its_own_format(qtbot, tmp_path, layout):
+    if layout == "ultralytics":
+        opened = ultralytics_dataset(tmp_path / "ds")
+    elif layout == "voc-devkit":
+        opened = voc_devkit(tmp_path / "ds")
+    else:
+        opened = coco_dataset(tmp_path / "ds")
+    before = snapshot(tmp_path)
+    panel = _panel(qtbot, opened)
+    first = panel.current_path()
+    label = panel.project.label_path(first)
+    boxes = len(panel.annotation().boxes)
+    panel.canvas.boxDrawn.emit(QRectF(QPointF(2, 2), QPointF(12, 10)))
+    panel.store.flush()
+    assert changed(before, snapshot(tmp_path)) == {label}
+    again = Project.open(opened).load_annotation(first)
+    assert len(again.boxes) == boxes + 1 and again.boxes[-1].xyxy() == pytest.approx((2, 2, 12, 10), abs=0.5)
+    if layout == "coco":
+        entries = json.loads(label.read_text())["annotations"]
+        assert sum(a["iscrowd"] for a in entries) == 2          # both crowd regions are still there
