@@ -201,3 +201,45 @@ def test_coco_categories_differing_between_splits_are_reported(tmp_path):
     assert f"{f}: images[1]: image" in said and "gone.jpg not found" in said
     assert project.classes == ["cat", "dog", "wolf"]
     assert changed(before, snapshot(tmp_path)) == set()
+
+
+def test_coco_saves_splice_the_text_so_every_other_byte_stays(tmp_path):
+    coco_dataset(tmp_path)
+    f = tmp_path / "annotations" / "instances_train2017.json"
+    data = json.loads(f.read_text())
+    data["images"].append({"id": 3, "file_name": "000000000030.jpg", "width": 64, "height": 48})
+    f.write_text(json.dumps(data, indent=2))
+    from layout_fixtures import image
+    image(tmp_path / "train2017" / "000000000030.jpg")
+    original = f.read_text()
+    project = Project.open(tmp_path)
+    first, second, empty = (tmp_path / "train2017" / n for n in
+                            ("000000000009.jpg", "000000000025.jpg", "000000000030.jpg"))
+    for img in (second, first, second, empty):              # later saves use the spans the earlier moved
+        _move_first_box(project, img) if project.load_annotation(img).boxes else None
+    ann = project.load_annotation(empty)
+    ann.boxes.append(project.load_annotation(first).boxes[0].moved(ref=None))
+    project.save_annotation(ann)
+    text = f.read_text()
+    new = json.loads(text)
+    assert {k: v for k, v in new.items() if k != "annotations"} == {k: v for k, v in data.items()
+                                                                    if k != "annotations"}
+    assert text[:original.index('"annotations"')] == original[:original.index('"annotations"')]
+    assert text[text.index('"categories"'):] == original[original.index('"categories"'):]
+    boxes = {a["id"]: a["bbox"] for a in new["annotations"]}
+    assert boxes[1000] == [12.0, 10.0, 20.0, 20.0] and boxes[1002] == [14.0, 10.0, 20.0, 20.0]
+    assert boxes[1003] == [40.0, 20.0, 15.0, 12.0] and boxes[1004] == [12.0, 10.0, 20.0, 20.0]
+    reopened = Project.open(tmp_path)
+    assert [len(reopened.load_annotation(p).boxes) for p in (first, second, empty)] == [1, 1, 1]
+
+
+def test_coco_save_refuses_a_file_another_program_changed(tmp_path):
+    coco_dataset(tmp_path)
+    project = Project.open(tmp_path)
+    f = tmp_path / "annotations" / "instances_train2017.json"
+    ann = project.load_annotation(tmp_path / "train2017" / "000000000009.jpg")
+    f.write_text(f.read_text().replace("COCO 2017 Dataset", "edited elsewhere"))
+    before = f.read_bytes()
+    with pytest.raises(Exception, match="changed on disk since it was opened"):
+        project.save_annotation(ann)
+    assert f.read_bytes() == before

@@ -6,17 +6,16 @@ has them: classes are the category names in id order, and a saved box gets
 the id its name has in that file. ``iscrowd: 1`` regions are kept in the
 file and shown as hidden boxes; as COCO does, nothing trains on them.
 
-Opening parses each JSON once into compact arrays (not a dict per box), so
-a train2017-sized file stays small in memory. Saving one image re-reads its
-JSON, changes only that image's annotations (a moved box keeps its id,
-segmentation and every other key; a deleted one goes; a new one gets the
-next free id) and replaces the file atomically. Every other key and value
-is written back as read.
+Opening walks each JSON once, one object at a time, into compact numpy
+columns (not a dict per box), so a train2017-sized file stays small in
+memory; each annotation's place in the text is kept. Saving one image
+re-reads its JSON (refusing if another program changed it since), edits
+only that image's annotations (:mod:`.coco_save`) and splices them into the
+text: every other byte is as it was. The file is replaced atomically.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from ..annotations import Box, HiddenBox, ImageAnnotation
 from ..class_names import class_name_problem
 from ..errors import ConfigError, LabelFileError, Problem
 from ..formats.checks import Report, fit_box
-from ..formats.coco_stream import stream_coco
+from ..formats.coco_stream import SPANS, read_text, spliced, stream_coco
+from .coco_save import edited_entries, entry_text, separators
 from .base import Layout, entries
 
 PREFIX = "instances_"
@@ -63,9 +63,9 @@ class CocoLayout(Layout):
             raise ConfigError(f"{self.source}: no annotations/instances_<split>.json found")
         self._cat_ids: list[dict] = []      # per file: {class name: category id}
         self._where: dict[str, tuple[int, int, int, int]] = {}  # image -> (file, image id, w, h)
-        self._edited: dict[str, list] = {}  # image -> annotation entries written by a save
         self._folders: list[Path] = []
-        cols = [[] for _ in range(8)]       # x, y, w, h, category, crowd, annotation id, image row
+        self._files: list[dict] = []        # per file: its stamp and the spans of its annotations
+        cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
         self._keys: list[str] = []          # image row -> path
         for k, f in enumerate(self.files):
             self._load(k, f, cols)
@@ -74,25 +74,32 @@ class CocoLayout(Layout):
     # --- opening ---------------------------------------------------------------------
 
     def _load(self, k: int, f: Path, cols: list) -> None:
-        images, anns, bad = [], [[] for _ in range(7)], []
+        images, anns, bad, starts, ends = [], [[] for _ in range(8)], [], [], []
 
-        def on_image(n, img):
+        def on_image(n, img, _start, _end):
             images.append((n, img))
 
-        def on_annotation(n, a):
+        def on_annotation(n, a, start, end):
+            starts.append(start)
+            ends.append(end)
             try:
                 x, y, w, h = a["bbox"]
                 row = (float(x), float(y), float(w), float(h), a["category_id"], bool(a.get("iscrowd", 0)),
-                       a.get("id", -1), a["image_id"])
+                       a.get("id", -1), n, a["image_id"])
             except (KeyError, TypeError, ValueError):
                 bad.append(n)
                 return
-            for col, v in zip(anns, row[:7]):
+            for col, v in zip(anns, row[:8]):
                 col.append(v)
-            image_ids.append(row[7])
+            image_ids.append(row[8])
 
         image_ids: list = []
-        rest = stream_coco(f, {"images": on_image, "annotations": on_annotation})
+        stamp = _stamp(f)
+        text = read_text(f)
+        rest = stream_coco(f, {"images": on_image, "annotations": on_annotation}, text)
+        self._files.append(_file_state(text, stamp, starts, ends, rest[SPANS].get("annotations", (0, 0)),
+                                       anns[6]))
+        del text
         if not isinstance(rest.get("categories"), list):
             raise LabelFileError(f, "not a COCO instances file (no 'categories' list)")
         names = self._categories(f, rest["categories"])
@@ -108,9 +115,9 @@ class CocoLayout(Layout):
             if row is None:
                 unknown += 1
                 continue
-            for c in range(7):
+            for c in range(8):
                 cols[c].append(anns[c][i])
-            cols[7].append(row)
+            cols[8].append(row)
         if unknown:
             self.problems.append(Problem(str(f), f"{unknown} annotation(s) belong to an image id with no usable "
                                                  "entry in 'images'; skipped"))
@@ -174,13 +181,15 @@ class CocoLayout(Layout):
 
     def _index(self, cols: list) -> None:
         # Columns sorted by image row: one image's boxes are a slice, found by bisection.
-        order = np.argsort(np.asarray(cols[7], dtype=np.int64), kind="stable")
-        self._row = np.asarray(cols[7], dtype=np.int64)[order]
+        order = np.argsort(np.asarray(cols[8], dtype=np.int64), kind="stable")
+        self._row = np.asarray(cols[8], dtype=np.int64)[order]
         self._xywh = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols[:4]]
                                      ).reshape(-1, 4)[order]
         self._cat = np.asarray(cols[4], dtype=np.int64)[order]
         self._crowd = np.asarray(cols[5], dtype=bool)[order]
         self._ann_id = np.asarray(cols[6], dtype=np.int64)[order]
+        self._place = np.asarray(cols[7], dtype=np.int64)[order]
+        self._row_file = np.asarray([self._where[p][0] for p in self._keys], dtype=np.int64)
         self._row_of = {p: i for i, p in enumerate(self._keys)}
         self._names = [{i: n for n, i in c.items()} for c in self._cat_ids]
         self._images = [Path(p) for p in sorted(self._keys)]
@@ -207,14 +216,15 @@ class CocoLayout(Layout):
         where = self._where.get(str(image))
         return (where[2], where[3]) if where else None
 
+    def _slice(self, image: str) -> tuple[int, int]:
+        row = self._row_of[image]
+        lo, hi = np.searchsorted(self._row, [row, row + 1])
+        return int(lo), int(hi)
+
     def boxes_of(self, image: str) -> list[tuple]:
         """(x, y, w, h, category id, crowd, annotation id, file) of each box of ``image``."""
         k = self._where[image][0]
-        if image in self._edited:
-            return [(*map(float, a["bbox"]), a["category_id"], bool(a.get("iscrowd", 0)), a.get("id", -1), k)
-                    for a in self._edited[image]]
-        row = self._row_of[image]
-        lo, hi = np.searchsorted(self._row, [row, row + 1])
+        lo, hi = self._slice(image)
         # Slices to lists at once: per-element numpy indexing was most of load_all's time.
         return [(*xywh, cat, crowd, ann_id, k) for xywh, cat, crowd, ann_id in
                 zip(self._xywh[lo:hi].tolist(), self._cat[lo:hi].tolist(), self._crowd[lo:hi].tolist(),
@@ -254,39 +264,49 @@ class CocoLayout(Layout):
         key = str(ann.image_path)
         if key not in self._where:
             raise LabelFileError(self.files[0], f"does not list {ann.image_path}; add it there first")
-        k, image_id, w, h = self._where[key]
-        f = self.files[k]
-        data = _read_json(f)
-        before = self.read(ann.image_path, None, classes, None)
-        visible = {b.ref for b in before.boxes}
-        mine, others = [], []
-        for a in data["annotations"]:
-            (mine if isinstance(a, dict) and a.get("image_id") == image_id else others).append(a)
-        edited = _edit(mine, ann.boxes, visible, self._cat_ids[k], f, data["annotations"], image_id)
-        data["annotations"] = _in_place(data["annotations"], mine, edited)
-        self._pending = (key, edited)
-        return {f: _dumps(data, f)}
+        k, image_id, _w, _h = self._where[key]
+        f, state = self.files[k], self._files[k]
+        if _stamp(f) != state["stamp"]:
+            raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
+                                    "nothing was saved: reopen the dataset, then edit again")
+        text = read_text(f)
+        lo, hi = self._slice(key)
+        places = self._place[lo:hi].tolist()
+        starts, ends = state["starts"], state["ends"]
+        raw = [text[starts[i]:ends[i]] for i in places]
+        mine = [json.loads(r) for r in raw]
+        visible = {b.ref for b in self.read(ann.image_path, None, classes, None).boxes}
+        edited = edited_entries(mine, ann.boxes, visible, self._cat_ids[k], f, state["next_id"], image_id)
+        by_id = {id(d): r for d, r in zip(mine, raw)}
+        new = [entry_text(e, by_id, state["seps"]) for e in edited]
+        out, spans, old_to_new, new_index = spliced(text, starts, ends, set(places),
+                                                    min(places) if places else len(starts), new,
+                                                    state["array"], state["sep"])
+        self._pending = (k, key, edited, spans, old_to_new, new_index, lo, hi)
+        return {f: out.encode("utf-8")}
 
     def saved(self) -> None:
-        """Called once the files of save_files are on disk: later reads see the new boxes."""
-        key, edited = self._pending
-        self._edited[key] = edited
+        """The save is on disk: the columns and the spans follow it."""
+        k, key, edited, spans, old_to_new, new_index, lo, hi = self._pending
+        state = self._files[k]
+        state["starts"] = np.array([s for s, _e in spans], dtype=np.int64)
+        state["ends"] = np.array([e for _s, e in spans], dtype=np.int64)
+        state["stamp"] = _stamp(self.files[k])
+        ids = [e["id"] for e in edited if isinstance(e.get("id"), int)]
+        state["next_id"] = max([state["next_id"] - 1, *ids]) + 1
+        in_file = self._row_file[self._row] == k
+        self._place[in_file] = np.asarray(old_to_new, dtype=np.int64)[self._place[in_file]]
+        row = self._row_of[key]
+        new = {"_row": [row] * len(edited), "_xywh": [[float(v) for v in e["bbox"]] for e in edited],
+               "_cat": [e["category_id"] for e in edited], "_crowd": [bool(e.get("iscrowd", 0)) for e in edited],
+               "_ann_id": [e.get("id", -1) for e in edited], "_place": new_index}
+        for name, values in new.items():
+            column = getattr(self, name)
+            values = np.asarray(values, dtype=column.dtype).reshape((-1, *column.shape[1:]))
+            setattr(self, name, np.concatenate([column[:lo], values, column[hi:]]))
 
     def class_file_name(self) -> str:
         return "the 'categories' of the instances JSON files"
-
-
-def _read_json(f: Path) -> dict:
-    try:
-        data = json.loads(f.read_bytes())
-    except OSError as e:
-        raise LabelFileError(f, f"cannot be read ({e.strerror or e})") from None
-    except ValueError as e:
-        raise LabelFileError(f, f"malformed JSON ({e})") from None
-    if not isinstance(data, dict) or not all(isinstance(data.get(k), list)
-                                             for k in ("images", "annotations", "categories")):
-        raise LabelFileError(f, "not a COCO instances file (needs images, annotations and categories lists)")
-    return data
 
 
 def _file_name(img) -> str | None:
@@ -306,69 +326,15 @@ def _file_name(img) -> str | None:
     return name.replace("/", os.sep)
 
 
-def _edit(mine: list, boxes: list[Box], visible: set, cat_ids: dict, f: Path, all_anns: list,
-          image_id) -> list:
-    """The image's annotation entries after a save: moved ones updated, deleted ones gone, new ones added."""
-    used: set[int] = set()
-    out = []
-    for a in mine:
-        box = next((b for b in boxes if b.ref is not None and b.ref == a.get("id") and id(b) not in used), None)
-        if box is None:
-            if a.get("id") not in visible:
-                out.append(a)   # hidden (crowd, unknown category, unusable): kept as read
-            continue
-        used.add(id(box))
-        out.append(_updated(a, box, cat_ids, f))
-    next_id = max((a.get("id") for a in all_anns if isinstance(a.get("id"), int)), default=0) + 1
-    for b in boxes:
-        if id(b) in used:
-            continue
-        entry = {"id": next_id, "image_id": image_id, "category_id": _cat(b.label, cat_ids, f),
-                 "bbox": [b.x1, b.y1, b.width, b.height], "area": b.width * b.height, "iscrowd": 0}
-        next_id += 1
-        out.append(entry)
-    return out
+def _stamp(f: Path) -> tuple[int, int]:
+    st = f.stat()
+    return st.st_size, st.st_mtime_ns
 
 
-def _updated(a: dict, b: Box, cat_ids: dict, f: Path) -> dict:
-    bbox = [b.x1, b.y1, b.width, b.height]
-    if not all(math.isfinite(v) for v in bbox):
-        raise LabelFileError(f, f"not written: annotation {a.get('id')} has a number that is not finite")
-    old = [float(v) for v in a["bbox"]]
-    cat = _cat(b.label, cat_ids, f)
-    if max(abs(u - v) for u, v in zip(old, bbox)) < 1e-9 and cat == a["category_id"]:
-        return a        # unchanged: every value as read
-    return {**a, "bbox": bbox, "area": b.width * b.height, "category_id": cat}
-
-
-def _cat(name: str, cat_ids: dict, f: Path) -> int:
-    if name not in cat_ids:
-        raise LabelFileError(f, f"has no category {name!r}; add it to 'categories' there first "
-                                "(YOLO Studio keeps the file's category ids and adds none)")
-    return cat_ids[name]
-
-
-def _in_place(anns: list, mine: list, edited: list) -> list:
-    """``anns`` with the image's entries replaced by ``edited``, at the place its first one was."""
-    if not mine:
-        return anns + edited
-    ids = {id(a) for a in mine}
-    first = next(i for i, a in enumerate(anns) if id(a) in ids)
-    rest = [a for a in anns if id(a) not in ids]
-    cut = sum(1 for a in anns[:first] if id(a) not in ids)
-    return rest[:cut] + edited + rest[cut:]
-
-
-def _dumps(data: dict, f: Path) -> bytes:
-    """JSON text in the file's own style: indented if it was, compact if it was not."""
-    try:
-        with open(f, "rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        head = b""
-    indent = None
-    if b"\n" in head.strip():
-        line = head.split(b"\n", 2)[1] if head.count(b"\n") > 1 else b""
-        indent = (len(line) - len(line.lstrip())) or None
-    seps = (",", ":") if b'":' in head and b'": ' not in head else None
-    return (json.dumps(data, indent=indent, separators=seps, ensure_ascii=False) + "\n").encode("utf-8")
+def _file_state(text: str, stamp, starts: list, ends: list, array: tuple, ids: list) -> dict:
+    """What saving into this file needs: the annotations' spans, their separator and style, the next id."""
+    sep = text[ends[0]:starts[1]] if len(starts) > 1 else ", "
+    sample = text[starts[0]:ends[0]] if starts else '{"a": 1}'
+    return {"stamp": stamp, "starts": np.asarray(starts, dtype=np.int64), "ends": np.asarray(ends, dtype=np.int64),
+            "array": array, "sep": sep, "seps": separators(sample),
+            "next_id": max((i for i in ids if isinstance(i, int)), default=0) + 1}

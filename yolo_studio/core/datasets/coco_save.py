@@ -1,0 +1,72 @@
+"""Saving one image's boxes into a COCO instances file without touching anything else.
+
+The image's annotation entries are edited as dicts (a moved box keeps its
+id, segmentation and every other key; a deleted one goes; a new one gets
+the next free id and the file's own category id for its class), and the
+file is re-assembled by :func:`~yolo_studio.core.formats.coco_stream.spliced`:
+every other annotation, and everything outside the annotations array, is
+copied from the text as it was read, byte for byte.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ..annotations import Box
+from ..errors import LabelFileError
+
+
+def edited_entries(mine: list, boxes: list[Box], visible: set, cat_ids: dict, f: Path, next_id: int,
+                   image_id) -> list:
+    """The image's entries after a save: moved ones updated, deleted ones gone, new ones added."""
+    used: set[int] = set()
+    out = []
+    for a in mine:
+        box = next((b for b in boxes if b.ref is not None and b.ref == a.get("id") and id(b) not in used), None)
+        if box is None:
+            if a.get("id") not in visible:
+                out.append(a)   # hidden (crowd, unknown category, unusable): kept as read
+            continue
+        used.add(id(box))
+        out.append(_updated(a, box, cat_ids, f))
+    for b in boxes:
+        if id(b) in used:
+            continue
+        _check_finite(b, f, "a new box")
+        out.append({"id": next_id, "image_id": image_id, "category_id": _cat(b.label, cat_ids, f),
+                    "bbox": [b.x1, b.y1, b.width, b.height], "area": b.width * b.height, "iscrowd": 0})
+        next_id += 1
+    return out
+
+
+def _check_finite(b: Box, f: Path, what: str) -> None:
+    if not all(math.isfinite(v) for v in b.xyxy()):
+        raise LabelFileError(f, f"not written: {what} has a number that is not finite")
+
+
+def _updated(a: dict, b: Box, cat_ids: dict, f: Path) -> dict:
+    _check_finite(b, f, f"annotation {a.get('id')}")
+    bbox = [b.x1, b.y1, b.width, b.height]
+    old = [float(v) for v in a["bbox"]]
+    cat = _cat(b.label, cat_ids, f)
+    if max(abs(u - v) for u, v in zip(old, bbox)) < 1e-9 and cat == a["category_id"]:
+        return a        # unchanged: written back as its original text
+    return {**a, "bbox": bbox, "area": b.width * b.height, "category_id": cat}
+
+
+def _cat(name: str, cat_ids: dict, f: Path) -> int:
+    if name not in cat_ids:
+        raise LabelFileError(f, f"has no category {name!r}; add it to 'categories' there first "
+                                "(YOLO Studio keeps the file's category ids and adds none)")
+    return cat_ids[name]
+
+
+def separators(sample: str) -> tuple[str, str]:
+    """json.dumps separators matching an entry as the file writes it."""
+    return (", ", ": ") if '": ' in sample else (",", ":")
+
+
+def entry_text(entry: dict, raw: dict, seps: tuple[str, str]) -> str:
+    """An entry's JSON: its original text when unchanged, else in the file's style."""
+    return raw.get(id(entry)) or json.dumps(entry, separators=seps, ensure_ascii=False)
