@@ -208,10 +208,11 @@ def test_coco_saves_splice_the_text_so_every_other_byte_stays(tmp_path):
     f = tmp_path / "annotations" / "instances_train2017.json"
     data = json.loads(f.read_text())
     data["images"].append({"id": 3, "file_name": "000000000030.jpg", "width": 64, "height": 48})
-    f.write_text(json.dumps(data, indent=2))
+    data["info"]["contributor"] = "Zoë Ångström"          # not ASCII: the save splices text, not bytes
+    f.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     from layout_fixtures import image
     image(tmp_path / "train2017" / "000000000030.jpg")
-    original = f.read_text()
+    original = f.read_text(encoding="utf-8")
     project = Project.open(tmp_path)
     first, second, empty = (tmp_path / "train2017" / n for n in
                             ("000000000009.jpg", "000000000025.jpg", "000000000030.jpg"))
@@ -220,7 +221,7 @@ def test_coco_saves_splice_the_text_so_every_other_byte_stays(tmp_path):
     ann = project.load_annotation(empty)
     ann.boxes.append(project.load_annotation(first).boxes[0].moved(ref=None))
     project.save_annotation(ann)
-    text = f.read_text()
+    text = f.read_text(encoding="utf-8")
     new = json.loads(text)
     assert {k: v for k, v in new.items() if k != "annotations"} == {k: v for k, v in data.items()
                                                                     if k != "annotations"}
@@ -231,6 +232,18 @@ def test_coco_saves_splice_the_text_so_every_other_byte_stays(tmp_path):
     assert boxes[1003] == [40.0, 20.0, 15.0, 12.0] and boxes[1004] == [12.0, 10.0, 20.0, 20.0]
     reopened = Project.open(tmp_path)
     assert [len(reopened.load_annotation(p).boxes) for p in (first, second, empty)] == [1, 1, 1]
+
+
+def test_coco_save_of_an_ascii_file_keeps_every_other_byte(tmp_path):
+    coco_dataset(tmp_path)
+    f = tmp_path / "annotations" / "instances_val2017.json"
+    before = f.read_bytes()
+    project = Project.open(tmp_path)
+    _move_first_box(project, tmp_path / "val2017" / "000000000139.jpg")
+    after = f.read_bytes()
+    cut = before.index(b'"bbox": [10.0')
+    assert after[:cut] == before[:cut] and after[cut:].startswith(b'"bbox": [12.0, 10.0, 20.0, 20.0]')
+    assert len(after) == len(before)              # the only change: 10.0 -> 12.0 in the one bbox
 
 
 def test_coco_save_refuses_a_file_another_program_changed(tmp_path):

@@ -269,7 +269,7 @@ class CocoLayout(Layout):
         if _stamp(f) != state["stamp"]:
             raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
                                     "nothing was saved: reopen the dataset, then edit again")
-        text = read_text(f)
+        text = _saved_text(f)
         lo, hi = self._slice(key)
         places = self._place[lo:hi].tolist()
         starts, ends = state["starts"], state["ends"]
@@ -279,23 +279,24 @@ class CocoLayout(Layout):
         edited = edited_entries(mine, ann.boxes, visible, self._cat_ids[k], f, state["next_id"], image_id)
         by_id = {id(d): r for d, r in zip(mine, raw)}
         new = [entry_text(e, by_id, state["seps"]) for e in edited]
-        out, spans, old_to_new, new_index = spliced(text, starts, ends, set(places),
-                                                    min(places) if places else len(starts), new,
-                                                    state["array"], state["sep"])
-        self._pending = (k, key, edited, spans, old_to_new, new_index, lo, hi)
-        return {f: out.encode("utf-8")}
+        if isinstance(text, bytes):
+            new = [t if isinstance(t, bytes) else t.encode("ascii") for t in new]
+        sep = state["sep"].encode("ascii") if isinstance(text, bytes) else state["sep"]
+        out, new_starts, new_ends, old_to_new, new_index = spliced(
+            text, starts, ends, set(places), min(places) if places else len(starts), new, state["array"], sep)
+        self._pending = (k, key, edited, new_starts, new_ends, old_to_new, new_index, lo, hi)
+        return {f: out if isinstance(out, bytes) else out.encode("utf-8")}
 
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
-        k, key, edited, spans, old_to_new, new_index, lo, hi = self._pending
+        k, key, edited, state_starts, state_ends, old_to_new, new_index, lo, hi = self._pending
         state = self._files[k]
-        state["starts"] = np.array([s for s, _e in spans], dtype=np.int64)
-        state["ends"] = np.array([e for _s, e in spans], dtype=np.int64)
+        state["starts"], state["ends"] = state_starts, state_ends
         state["stamp"] = _stamp(self.files[k])
         ids = [e["id"] for e in edited if isinstance(e.get("id"), int)]
         state["next_id"] = max([state["next_id"] - 1, *ids]) + 1
         in_file = self._row_file[self._row] == k
-        self._place[in_file] = np.asarray(old_to_new, dtype=np.int64)[self._place[in_file]]
+        self._place[in_file] = old_to_new[self._place[in_file]]
         row = self._row_of[key]
         new = {"_row": [row] * len(edited), "_xywh": [[float(v) for v in e["bbox"]] for e in edited],
                "_cat": [e["category_id"] for e in edited], "_crowd": [bool(e.get("iscrowd", 0)) for e in edited],
@@ -324,6 +325,16 @@ def _file_name(img) -> str | None:
                for k in ("width", "height")):
         return None
     return name.replace("/", os.sep)
+
+
+def _saved_text(f: Path):
+    """The file as bytes when it is ASCII (COCO's own files are: offsets are then byte offsets,
+    and a save never holds a decoded copy of 450 MB), else as text."""
+    try:
+        data = f.read_bytes()
+    except OSError as e:
+        raise LabelFileError(f, f"cannot be read ({e.strerror or e})") from None
+    return data if data.isascii() else read_text(f)
 
 
 def _stamp(f: Path) -> tuple[int, int]:

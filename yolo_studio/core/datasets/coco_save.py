@@ -1,7 +1,7 @@
 """Saving one image's boxes into a COCO instances file without touching anything else.
 
 The image's annotation entries are edited as dicts (a moved box keeps its
-id, segmentation and every other key; a deleted one goes; a new one gets
+id, segmentation, area (the mask's) and every other key; a deleted one goes; a new one gets
 the next free id and the file's own category id for its class), and the
 file is re-assembled by :func:`~yolo_studio.core.formats.coco_stream.spliced`:
 every other annotation, and everything outside the annotations array, is
@@ -52,7 +52,11 @@ def _updated(a: dict, b: Box, cat_ids: dict, f: Path) -> dict:
     cat = _cat(b.label, cat_ids, f)
     if max(abs(u - v) for u, v in zip(old, bbox)) < 1e-9 and cat == a["category_id"]:
         return a        # unchanged: written back as its original text
-    return {**a, "bbox": bbox, "area": b.width * b.height, "category_id": cat}
+    out = {**a, "bbox": bbox, "category_id": cat}
+    if not a.get("segmentation"):
+        # COCO's area is the mask's: with a segmentation kept as it was, its area stays too.
+        out["area"] = b.width * b.height
+    return out
 
 
 def _cat(name: str, cat_ids: dict, f: Path) -> int:

@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from ..errors import LabelFileError
 
 _DECODER = json.JSONDecoder()
@@ -86,50 +88,49 @@ def _array(text: str, pos: int, callback) -> int:
             return pos
 
 
-def spliced(text: str, starts, ends, drop: set, insert_at: int, new: list[str], array: tuple[int, int],
-            sep: str):
-    """``text`` with the array elements numbered in ``drop`` removed and ``new`` (JSON texts)
-    put where element ``insert_at`` was (at the end when it is past the last).
+def spliced(text, starts, ends, drop: set, insert_at: int, new: list, array: tuple[int, int], sep):
+    """``text`` (str, or bytes when ASCII) with the array elements numbered in ``drop`` removed
+    and ``new`` (JSON texts of the same type) put where element ``insert_at`` was (at the end
+    when it is past the last).
 
     ``starts``/``ends`` give every element's span in file order. Elements kept
     are copied as runs of the original text, so they stay byte for byte as read.
-    Returns (new text, new spans of every element in file order, for each old
-    element its new index or -1, the new indices of ``new``).
+    Returns (new text, new starts, new ends, each old element's new index or -1,
+    the new indices of ``new``).
     """
-    items, run = [], None
-    for i in range(len(starts)):
-        if (i == insert_at and new) or i in drop:
-            if run is not None:
-                items.append(run)
-                run = None
-        if i == insert_at:
+    n = len(starts)
+    items, a = [], 0
+    for c in sorted(set(drop) | {min(insert_at, n)}):
+        if c > a:
+            items.append((a, c - 1))
+        if c == insert_at:
             items.extend(("new", j) for j in range(len(new)))
-        if i not in drop:
-            run = (run[0], i) if run is not None else (i, i)
-    if run is not None:
-        items.append(run)
-    if insert_at >= len(starts):
-        items.extend(("new", j) for j in range(len(new)))
-    head = int(starts[0]) if len(starts) else array[0]
-    tail = int(ends[-1]) if len(starts) else array[1]
-    pieces, spans, old_to_new, new_index = [text[:head]], [], [-1] * len(starts), [0] * len(new)
-    pos = head
-    for n, item in enumerate(items):
-        if n:
+        a = c + 1 if c in drop else c
+    if a < n:
+        items.append((a, n - 1))
+    total = n - len(drop) + len(new)
+    new_starts, new_ends = np.zeros(total, np.int64), np.zeros(total, np.int64)
+    old_to_new, new_index = np.full(n, -1, np.int64), [0] * len(new)
+    head = int(starts[0]) if n else array[0]
+    pieces, pos, out = [text[:head]], head, 0
+    for k, item in enumerate(items):
+        if k:
             pieces.append(sep)
             pos += len(sep)
         if item[0] == "new":
-            new_index[item[1]] = len(spans)
-            spans.append((pos, pos + len(new[item[1]])))
-            pieces.append(new[item[1]])
-            pos += len(new[item[1]])
-            continue
-        a, b = item
-        shift = pos - int(starts[a])
-        for i in range(a, b + 1):
-            old_to_new[i] = len(spans)
-            spans.append((int(starts[i]) + shift, int(ends[i]) + shift))
-        pieces.append(text[int(starts[a]):int(ends[b])])
-        pos += int(ends[b]) - int(starts[a])
-    pieces.append(text[tail:])
-    return "".join(pieces), spans, old_to_new, new_index
+            piece = new[item[1]]
+            new_index[item[1]] = out
+            new_starts[out], new_ends[out] = pos, pos + len(piece)
+            out += 1
+        else:
+            a, b = item
+            piece = text[int(starts[a]):int(ends[b])]
+            shift = pos - int(starts[a])
+            new_starts[out:out + b - a + 1] = starts[a:b + 1] + shift
+            new_ends[out:out + b - a + 1] = ends[a:b + 1] + shift
+            old_to_new[a:b + 1] = np.arange(out, out + b - a + 1)
+            out += b - a + 1
+        pieces.append(piece)
+        pos += len(piece)
+    pieces.append(text[int(ends[-1]) if n else array[1]:])
+    return text[:0].join(pieces), new_starts, new_ends, old_to_new, new_index
