@@ -22,8 +22,9 @@ def write(path: Path, text: str) -> Path:
 
 
 def snapshot(root: Path) -> dict:
-    """Every file under ``root`` with its bytes."""
-    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file under ``root`` with its bytes (the tests' per-user folder, where caches go, aside)."""
+    return {p: p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and "yolo-studio-home" not in p.parts}
 
 
 def changed(before: dict, after: dict) -> set:

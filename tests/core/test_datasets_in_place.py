@@ -256,3 +256,19 @@ def test_coco_save_refuses_a_file_another_program_changed(tmp_path):
     with pytest.raises(Exception, match="changed on disk since it was opened"):
         project.save_annotation(ann)
     assert f.read_bytes() == before
+
+
+def test_coco_reopens_from_its_cache_and_a_changed_file_is_walked_again(tmp_path, monkeypatch):
+    from yolo_studio.core.datasets import coco_index
+    coco_dataset(tmp_path / "ds")
+    _move_first_box(Project.open(tmp_path / "ds"), tmp_path / "ds" / "train2017" / "000000000009.jpg")
+    walked = []
+    real = coco_index.parse
+    monkeypatch.setattr(coco_index, "parse", lambda f: walked.append(f.name) or real(f))
+    again = Project.open(tmp_path / "ds")                  # the save stored the new columns
+    assert walked == [] and again.load_annotation(tmp_path / "ds" / "train2017" / "000000000009.jpg"
+                                                  ).boxes[0].x1 == 12
+    f = tmp_path / "ds" / "annotations" / "instances_val2017.json"
+    f.write_text(f.read_text().replace('"bbox": [10.0, 10.0', '"bbox": [11.25, 10.0'))  # size changes too
+    val = Project.open(tmp_path / "ds").load_annotation(tmp_path / "ds" / "val2017" / "000000000139.jpg")
+    assert walked == ["instances_val2017.json"] and val.boxes[0].x1 == 11.25

@@ -25,8 +25,9 @@ from ..annotations import Box, HiddenBox, ImageAnnotation
 from ..class_names import class_name_problem
 from ..errors import ConfigError, LabelFileError, Problem
 from ..formats.checks import Report, fit_box
-from ..formats.coco_stream import SPANS, read_text, spliced, stream_coco
-from .coco_save import edited_entries, entry_text, separators
+from ..formats.coco_stream import read_text, spliced
+from . import coco_index
+from .coco_save import edited_entries, entry_text
 from .base import Layout, entries
 
 PREFIX = "instances_"
@@ -74,53 +75,31 @@ class CocoLayout(Layout):
     # --- opening ---------------------------------------------------------------------
 
     def _load(self, k: int, f: Path, cols: list) -> None:
-        images, anns, bad, starts, ends = [], [[] for _ in range(8)], [], [], []
-
-        def on_image(n, img, _start, _end):
-            images.append((n, img))
-
-        def on_annotation(n, a, start, end):
-            starts.append(start)
-            ends.append(end)
-            try:
-                x, y, w, h = a["bbox"]
-                row = (float(x), float(y), float(w), float(h), a["category_id"], bool(a.get("iscrowd", 0)),
-                       a.get("id", -1), n, a["image_id"])
-            except (KeyError, TypeError, ValueError):
-                bad.append(n)
-                return
-            for col, v in zip(anns, row[:8]):
-                col.append(v)
-            image_ids.append(row[8])
-
-        image_ids: list = []
-        stamp = _stamp(f)
-        text = read_text(f)
-        rest = stream_coco(f, {"images": on_image, "annotations": on_annotation}, text)
-        self._files.append(_file_state(text, stamp, starts, ends, rest[SPANS].get("annotations", (0, 0)),
-                                       anns[6]))
-        del text
-        if not isinstance(rest.get("categories"), list):
+        parsed = coco_index.load(f)
+        if parsed is None:
+            parsed = coco_index.parse(f)
+            coco_index.store(f, parsed)
+        self._files.append(parsed)
+        if not isinstance(parsed["categories"], list):
             raise LabelFileError(f, "not a COCO instances file (no 'categories' list)")
-        names = self._categories(f, rest["categories"])
+        names = self._categories(f, parsed["categories"])
         self._merge_classes(f, names)
         self._cat_ids.append({n: i for i, n in names.items()})
-        rows = self._images_of(k, f, images)
-        for n in bad[:20]:
-            self.problems.append(Problem(str(f), f"annotations[{n}]: needs image_id, category_id and a "
-                                                 "bbox [x, y, w, h]; skipped"))
-        unknown = 0
-        for i, image_id in enumerate(image_ids):
-            row = rows.get(image_id)
-            if row is None:
-                unknown += 1
-                continue
-            for c in range(8):
-                cols[c].append(anns[c][i])
-            cols[8].append(row)
-        if unknown:
-            self.problems.append(Problem(str(f), f"{unknown} annotation(s) belong to an image id with no usable "
-                                                 "entry in 'images'; skipped"))
+        for what in parsed["bad_images"][:20]:
+            self.problems.append(Problem(str(f), f"{what}: needs a whole-number id, a file_name, width and "
+                                                 "height; skipped"))
+        rows = self._images_of(k, f, parsed)
+        for n in parsed["bad"][:20].tolist():
+            self.problems.append(Problem(str(f), f"annotations[{n}]: needs whole-number image_id, category_id "
+                                                 "and id, and a bbox [x, y, w, h]; skipped"))
+        row = np.asarray([rows.get(i, -1) for i in parsed["image_id"].tolist()], dtype=np.int64)
+        known = row >= 0
+        for c, key in enumerate(("x", "y", "w", "h", "cat", "crowd", "ann_id", "place")):
+            cols[c].append(parsed[key][known])
+        cols[8].append(row[known])
+        if not known.all():
+            self.problems.append(Problem(str(f), f"{int((~known).sum())} annotation(s) belong to an image id "
+                                                 "with no usable entry in 'images'; skipped"))
 
     def _categories(self, f: Path, cats: list) -> dict:
         names = {}
@@ -130,7 +109,7 @@ class CocoLayout(Layout):
             names[c["id"]] = c["name"]
         return names
 
-    def _images_of(self, k: int, f: Path, images: list) -> dict:
+    def _images_of(self, k: int, f: Path, parsed: dict) -> dict:
         """{image id: image row} of the usable image entries; the others reported."""
         folder = self._image_folder(f)
         self._folders.append(folder)
@@ -142,21 +121,24 @@ class CocoLayout(Layout):
         split = split_name(f).lower()
         chosen = self._train if "train" in split else self._val if "val" in split else None
         rows = {}
-        for n, img in images:
-            name = _file_name(img)
+        for n, image_id, raw, w, h in zip(parsed["img_n"].tolist(), parsed["img_id"].tolist(),
+                                          parsed["img_name"].tolist(), parsed["img_w"].tolist(),
+                                          parsed["img_h"].tolist()):
+            name = _file_name(raw)
             if name is None:
-                self.problems.append(Problem(str(f), f"images[{n}] ({img!r:.80}): needs id, a file_name "
-                                                     "inside the image folder, width and height; skipped"))
+                self.problems.append(Problem(str(f), f"images[{n}]: file_name {raw!r} is not a file inside "
+                                                     "the image folder; skipped"))
                 continue
-            path = base + name if "/" not in name else os.path.normpath(base + name)
-            if path in self._where:
-                self.problems.append(Problem(str(f), f"images[{n}]: {name} is listed again; skipped"))
+            path = base + name if os.sep not in name else os.path.normpath(base + name)
+            if path in self._where or image_id in rows:
+                self.problems.append(Problem(str(f), f"images[{n}]: {name} (id {image_id}) is listed again; "
+                                                     "skipped"))
                 continue
-            if not (name in present or ("/" in name and os.path.isfile(path))):
+            if not (name in present or (os.sep in name and os.path.isfile(path))):
                 self.problems.append(Problem(str(f), f"images[{n}]: image {path} not found; skipped"))
                 continue
-            self._where[path] = (k, img["id"], int(img["width"]), int(img["height"]))
-            rows[img["id"]] = len(self._keys)
+            self._where[path] = (k, image_id, w, h)
+            rows[image_id] = len(self._keys)
             self._keys.append(path)
             if chosen is not None:
                 chosen.append(path)
@@ -181,14 +163,14 @@ class CocoLayout(Layout):
 
     def _index(self, cols: list) -> None:
         # Columns sorted by image row: one image's boxes are a slice, found by bisection.
-        order = np.argsort(np.asarray(cols[8], dtype=np.int64), kind="stable")
-        self._row = np.asarray(cols[8], dtype=np.int64)[order]
-        self._xywh = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols[:4]]
-                                     ).reshape(-1, 4)[order]
-        self._cat = np.asarray(cols[4], dtype=np.int64)[order]
-        self._crowd = np.asarray(cols[5], dtype=bool)[order]
-        self._ann_id = np.asarray(cols[6], dtype=np.int64)[order]
-        self._place = np.asarray(cols[7], dtype=np.int64)[order]
+        cols = [np.concatenate(c) if c else np.zeros(0) for c in cols]
+        order = np.argsort(cols[8].astype(np.int64), kind="stable")
+        self._row = cols[8].astype(np.int64)[order]
+        self._xywh = np.column_stack([c.astype(np.float64) for c in cols[:4]]).reshape(-1, 4)[order]
+        self._cat = cols[4].astype(np.int64)[order]
+        self._crowd = cols[5].astype(bool)[order]
+        self._ann_id = cols[6].astype(np.int64)[order]
+        self._place = cols[7].astype(np.int64)[order]
         self._row_file = np.asarray([self._where[p][0] for p in self._keys], dtype=np.int64)
         self._row_of = {p: i for i, p in enumerate(self._keys)}
         self._names = [{i: n for n, i in c.items()} for c in self._cat_ids]
@@ -266,7 +248,7 @@ class CocoLayout(Layout):
             raise LabelFileError(self.files[0], f"does not list {ann.image_path}; add it there first")
         k, image_id, _w, _h = self._where[key]
         f, state = self.files[k], self._files[k]
-        if _stamp(f) != state["stamp"]:
+        if coco_index.stamp(f) != state["stamp"]:
             raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
                                     "nothing was saved: reopen the dataset, then edit again")
         text = _saved_text(f)
@@ -284,17 +266,15 @@ class CocoLayout(Layout):
         sep = state["sep"].encode("ascii") if isinstance(text, bytes) else state["sep"]
         out, new_starts, new_ends, old_to_new, new_index = spliced(
             text, starts, ends, set(places), min(places) if places else len(starts), new, state["array"], sep)
-        self._pending = (k, key, edited, new_starts, new_ends, old_to_new, new_index, lo, hi)
+        self._pending = (k, key, image_id, edited, new_starts, new_ends, old_to_new, new_index, lo, hi)
         return {f: out if isinstance(out, bytes) else out.encode("utf-8")}
 
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
-        k, key, edited, state_starts, state_ends, old_to_new, new_index, lo, hi = self._pending
-        state = self._files[k]
-        state["starts"], state["ends"] = state_starts, state_ends
-        state["stamp"] = _stamp(self.files[k])
-        ids = [e["id"] for e in edited if isinstance(e.get("id"), int)]
-        state["next_id"] = max([state["next_id"] - 1, *ids]) + 1
+        k, key, image_id, edited, starts, ends, old_to_new, new_index, lo, hi = self._pending
+        coco_index.after_save(self._files[k], image_id, edited, starts, ends, old_to_new, new_index,
+                              coco_index.stamp(self.files[k]))
+        coco_index.store(self.files[k], self._files[k])
         in_file = self._row_file[self._row] == k
         self._place[in_file] = old_to_new[self._place[in_file]]
         row = self._row_of[key]
@@ -310,20 +290,14 @@ class CocoLayout(Layout):
         return "the 'categories' of the instances JSON files"
 
 
-def _file_name(img) -> str | None:
-    """The entry's file_name as a path below the image folder, or None when the entry is unusable."""
-    if not isinstance(img, dict) or not all(k in img for k in ("id", "file_name", "width", "height")):
-        return None
-    name = img["file_name"]
-    if not isinstance(name, str) or not name.strip() or "\x00" in name:
+def _file_name(name: str) -> str | None:
+    """``file_name`` as a path below the image folder, or None when it is not one."""
+    if not name.strip() or "\x00" in name:
         return None
     name = name.replace("\\", "/")
     parts = name.split("/")
     if name.startswith("/") or ".." in parts or ":" in parts[0]:
         return None   # absolute or climbing out: it could name any file on this machine
-    if not all(isinstance(img[k], (int, float)) and not isinstance(img[k], bool) and img[k] > 0
-               for k in ("width", "height")):
-        return None
     return name.replace("/", os.sep)
 
 
@@ -335,17 +309,3 @@ def _saved_text(f: Path):
     except OSError as e:
         raise LabelFileError(f, f"cannot be read ({e.strerror or e})") from None
     return data if data.isascii() else read_text(f)
-
-
-def _stamp(f: Path) -> tuple[int, int]:
-    st = f.stat()
-    return st.st_size, st.st_mtime_ns
-
-
-def _file_state(text: str, stamp, starts: list, ends: list, array: tuple, ids: list) -> dict:
-    """What saving into this file needs: the annotations' spans, their separator and style, the next id."""
-    sep = text[ends[0]:starts[1]] if len(starts) > 1 else ", "
-    sample = text[starts[0]:ends[0]] if starts else '{"a": 1}'
-    return {"stamp": stamp, "starts": np.asarray(starts, dtype=np.int64), "ends": np.asarray(ends, dtype=np.int64),
-            "array": array, "sep": sep, "seps": separators(sample),
-            "next_id": max((i for i in ids if isinstance(i, int)), default=0) + 1}

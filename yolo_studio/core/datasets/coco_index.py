@@ -1,0 +1,135 @@
+"""A COCO instances file reduced to numpy columns, and a cache of them for the next open.
+
+Walking train2017's 450 MB JSON takes seconds even one object at a time,
+so the columns (image entries, boxes, each annotation's place in the text)
+are kept in the per-user data folder (never beside the dataset), keyed by
+the file's path and stamped with its size and modification time. A file
+that changed since is walked again; a save by YOLO Studio stores the new
+columns straight away. A cache that cannot be read is ignored.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write_bytes
+from ..formats.coco_stream import SPANS, read_text, stream_coco
+from ..paths import user_data_dir
+from .coco_save import separators
+
+CACHE_VERSION = 1
+ANN_COLUMNS = {"x": np.float64, "y": np.float64, "w": np.float64, "h": np.float64, "cat": np.int64,
+               "crowd": bool, "ann_id": np.int64, "place": np.int64, "image_id": np.int64}
+IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
+
+
+def stamp(f: Path) -> tuple[int, int]:
+    """(size, modification time in ns): what says a file is the one the columns came from."""
+    st = f.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _size(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 2 ** 31
+
+
+def parse(f: Path) -> dict:
+    """The columns of one instances file, walked one object at a time."""
+    cols = {k: [] for k in (*ANN_COLUMNS, *IMG_COLUMNS, "img_name")}
+    bad, bad_images, starts, ends = [], [], [], []
+
+    def on_image(n, img, _s, _e):
+        ok = isinstance(img, dict) and _whole(img.get("id")) and isinstance(img.get("file_name"), str) \
+            and _size(img.get("width")) and _size(img.get("height"))
+        if not ok:
+            bad_images.append(f"images[{n}] ({img!r:.80})")
+            return
+        for key, v in (("img_n", n), ("img_id", img["id"]), ("img_w", int(img["width"])),
+                       ("img_h", int(img["height"])), ("img_name", img["file_name"])):
+            cols[key].append(v)
+
+    def on_annotation(n, a, start, end):
+        starts.append(start)
+        ends.append(end)
+        try:
+            x, y, w, h = (float(v) for v in a["bbox"])
+            row = (x, y, w, h, a["category_id"], bool(a.get("iscrowd", 0)), a.get("id", -1), n, a["image_id"])
+            if not all(_whole(row[i]) for i in (4, 6, 8)) or not np.isfinite([x, y, w, h]).all():
+                raise ValueError
+        except (KeyError, TypeError, ValueError):
+            bad.append(n)
+            return
+        for key, v in zip(ANN_COLUMNS, row):
+            cols[key].append(v)
+
+    st = stamp(f)
+    text = read_text(f)
+    rest = stream_coco(f, {"images": on_image, "annotations": on_annotation}, text)
+    sample = text[starts[0]:ends[0]] if starts else '{"a": 1}'
+    out = {k: np.asarray(cols[k], dtype=t) for k, t in {**ANN_COLUMNS, **IMG_COLUMNS}.items()}
+    out.update(img_name=np.asarray(cols["img_name"], dtype=str), bad=np.asarray(bad, dtype=np.int64),
+               starts=np.asarray(starts, dtype=np.int64), ends=np.asarray(ends, dtype=np.int64),
+               array=np.asarray(rest[SPANS].get("annotations", (0, 0)), dtype=np.int64),
+               sep=text[ends[0]:starts[1]] if len(starts) > 1 else ", ", seps=separators(sample),
+               stamp=st, categories=rest.get("categories"), bad_images=bad_images,
+               next_id=int(max(cols["ann_id"], default=0)) + 1)
+    return out
+
+
+def _cache_file(f: Path) -> Path:
+    key = hashlib.sha1(str(Path(f).absolute()).encode("utf-8")).hexdigest()
+    return user_data_dir() / "cache" / "coco" / f"{key}.npz"
+
+
+def load(f: Path) -> dict | None:
+    """The cached columns of ``f`` if they are for the file as it is now, else None."""
+    try:
+        with np.load(_cache_file(f), allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta["version"] != CACHE_VERSION or tuple(meta["stamp"]) != stamp(f):
+                return None
+            out = {k: z[k] for k in z.files if k != "meta"}
+    except (OSError, ValueError, KeyError):
+        return None
+    out.update(meta)
+    out["stamp"], out["seps"] = tuple(meta["stamp"]), tuple(meta["seps"])
+    return out
+
+
+def store(f: Path, parsed: dict) -> None:
+    """Keep ``parsed`` for the next open (best effort: a cache that cannot be written is skipped)."""
+    meta = {k: parsed[k] for k in ("sep", "seps", "stamp", "categories", "bad_images", "next_id")}
+    meta["version"] = CACHE_VERSION
+    arrays = {k: v for k, v in parsed.items() if isinstance(v, np.ndarray)}
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.asarray(json.dumps(meta)), **arrays)
+    try:
+        atomic_write_bytes(_cache_file(f), buffer.getvalue())
+    except OSError:
+        pass   # the next open walks the JSON again
+
+
+def after_save(parsed: dict, image_id: int, edited: list, starts, ends, old_to_new, new_index,
+               new_stamp) -> None:
+    """``parsed`` following a save that replaced ``image_id``'s annotations with ``edited``."""
+    keep = parsed["image_id"] != image_id
+    for key in ANN_COLUMNS:
+        parsed[key] = parsed[key][keep]
+    parsed["place"] = old_to_new[parsed["place"]]
+    parsed["bad"] = old_to_new[parsed["bad"]]
+    new = {"x": [float(e["bbox"][0]) for e in edited], "y": [float(e["bbox"][1]) for e in edited],
+           "w": [float(e["bbox"][2]) for e in edited], "h": [float(e["bbox"][3]) for e in edited],
+           "cat": [e["category_id"] for e in edited], "crowd": [bool(e.get("iscrowd", 0)) for e in edited],
+           "ann_id": [e.get("id", -1) for e in edited], "place": new_index, "image_id": [image_id] * len(edited)}
+    for key, t in ANN_COLUMNS.items():
+        parsed[key] = np.concatenate([parsed[key], np.asarray(new[key], dtype=t)])
+    ids = [e["id"] for e in edited if _whole(e.get("id"))]
+    parsed.update(starts=starts, ends=ends, stamp=new_stamp, next_id=max([parsed["next_id"] - 1, *ids]) + 1)
