@@ -8,7 +8,9 @@ about COCO's length, so the instances JSON is about 450 MB at fraction 1.0)
 with one tiny JPEG hard-linked per image. Each measurement runs in a fresh
 child process, so its peak memory (ru_maxrss) is its own:
 
-* open: Project.open + image list + first image's boxes + its pixels;
+* open (cold): Project.open + image list + first image's boxes + its pixels,
+  with an empty per-user cache (the JSON is walked); open (cached): the same
+  again, from the columns the first open cached;
 * scroll: load_annotation for 30 consecutive rows (one screen), median of 20;
 * jump: row of a path + its annotation, median of 50;
 * filter by class: what the image list's class filter does (every row's
@@ -59,7 +61,7 @@ def generate(root: Path, fraction: float, seed: int = 0) -> tuple[int, int]:
         for k in range(n_box):
             x, y = rng.uniform(0, 500), rng.uniform(0, 380)
             w, h = rng.uniform(4, 140), rng.uniform(4, 100)
-            seg = [round(rng.uniform(x, x + w), 2) for _ in range(40)]
+            seg = [round(rng.uniform(x, x + w), 2) for _ in range(46)]
             f.write(("," if k else "") + json.dumps(
                 {"segmentation": [seg], "area": round(w * h, 2), "iscrowd": int(k % 100 == 0),
                  "image_id": rng.randrange(n_img) + 1, "bbox": [round(x, 2), round(y, 2), round(w, 2),
@@ -140,13 +142,15 @@ def main() -> None:
             size = (root / "annotations" / "instances_train2017.json").stat().st_size / 1e6
             print(f"generated {n_img} images, {n_box} boxes, instances JSON {size:.0f} MB "
                   f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
-        for what in ("open", "list", "anchors"):
+        home = Path(tmp) / "home"     # an empty per-user folder: the first open is cold
+        for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("list", "list"),
+                            ("anchors", "anchors")):
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
-                               capture_output=True, text=True, env={**os.environ})
+                               capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(home)})
             if r.returncode:
-                print(f"{what}: failed\n{r.stderr[-2000:]}")
+                print(f"{label}: failed\n{r.stderr[-2000:]}")
                 continue
-            print(what, json.dumps({k: round(v, 3) if isinstance(v, float) else v
+            print(label, json.dumps({k: round(v, 3) if isinstance(v, float) else v
                                     for k, v in json.loads(r.stdout).items()}))
 
 

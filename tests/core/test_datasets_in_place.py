@@ -272,3 +272,19 @@ def test_coco_reopens_from_its_cache_and_a_changed_file_is_walked_again(tmp_path
     f.write_text(f.read_text().replace('"bbox": [10.0, 10.0', '"bbox": [11.25, 10.0'))  # size changes too
     val = Project.open(tmp_path / "ds").load_annotation(tmp_path / "ds" / "val2017" / "000000000139.jpg")
     assert walked == ["instances_val2017.json"] and val.boxes[0].x1 == 11.25
+
+
+def test_coco_load_all_at_once_gives_what_each_image_gives(tmp_path):
+    coco_dataset(tmp_path / "ds")
+    f = tmp_path / "ds" / "annotations" / "instances_val2017.json"
+    data = json.loads(f.read_text())
+    data["annotations"].append({"id": 7, "image_id": 100, "category_id": 17, "bbox": [50.0, 40.0, 30.0, 30.0],
+                                "area": 900.0, "iscrowd": 0})            # partly outside: clipped
+    f.write_text(json.dumps(data))
+    project = Project.open(tmp_path / "ds")
+    anns, problems = project.load_all()
+    one_by_one = [project.load_annotation(p) for p in project.image_paths()]
+    assert [(a.image_path, a.boxes, [h.problem for h in a.hidden]) for a in anns] == \
+        [(a.image_path, a.boxes, [h.problem for h in a.hidden]) for a in one_by_one]
+    assert [b.ref for a in anns for b in a.boxes] == [b.ref for a in one_by_one for b in a.boxes]
+    assert any("extends outside the 64x48 image; clipped" in str(p) for p in problems)

@@ -335,7 +335,11 @@ class Project:
         problems: list[Problem] = []
         if self.dataset is not None:
             problems.extend(self.dataset.problems)
-        for image in self.image_paths():
+        read_all = getattr(self.dataset, "read_all", None)   # a layout that reads everything at once
+        if read_all is not None:
+            known = set(self.classes)
+            anns = [a for a in read_all(problems.append) if self._all_known(a, problems, known)]
+        for image in [] if read_all is not None else self.image_paths():
             if not self.has_labels(image):
                 continue
             ann = self._load_checked(image, self.label_path(image), problems)
@@ -360,6 +364,13 @@ class Project:
         ann.boxes = check_boxes(boxes, w, h, label, problems.append)
         ann.width, ann.height = w, h
         return ann
+
+    def _all_known(self, ann: ImageAnnotation, problems: list[Problem], known: set | None = None) -> bool:
+        known = known if known is not None else set(self.classes)
+        if any(b.label not in known for b in ann.boxes):
+            label = self.label_path(ann.image_path)
+            ann.boxes = [b for b in ann.boxes if self._known(b, label, problems)]
+        return True
 
     def _known(self, box: Box, label: Path, problems: list[Problem]) -> bool:
         if box.label in self.classes:
