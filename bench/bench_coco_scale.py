@@ -15,7 +15,11 @@ child process, so its peak memory (ru_maxrss) is its own:
 * jump: row of a path + its annotation, median of 50;
 * filter by class: what the image list's class filter does (every row's
   annotation, once), one run;
-* anchors: load_all + collect_box_sizes + fit_anchors(k=9) on every box.
+* anchors: load_all + collect_box_sizes + fit_anchors(k=9) on every box;
+* stream: the trainer's load_samples over the train split, then the tf.data
+  pipeline (DataSource, 416 px, batch 16): time to the first batch, images/s
+  over the next 20 batches, and peak memory (images are read as batches need
+  them, never all at once).
 """
 from __future__ import annotations
 
@@ -122,6 +126,24 @@ def measure(root: Path, what: str) -> dict:
         fit_anchors(sizes.wh, 9, seed=0)
         out.update(anchors_boxes=len(sizes.wh), anchors_load_s=t_load,
                    anchors_total_s=time.perf_counter() - t, anchors_rss_mb=_rss_mb())
+    if what == "stream":
+        from yolo_studio.core import defaults
+        from yolo_studio.core.training.pipeline import DataSource, load_samples
+        train, _val = project.split()
+        t = time.perf_counter()
+        samples, _problems = load_samples(project, train, project.classes)
+        t_samples = time.perf_counter() - t
+        source = DataSource(samples, len(project.classes), 416, defaults.default_anchors("yolov3"),
+                            defaults.strides("yolov3"))
+        it = iter(source.dataset(0, 16, train=True))
+        t = time.perf_counter()
+        next(it)
+        first = time.perf_counter() - t
+        t = time.perf_counter()
+        for _ in range(20):
+            next(it)
+        out.update(samples=len(samples), samples_s=t_samples, first_batch_s=first,
+                   images_per_s=20 * 16 / (time.perf_counter() - t), stream_rss_mb=_rss_mb())
     return out
 
 
@@ -144,7 +166,7 @@ def main() -> None:
                   f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
         home = Path(tmp) / "home"     # an empty per-user folder: the first open is cold
         for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("list", "list"),
-                            ("anchors", "anchors")):
+                            ("anchors", "anchors"), ("stream", "stream")):
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
                                capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(home)})
             if r.returncode:
