@@ -55,6 +55,7 @@ def test_ultralytics_bad_input_is_reported_by_file_and_line_and_the_rest_opens(t
     ultralytics_dataset(root)
     write(root / "train.txt", "./images/train/a.jpg\n./images/train/missing.jpg\n../../etc/x.jpg\n")
     write(root / "labels" / "train" / "orphan.txt", "0 0.5 0.5 0.1 0.1\n")
+    write(root / "labels" / "train" / "classes.txt", "dog\ncat\n")       # LabelImg's, another order
     yaml_file = write(root / "data.yaml", "path: .\ntrain: train.txt\nval: ../elsewhere\nnc: 3\n"
                                           "names: [cat, dog]\n")
     before = snapshot(tmp_path)
@@ -66,6 +67,7 @@ def test_ultralytics_bad_input_is_reported_by_file_and_line_and_the_rest_opens(t
     assert f"{yaml_file}: line 3: val: '../elsewhere' leaves the folder" in said
     assert f"{yaml_file}: line 4: nc is 3 but names lists 2 classes" in said
     assert "orphan.txt: label file for an image that no split of data.yaml lists" in said
+    assert "classes.txt: line 1: lists dog, cat, but data.yaml names cat, dog" in said
     train, val = project.split()
     assert (_names(train), val) == (["a.jpg"], [])
     assert changed(before, snapshot(tmp_path)) == set()

@@ -21,16 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from . import defaults
 from .annotations import Box, ImageAnnotation
-from .atomic import (MissingFolderError, atomic_write_bytes, finish_interrupted, remove_orphan_temps,
-                     write_together)
+from .atomic import MissingFolderError, finish_interrupted, remove_orphan_temps, write_together
 from .class_names import check_new_class
 from .datasets.base import Layout
 from .datasets.detect import find_layout, open_layout
@@ -44,7 +41,7 @@ from .project_file import (KNOWN_KEYS, PROJECT_FILE, PROJECT_VERSION, check_clas
                            gather_voc_classes, validated)
 from .project_relabel import relabel_files
 from .project_scan import detect_format as _detect_format, entries as _entries, has_images as _has_images, \
-    refuse_non_file as _refuse_non_file, scan_images as _scan_images
+    refuse_non_file as _refuse_non_file, scan_images as _scan_images, write_new_image
 
 __all__ = ["PROJECT_FILE", "PROJECT_VERSION", "LABEL_FORMATS", "Project"]
 LABEL_FORMATS = tuple(CODECS)
@@ -545,18 +542,7 @@ class Project:
         if not self.root.is_dir():
             raise MissingFolderError(self.root, folder / str(name_hint))
         folder.mkdir(parents=True, exist_ok=True)
-        hint = Path(str(name_hint))
-        stem = re.sub(r"[^\w.-]+", "_", hint.stem).strip("._") or "image"
-        ext = hint.suffix.lower() if hint.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else ".jpg"
-        path, n = folder / f"{stem}{ext}", 0
-        while path.exists() or self.label_path(path).exists():
-            n += 1
-            path = folder / f"{stem}_{n}{ext}"
-        params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in (".jpg", ".jpeg") else []
-        ok, data = cv2.imencode(ext, img, params)
-        if not ok:
-            raise ImageFileError(path, "could not be encoded")
-        atomic_write_bytes(path, data.tobytes())
+        path = write_new_image(img, folder, name_hint, lambda p: p.exists() or self.label_path(p).exists())
         if self._images is not None:
             self._images = sorted([*self._images, path], key=str)
             self._split = None

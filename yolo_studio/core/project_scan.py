@@ -1,10 +1,14 @@
-"""Scanning a folder of images with labels beside them (the app's own layout)."""
+"""A folder of images with labels beside them (the app's own layout): scanning it, adding to it."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from .errors import LabelFileError
+import cv2
+
+from .atomic import atomic_write_bytes
+from .errors import ImageFileError, LabelFileError
 from .formats.yolo_txt import CLASSES_FILE
 from .images import is_image_file
 
@@ -54,3 +58,20 @@ def detect_format(dirs: list[Path]) -> str:
                 txt += 1
     # VOC wins a tie: its files name their classes, so nothing depends on classes.txt.
     return "yolo" if txt > xml or (has_classes and xml == 0) else "voc"
+
+
+def write_new_image(img, folder: Path, name_hint, taken) -> Path:
+    """Encode ``img`` into ``folder`` under a free name from ``name_hint`` (``taken(path)``: in use)."""
+    hint = Path(str(name_hint))
+    stem = re.sub(r"[^\w.-]+", "_", hint.stem).strip("._") or "image"
+    ext = hint.suffix.lower() if hint.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else ".jpg"
+    path, n = folder / f"{stem}{ext}", 0
+    while taken(path):
+        n += 1
+        path = folder / f"{stem}_{n}{ext}"
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in (".jpg", ".jpeg") else []
+    ok, data = cv2.imencode(ext, img, params)
+    if not ok:
+        raise ImageFileError(path, "could not be encoded")
+    atomic_write_bytes(path, data.tobytes())
+    return path

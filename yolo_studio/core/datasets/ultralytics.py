@@ -110,6 +110,7 @@ class UltralyticsLayout(PerFileLayout):
         self._val = [Path(p) for p in splits.get("val", [])]
         every = sorted({p for v in splits.values() for p in v})
         self._images = [Path(p) for p in every]
+        self._check_class_files()
         both = set(splits.get("train", [])) & set(splits.get("val", []))
         if both:
             self._say("val", f"{len(both)} image(s) are in both train and val (first: {min(both)}); "
@@ -167,6 +168,23 @@ class UltralyticsLayout(PerFileLayout):
             else:
                 found.append(image)
         return found
+
+    def _check_class_files(self) -> None:
+        """A classes.txt in a label folder (LabelImg writes one) that disagrees with names is reported."""
+        from ..formats.yolo_txt import read_classes
+        from ..errors import LabelFileError
+        for folder in sorted({label_path_of(p).parent for p in self._images}):
+            side = folder / "classes.txt"
+            if not side.is_file():
+                continue
+            try:
+                names = read_classes(side)
+            except LabelFileError as e:
+                self.problems.append(Problem(str(side), f"{e.what}; ignored (data.yaml's names are used)"))
+                continue
+            if names != self.classes:
+                self.problems.append(Problem(str(side), f"line 1: lists {', '.join(names)}, but {self.source.name} "
+                                                        f"names {', '.join(self.classes)}; data.yaml's names are used"))
 
     def label_path(self, image) -> Path:
         """labels/<split>/<stem>.txt for images/<split>/<stem>.<ext>."""
