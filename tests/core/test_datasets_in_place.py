@@ -290,3 +290,16 @@ def test_coco_load_all_at_once_gives_what_each_image_gives(tmp_path):
         [(a.image_path, a.boxes, [h.problem for h in a.hidden]) for a in one_by_one]
     assert [b.ref for a in anns for b in a.boxes] == [b.ref for a in one_by_one for b in a.boxes]
     assert any("extends outside the 64x48 image; clipped" in str(p) for p in problems)
+
+
+def test_coco_polygons_are_skipped_but_every_offset_points_into_the_original_text(tmp_path):
+    from yolo_studio.core.datasets.coco_index import _without_polygons
+    text = ('{"info": {"d": "a \\"segmentation\\": [[1, 2]] in a string"}, "annotations": ['
+            '{"segmentation": [[1.5, 2, 3e2], [4, 5]], "id": 1}, {"segmentation": {"counts": [1, 2]}, "id": 2},'
+            ' {"segmentation" : [ [7,8] ], "id": 3}]}')
+    stripped, to_original = _without_polygons(text)
+    assert json.loads(stripped)["info"] == json.loads(text)["info"]
+    assert [a["id"] for a in json.loads(stripped)["annotations"]] == [1, 2, 3]
+    for needle in ('"id": 1', '{"segmentation": {"counts"', '"id": 3}', ']}'):
+        at = stripped.index(needle)
+        assert text[int(to_original([at])[0]):].startswith(needle)
