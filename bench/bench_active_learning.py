@@ -1,0 +1,259 @@
+"""Does choosing what to label save labelling? A simulated person on a fully labelled hard demo.
+
+A pool of hard-demo images (``yolo-studio demo --hard``) is fully labelled,
+but the simulated person "reveals" an image's true boxes only when a
+strategy picks it. A second hard demo (another seed) is the fixed held-out
+set. Per seed: a random 5% of the pool is labelled and a YOLOv3-tiny is
+trained on it from scratch (shared by every strategy of that seed); then each
+round a strategy picks ``k`` images, their boxes are revealed, and the model
+is retrained from its last weights with the app's own Trainer
+(``start_from='last'``, the Train panel's Retrain) for a fixed short
+schedule; the held-out mAP@0.5 is recorded against the number labelled.
+
+Strategies: random, each signal alone (uncertainty, consistency, diversity)
+and the combination (core/active/select.py). Writes ``active_learning.csv``
+(one row per strategy, seed and round; rows already there are kept and
+skipped, so an interrupted bench continues) and ``active_learning.png``
+(mean mAP@0.5 over seeds against images labelled), and prints, per strategy,
+the labels it needed to reach random's final mean mAP.
+
+Usage (small, for a shared 2-core machine, under ``nice -n 10``):
+  python bench/bench_active_learning.py --out bench-al
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+FIELDS = ["strategy", "seed", "round", "labelled", "map50", "train_s", "score_s"]
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", default="bench-al")
+    p.add_argument("--pool", type=int, default=300, help="pool images (all labelled, revealed on pick)")
+    p.add_argument("--heldout", type=int, default=100)
+    p.add_argument("--image-size", type=int, nargs=2, default=(96, 128), metavar=("MIN", "MAX"))
+    p.add_argument("--size", type=int, default=96, help="network input size")
+    p.add_argument("--start", type=float, default=0.05, help="fraction of the pool labelled at the start")
+    p.add_argument("--k", type=int, default=15, help="images picked per round")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--first-epochs", type=int, default=12, help="from-scratch epochs on the start set")
+    p.add_argument("--epochs", type=int, default=4, help="epochs of each retrain from the last weights")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
+    return p.parse_args(argv)
+
+
+class RevealedProject:
+    """The part of Project the Trainer uses: the revealed pool images train, the held-out set validates."""
+
+    def __init__(self, root: Path, pool, heldout, revealed):
+        self.root = Path(root)
+        self.runs_dir = self.root / "runs"
+        self.classes = list(pool.classes)
+        self.anchors, self.anchors_size = pool.anchors, pool.anchors_size
+        self.train_settings: dict = {}
+        self._pool, self._heldout = pool, heldout
+        self.revealed = list(revealed)
+        self._held = set(heldout.image_paths())
+
+    def image_paths(self):
+        return sorted(self.revealed) + sorted(self._held)
+
+    def split(self):
+        return sorted(self.revealed), sorted(self._held)
+
+    def has_labels(self, image) -> bool:
+        return Path(image) in self._held or Path(image) in set(self.revealed)
+
+    def load_annotation(self, image):
+        return (self._heldout if Path(image) in self._held else self._pool).load_annotation(image)
+
+    def load_all(self):
+        return [self.load_annotation(p) for p in self.image_paths()], []
+
+    def model_anchors(self, model: str, input_size: int):
+        return self._pool.model_anchors(model, input_size)
+
+
+def make_data(out: Path, args):
+    """The pool and held-out projects (made once), with anchors fitted to the pool at --size."""
+    from yolo_studio.core import anchors as anchor_fit
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.core.project import Project
+
+    data = out / "data"
+    pool_dir, held_dir = data / "pool", data / "heldout"
+    lo, hi = args.image_size
+    if not (pool_dir / "yolo_studio.json").is_file():
+        generate_demo_project(pool_dir, args.pool, seed=100, min_size=lo, max_size=hi, kind="hard")
+        pool = Project.open(pool_dir)
+        anns, _ = pool.load_all()
+        wh, _ = anchor_fit.box_sizes(anns, args.size)
+        pool.anchors = anchor_fit.group_anchors(anchor_fit.fit_anchors(wh, 6, seed=0), "yolov3-tiny")
+        pool.anchors_size = args.size
+        pool.save()
+    if not (held_dir / "yolo_studio.json").is_file():
+        generate_demo_project(held_dir, args.heldout, seed=200, min_size=lo, max_size=hi, kind="hard")
+    return Project.open(pool_dir), Project.open(held_dir)
+
+
+class _Listener:
+    def __init__(self):
+        self.map50 = None
+
+    def on_message(self, text):
+        pass
+
+    def on_batch(self, report):
+        pass
+
+    def on_epoch(self, report):
+        if report.map50 is not None:
+            self.map50 = report.map50
+
+    def on_end(self, report):
+        self.end = report
+
+
+def train(project, args, epochs: int, start_from: str, seed: int) -> tuple[float, float]:
+    """One Trainer run; (held-out mAP@0.5 after its last epoch, seconds)."""
+    from yolo_studio.core.training.events import TrainConfig
+    from yolo_studio.core.training.trainer import Trainer
+
+    cfg = TrainConfig(model="yolov3-tiny", input_size=args.size, batch_size=args.batch, epochs=epochs,
+                      start_from=start_from, map_every=epochs, seed=seed, precision="float32",
+                      warmup_epochs=1.0 if start_from == "scratch" else 0.0, lr_init=2e-3)
+    listener = _Listener()
+    t0 = time.perf_counter()
+    end = Trainer(project, cfg, listener).run(threading.Event())
+    if end.reason != "finished":
+        raise RuntimeError(f"training ended: {end.reason}: {end.message}")
+    return float(listener.map50 or 0.0), time.perf_counter() - t0
+
+
+def score_pool(project, pool_paths, revealed):
+    """Uncertainty, consistency and embeddings of every pool image with the project's last weights."""
+    from yolo_studio.core.active.cache import ScoreTable
+    from yolo_studio.core.active.job import score_images
+    from yolo_studio.core.active.probe import ModelProbe
+    from yolo_studio.core.training import runs
+
+    probe = ModelProbe.load(runs.latest_checkpoint(project, "last"))
+    table = ScoreTable()
+    score_images(probe, [(str(p), p) for p in pool_paths], table, batch_size=32)
+    return table
+
+
+def choose(strategy, table, pool_paths, revealed, k, seed):
+    """``k`` new pool images by ``strategy``."""
+    import numpy as np
+
+    from yolo_studio.core.active import select
+
+    taken = set(revealed)
+    left = [p for p in pool_paths if p not in taken]
+    rows = [table.rows[str(p)] for p in left]
+    unc, cons = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    emb = np.stack([r[2] for r in rows])
+    lab = np.stack([table.rows[str(p)][2] for p in revealed])
+    return [left[i] for i in select.pick(strategy, unc, cons, emb, k, lab, seed)]
+
+
+def run_seed(out, args, pool, held, seed, strategies, done, writer):
+    """The shared start for ``seed``, then every strategy's rounds."""
+    import numpy as np
+
+    pool_paths = pool.image_paths()
+    n0 = max(1, round(args.start * len(pool_paths)))
+    start = [pool_paths[i] for i in sorted(np.random.default_rng(seed).choice(len(pool_paths), n0, False))]
+    init = out / "runs" / f"seed{seed}" / "start"
+    if not (init / "runs").is_dir() or ("start", seed, 0) not in done:
+        shutil.rmtree(init, ignore_errors=True)
+        m, secs = train(RevealedProject(init, pool, held, start), args, args.first_epochs, "scratch", seed)
+        writer({"strategy": "start", "seed": seed, "round": 0, "labelled": n0, "map50": m,
+                "train_s": secs, "score_s": 0.0})
+    for strategy in strategies:
+        if (strategy, seed, args.rounds) in done:
+            continue
+        root = out / "runs" / f"seed{seed}" / strategy
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(init, root)
+        project = RevealedProject(root, pool, held, start)
+        for r in range(1, args.rounds + 1):
+            t0 = time.perf_counter()
+            table = score_pool(project, pool_paths, project.revealed) if strategy != "random" else None
+            if table is None:
+                picks = _random_picks(pool_paths, project.revealed, args.k, seed * 1000 + r)
+            else:
+                picks = choose(strategy, table, pool_paths, project.revealed, args.k, seed)
+            score_s = time.perf_counter() - t0
+            project.revealed += picks
+            m, secs = train(project, args, args.epochs, "last", seed)
+            writer({"strategy": strategy, "seed": seed, "round": r, "labelled": len(project.revealed),
+                    "map50": m, "train_s": secs, "score_s": score_s})
+
+
+def _random_picks(pool_paths, revealed, k, seed):
+    import numpy as np
+
+    taken = set(revealed)
+    left = [p for p in pool_paths if p not in taken]
+    return [left[i] for i in np.random.default_rng(seed).permutation(len(left))[:k]]
+
+
+def read_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return [{**r, "seed": int(r["seed"]), "round": int(r["round"]), "labelled": int(r["labelled"]),
+                 "map50": float(r["map50"]), "train_s": float(r["train_s"]), "score_s": float(r["score_s"])}
+                for r in csv.DictReader(f)]
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "active_learning.csv"
+    rows = read_rows(csv_path)
+    done = {(r["strategy"], r["seed"], r["round"]) for r in rows}
+    pool, held = make_data(out, args)
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+
+    def writer(row):
+        row = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+        rows.append(row)
+        new = not csv_path.is_file()
+        with open(csv_path, "a", newline="") as f:
+            w = csv.DictWriter(f, FIELDS)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+        print(f"  {row['strategy']:12s} seed {row['seed']} round {row['round']}: {row['labelled']:4d} labelled, "
+              f"mAP@0.5 {row['map50']:.4f} (train {row['train_s']:.0f} s, pick {row['score_s']:.0f} s)",
+              flush=True)
+
+    t0 = time.perf_counter()
+    for seed in args.seeds:
+        run_seed(out, args, pool, held, seed, strategies, done, writer)
+    from bench_active_learning_report import report   # noqa: E402 - the sibling module
+
+    report(rows, strategies, out / "active_learning.png")
+    print(f"total {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())
