@@ -5,10 +5,11 @@ but the simulated person "reveals" an image's true boxes only when a
 strategy picks it. A second hard demo (another seed) is the fixed held-out
 set. Per seed: a random 5% of the pool is labelled and a YOLOv3-tiny is
 trained on it from scratch (shared by every strategy of that seed); then each
-round a strategy picks ``k`` images, their boxes are revealed, and the model
-is retrained from its last weights with the app's own Trainer
-(``start_from='last'``, the Train panel's Retrain) for a fixed short
-schedule; the held-out mAP@0.5 is recorded against the number labelled.
+round a strategy picks ``k`` images (scored by core/active with the current
+weights), their boxes are revealed, and the model is retrained from its last
+weights for a fixed short schedule (see bench_al_learner.py: the Trainer's
+parts, kept in memory); the held-out mAP@0.5 is recorded against the number
+labelled.
 
 Strategies: random, each signal alone (uncertainty, consistency, diversity)
 and the combination (core/active/select.py). Writes ``active_learning.csv``
@@ -25,9 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import shutil
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -39,7 +38,7 @@ FIELDS = ["strategy", "seed", "round", "labelled", "map50", "train_s", "score_s"
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", default="bench-al")
-    p.add_argument("--pool", type=int, default=300, help="pool images (all labelled, revealed on pick)")
+    p.add_argument("--pool", type=int, default=320, help="pool images (all labelled, revealed on pick)")
     p.add_argument("--heldout", type=int, default=100)
     p.add_argument("--image-size", type=int, nargs=2, default=(96, 128), metavar=("MIN", "MAX"))
     p.add_argument("--size", type=int, default=96, help="network input size")
@@ -52,38 +51,6 @@ def parse_args(argv):
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
     return p.parse_args(argv)
-
-
-class RevealedProject:
-    """The part of Project the Trainer uses: the revealed pool images train, the held-out set validates."""
-
-    def __init__(self, root: Path, pool, heldout, revealed):
-        self.root = Path(root)
-        self.runs_dir = self.root / "runs"
-        self.classes = list(pool.classes)
-        self.anchors, self.anchors_size = pool.anchors, pool.anchors_size
-        self.train_settings: dict = {}
-        self._pool, self._heldout = pool, heldout
-        self.revealed = list(revealed)
-        self._held = set(heldout.image_paths())
-
-    def image_paths(self):
-        return sorted(self.revealed) + sorted(self._held)
-
-    def split(self):
-        return sorted(self.revealed), sorted(self._held)
-
-    def has_labels(self, image) -> bool:
-        return Path(image) in self._held or Path(image) in set(self.revealed)
-
-    def load_annotation(self, image):
-        return (self._heldout if Path(image) in self._held else self._pool).load_annotation(image)
-
-    def load_all(self):
-        return [self.load_annotation(p) for p in self.image_paths()], []
-
-    def model_anchors(self, model: str, input_size: int):
-        return self._pool.model_anchors(model, input_size)
 
 
 def make_data(out: Path, args):
@@ -108,50 +75,16 @@ def make_data(out: Path, args):
     return Project.open(pool_dir), Project.open(held_dir)
 
 
-class _Listener:
-    def __init__(self):
-        self.map50 = None
-
-    def on_message(self, text):
-        pass
-
-    def on_batch(self, report):
-        pass
-
-    def on_epoch(self, report):
-        if report.map50 is not None:
-            self.map50 = report.map50
-
-    def on_end(self, report):
-        self.end = report
-
-
-def train(project, args, epochs: int, start_from: str, seed: int) -> tuple[float, float]:
-    """One Trainer run; (held-out mAP@0.5 after its last epoch, seconds)."""
-    from yolo_studio.core.training.events import TrainConfig
-    from yolo_studio.core.training.trainer import Trainer
-
-    cfg = TrainConfig(model="yolov3-tiny", input_size=args.size, batch_size=args.batch, epochs=epochs,
-                      start_from=start_from, map_every=epochs, seed=seed, precision="float32",
-                      warmup_epochs=1.0 if start_from == "scratch" else 0.0, lr_init=2e-3)
-    listener = _Listener()
-    t0 = time.perf_counter()
-    end = Trainer(project, cfg, listener).run(threading.Event())
-    if end.reason != "finished":
-        raise RuntimeError(f"training ended: {end.reason}: {end.message}")
-    return float(listener.map50 or 0.0), time.perf_counter() - t0
-
-
-def score_pool(project, pool_paths, revealed):
-    """Uncertainty, consistency and embeddings of every pool image with the project's last weights."""
+def score_pool(learner, pool_paths, images):
+    """Uncertainty, consistency and embeddings of every pool image with the learner's current weights."""
     from yolo_studio.core.active.cache import ScoreTable
-    from yolo_studio.core.active.job import score_images
-    from yolo_studio.core.active.probe import ModelProbe
-    from yolo_studio.core.training import runs
+    from yolo_studio.core.active.job import score_batch
 
-    probe = ModelProbe.load(runs.latest_checkpoint(project, "last"))
     table = ScoreTable()
-    score_images(probe, [(str(p), p) for p in pool_paths], table, batch_size=32)
+    for i in range(0, len(pool_paths), 32):
+        chunk = pool_paths[i:i + 32]
+        for p, (unc, cons, emb) in zip(chunk, score_batch(learner.probe, [images[q] for q in chunk])):
+            table.put(str(p), unc, cons, emb, (0, 0))
     return table
 
 
@@ -163,6 +96,9 @@ def choose(strategy, table, pool_paths, revealed, k, seed):
 
     taken = set(revealed)
     left = [p for p in pool_paths if p not in taken]
+    if strategy == "random":
+        return [left[i] for i in select.pick("random", np.zeros(len(left)), np.zeros(len(left)),
+                                             np.zeros((len(left), 1)), k, seed=seed)]
     rows = [table.rows[str(p)] for p in left]
     unc, cons = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
     emb = np.stack([r[2] for r in rows])
@@ -170,46 +106,49 @@ def choose(strategy, table, pool_paths, revealed, k, seed):
     return [left[i] for i in select.pick(strategy, unc, cons, emb, k, lab, seed)]
 
 
-def run_seed(out, args, pool, held, seed, strategies, done, writer):
-    """The shared start for ``seed``, then every strategy's rounds."""
+def run_seed(args, data, seed, strategies, done, writer):
+    """The shared start for ``seed`` (trained once), then every strategy's rounds from it."""
     import numpy as np
 
-    pool_paths = pool.image_paths()
+    from bench_al_learner import Learner
+
+    pool, pool_paths, images, held_anns, held_images = data
     n0 = max(1, round(args.start * len(pool_paths)))
     start = [pool_paths[i] for i in sorted(np.random.default_rng(seed).choice(len(pool_paths), n0, False))]
-    init = out / "runs" / f"seed{seed}" / "start"
-    if not (init / "runs").is_dir() or ("start", seed, 0) not in done:
-        shutil.rmtree(init, ignore_errors=True)
-        m, secs = train(RevealedProject(init, pool, held, start), args, args.first_epochs, "scratch", seed)
-        writer({"strategy": "start", "seed": seed, "round": 0, "labelled": n0, "map50": m,
-                "train_s": secs, "score_s": 0.0})
+    learner = Learner(pool, args.size, args.batch, seed)
+    secs = learner.train(start, args.first_epochs)
+    start_weights = learner.model.get_weights()
+    if ("start", seed, 0) not in done:
+        writer({"strategy": "start", "seed": seed, "round": 0, "labelled": n0,
+                "map50": learner.map50(held_anns, held_images), "train_s": secs, "score_s": 0.0})
     for strategy in strategies:
         if (strategy, seed, args.rounds) in done:
             continue
-        root = out / "runs" / f"seed{seed}" / strategy
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(init, root)
-        project = RevealedProject(root, pool, held, start)
+        learner = Learner(pool, args.size, args.batch, seed)
+        learner.set_weights(start_weights)
+        learner.rounds = 1
+        revealed = list(start)
         for r in range(1, args.rounds + 1):
             t0 = time.perf_counter()
-            table = score_pool(project, pool_paths, project.revealed) if strategy != "random" else None
-            if table is None:
-                picks = _random_picks(pool_paths, project.revealed, args.k, seed * 1000 + r)
-            else:
-                picks = choose(strategy, table, pool_paths, project.revealed, args.k, seed)
+            table = None if strategy == "random" else score_pool(learner, pool_paths, images)
+            revealed += choose(strategy, table, pool_paths, revealed, args.k, seed * 1000 + r)
             score_s = time.perf_counter() - t0
-            project.revealed += picks
-            m, secs = train(project, args, args.epochs, "last", seed)
-            writer({"strategy": strategy, "seed": seed, "round": r, "labelled": len(project.revealed),
-                    "map50": m, "train_s": secs, "score_s": score_s})
+            secs = learner.train(revealed, args.epochs)
+            writer({"strategy": strategy, "seed": seed, "round": r, "labelled": len(revealed),
+                    "map50": learner.map50(held_anns, held_images), "train_s": secs, "score_s": score_s})
 
 
-def _random_picks(pool_paths, revealed, k, seed):
-    import numpy as np
+def load_data(out, args):
+    """Projects, pool paths, decoded RGB pool images, held-out annotations and BGR images."""
+    import cv2
 
-    taken = set(revealed)
-    left = [p for p in pool_paths if p not in taken]
-    return [left[i] for i in np.random.default_rng(seed).permutation(len(left))[:k]]
+    from yolo_studio.core.images import read_image
+
+    pool, held = make_data(out, args)
+    pool_paths = pool.image_paths()
+    images = {p: cv2.cvtColor(read_image(p), cv2.COLOR_BGR2RGB) for p in pool_paths}
+    held_anns, _ = held.load_all()
+    return pool, pool_paths, images, held_anns, [read_image(a.image_path) for a in held_anns]
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -228,7 +167,7 @@ def main(argv=None) -> int:
     csv_path = out / "active_learning.csv"
     rows = read_rows(csv_path)
     done = {(r["strategy"], r["seed"], r["round"]) for r in rows}
-    pool, held = make_data(out, args)
+    data = load_data(out, args)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
 
     def writer(row):
@@ -246,8 +185,8 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     for seed in args.seeds:
-        run_seed(out, args, pool, held, seed, strategies, done, writer)
-    from bench_active_learning_report import report   # noqa: E402 - the sibling module
+        run_seed(args, data, seed, strategies, done, writer)
+    from bench_active_learning_report import report
 
     report(rows, strategies, out / "active_learning.png")
     print(f"total {time.perf_counter() - t0:.0f} s")

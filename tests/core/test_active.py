@@ -147,3 +147,17 @@ def test_cli_writes_the_list_and_never_replaces_a_file_it_did_not_write(project,
     capsys.readouterr()
     assert main(args[:-1] + [str(mine)]) == 1
     assert mine.read_text() == "my notes\n" and "did not write" in capsys.readouterr().err
+
+
+def test_next_suggested_walks_in_order_and_skips_images_labelled_meanwhile(tmp_path):
+    from yolo_studio.core.active.walk import SuggestionWalk
+    order = [tmp_path / f"{n}.jpg" for n in "cabde"]
+    walk = SuggestionWalk(order)
+    labelled = set()
+    assert walk.next(labelled.__contains__) == order[0]
+    labelled |= {order[1], order[2]}                  # the person labelled b and d meanwhile
+    assert walk.next(labelled.__contains__, current=order[0]) == order[3]
+    # from an image that was not suggested, the walk goes on after the last suggestion visited
+    assert walk.next(labelled.__contains__, current=tmp_path / "other.jpg") == order[4]
+    assert walk.next(labelled.__contains__) is None and walk.remaining(labelled.__contains__) == 3
+    assert walk.rank(order[3]) == 3 and walk.rank(tmp_path / "other.jpg") is None
