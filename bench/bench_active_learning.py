@@ -50,6 +50,9 @@ def parse_args(argv):
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
+    p.add_argument("--retrain-check", action="store_true",
+                   help="also time, on the first seed's last random round, retraining from the last "
+                        "weights against training from scratch, to the previous round's mAP")
     return p.parse_args(argv)
 
 
@@ -128,14 +131,51 @@ def run_seed(args, data, seed, strategies, done, writer):
         learner.set_weights(start_weights)
         learner.rounds = 1
         revealed = list(start)
+        prev_map = None
         for r in range(1, args.rounds + 1):
+            before = learner.model.get_weights()
             t0 = time.perf_counter()
             table = None if strategy == "random" else score_pool(learner, pool_paths, images)
             revealed += choose(strategy, table, pool_paths, revealed, args.k, seed * 1000 + r)
             score_s = time.perf_counter() - t0
             secs = learner.train(revealed, args.epochs)
+            m = learner.map50(held_anns, held_images)
             writer({"strategy": strategy, "seed": seed, "round": r, "labelled": len(revealed),
-                    "map50": learner.map50(held_anns, held_images), "train_s": secs, "score_s": score_s})
+                    "map50": m, "train_s": secs, "score_s": score_s})
+            if args.retrain_check and strategy == "random" and r == args.rounds and seed == args.seeds[0]:
+                retrain_check(args, data, seed, before, prev_map, revealed)
+            prev_map = m
+
+
+def retrain_check(args, data, seed, weights, target, images) -> None:
+    """CPU seconds to reach ``target`` (the previous round's mAP) on ``images``: from ``weights`` vs from scratch."""
+    from bench_al_learner import Learner
+
+    pool, _paths, _images, held_anns, held_images = data
+    out = {}
+    for how in ("last weights", "scratch"):
+        learner = Learner(pool, args.size, args.batch, seed)
+        if how == "last weights":
+            learner.set_weights(weights)
+        limit = args.epochs * 3 if how == "last weights" else args.first_epochs + args.rounds * args.epochs
+        every = 1 if how == "last weights" else 2
+        reached = {}
+
+        def check(epoch, cpu, every=every, reached=reached, learner=learner):
+            if (epoch + 1) % every:
+                return False
+            m = learner.map50(held_anns, held_images)
+            reached.update(epoch=epoch + 1, cpu=cpu, map50=m)
+            return m >= target
+
+        learner.train(images, limit, after_epoch=check)
+        out[how] = reached
+        ok = reached.get("map50", 0.0) >= target
+        print(f"  retrain check, {how}: {'reached' if ok else 'did not reach'} mAP@0.5 {target:.4f} "
+              f"(got {reached.get('map50', 0):.4f}) after {reached.get('epoch')} epochs, "
+              f"{reached.get('cpu', 0):.0f} CPU s", flush=True)
+    import json
+    (Path(args.out) / "retrain_check.json").write_text(json.dumps({"target": target, **out}, indent=1))
 
 
 def load_data(out, args):

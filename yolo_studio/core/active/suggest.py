@@ -14,6 +14,10 @@ from . import cache, select
 from .job import DEFAULT_BATCH, score_images
 from .probe import ModelProbe, second_scale
 
+# Labelled images scored as k-center centres, at most: enough to mark what is covered,
+# without scoring thousands of labelled images again after every retrain.
+MAX_CENTRES = 256
+
 
 @dataclass
 class Suggestion:
@@ -91,12 +95,15 @@ def suggest(project, weights=None, n: int = 50, seed: int = 0, strategy: str = "
     labelled = [p for p in images if is_labelled(project, p)]
     done = set(labelled)
     pool = [p for p in images if p not in done]
+    if len(labelled) > MAX_CENTRES:
+        pick = np.random.default_rng(seed).choice(len(labelled), MAX_CENTRES, replace=False)
+        labelled = [labelled[i] for i in sorted(pick)]
     todo, keys = [], {}
-    for p in images:                   # labelled images too: their embeddings are the k-center's centres
+    for p in pool + labelled:          # labelled ones too: their embeddings are the k-center's centres
         keys[p] = _key(project, p)
         if table.get(keys[p], _stamp(p)) is None:
             todo.append((keys[p], p))
-    result.from_cache = len(images) - len(todo)
+    result.from_cache = len(pool) + len(labelled) - len(todo)
     job = score_images(probe, todo, table, batch_size, progress, cancel)
     result.scored_now, result.cancelled, result.problems = job.scored, job.cancelled, job.problems
     if job.scored and note is None:
