@@ -48,6 +48,10 @@ def parse_args(argv):
     p.add_argument("--first-epochs", type=int, default=12, help="from-scratch epochs on the start set")
     p.add_argument("--epochs", type=int, default=4, help="epochs of each retrain from the last weights")
     p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--pretrain", type=int, default=0,
+                   help="images of an earlier, disjoint hard demo the model is first trained on (0: none), "
+                        "as a person who already has a model keeps labelling; shared by all seeds")
+    p.add_argument("--pretrain-epochs", type=int, default=10)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
     p.add_argument("--retrain-check", action="store_true",
@@ -119,6 +123,9 @@ def run_seed(args, data, seed, strategies, done, writer):
     n0 = max(1, round(args.start * len(pool_paths)))
     start = [pool_paths[i] for i in sorted(np.random.default_rng(seed).choice(len(pool_paths), n0, False))]
     learner = Learner(pool, args.size, args.batch, seed)
+    if args.pretrain:
+        learner.set_weights(pretrained(args, pool))
+        learner.rounds = 1                         # no warm-up: it is not from scratch
     secs = learner.train(start, args.first_epochs)
     start_weights = learner.model.get_weights()
     if ("start", seed, 0) not in done:
@@ -176,6 +183,34 @@ def retrain_check(args, data, seed, weights, target, images) -> None:
               f"{reached.get('cpu', 0):.0f} CPU s", flush=True)
     import json
     (Path(args.out) / "retrain_check.json").write_text(json.dumps({"target": target, **out}, indent=1))
+
+
+def pretrained(args, pool):
+    """Weights trained on an earlier, disjoint hard demo (made once, kept in --out)."""
+    import numpy as np
+
+    from bench_al_learner import Learner
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.core.project import Project
+
+    out = Path(args.out)
+    cached = out / f"pretrained-{args.pretrain}-{args.pretrain_epochs}.npz"
+    if cached.is_file():
+        with np.load(cached) as data:
+            return [data[f"w{i}"] for i in range(len(data.files))]
+    folder = out / "data" / f"earlier-{args.pretrain}"
+    if not (folder / "yolo_studio.json").is_file():
+        lo, hi = args.image_size
+        generate_demo_project(folder, args.pretrain, seed=300, min_size=lo, max_size=hi, kind="hard")
+    earlier = Project.open(folder)
+    earlier.anchors, earlier.anchors_size = pool.anchors, pool.anchors_size   # one model, one set of anchors
+    learner = Learner(earlier, args.size, args.batch, 12345)
+    secs = learner.train(earlier.image_paths(), args.pretrain_epochs)
+    weights = learner.model.get_weights()
+    np.savez(cached, **{f"w{i}": w for i, w in enumerate(weights)})
+    print(f"  pretrained on {args.pretrain} earlier images, {args.pretrain_epochs} epochs, {secs:.0f} CPU s",
+          flush=True)
+    return weights
 
 
 def load_data(out, args):

@@ -5,5 +5,6 @@
 - :mod:`select`: rank-combining the signals and a greedy k-center pick for diversity;
 - :mod:`cache`: per-checkpoint score files, so a second look costs nothing;
 - :mod:`job`: scoring a list of images with progress and cancel;
-- :mod:`suggest`: the project-level entry point (CLI and labeller).
+- :mod:`suggest`: the project-level entry point (CLI and labeller);
+- :mod:`walk`: "Next suggested", which skips images labelled since.
 """

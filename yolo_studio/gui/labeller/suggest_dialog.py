@@ -77,7 +77,8 @@ class SuggestDialog(QDialog):
         self._thread = self._worker = None
         self._done = False
         self.model_picker = ModelPicker(context)
-        self.model_picker.combo.setCurrentIndex(1)     # 'last': what a retrain continues from
+        if not getattr(context, "model_path", None):
+            self.model_picker.combo.setCurrentIndex(1)     # 'last': what a retrain continues from
         self.count = QSpinBox()
         self.count.setRange(1, 100000)
         self.count.setValue(read_setting(COUNT_KEY, 50))
