@@ -52,6 +52,7 @@ def parse_args(argv):
                    help="images of an earlier, disjoint hard demo the model is first trained on (0: none), "
                         "as a person who already has a model keeps labelling; shared by all seeds")
     p.add_argument("--pretrain-epochs", type=int, default=10)
+    p.add_argument("--report-only", action="store_true", help="summarise the CSV in --out; train nothing")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
     p.add_argument("--retrain-check", action="store_true",
@@ -242,8 +243,12 @@ def main(argv=None) -> int:
     csv_path = out / "active_learning.csv"
     rows = read_rows(csv_path)
     done = {(r["strategy"], r["seed"], r["round"]) for r in rows}
-    data = load_data(out, args)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    if args.report_only:
+        from bench_active_learning_report import report
+        report(rows, strategies, out / "active_learning.png")
+        return 0
+    data = load_data(out, args)
 
     def writer(row):
         row = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}

@@ -223,9 +223,8 @@ class ImageFilter(QSortFilterProxyModel):
 
     def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
         a, b = left.row(), right.row()
-        big = len(self._rank) + a, len(self._rank) + b
-        ka, kb = self._rank.get(a, big[0] + 1_000_000_000), self._rank.get(b, big[1] + 1_000_000_000)
-        return ka < kb
+        # ranked rows by rank, then the others in their (path) order
+        return (a not in self._rank, self._rank.get(a, a)) < (b not in self._rank, self._rank.get(b, b))
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if not (self._state or self._cls or self._text):
