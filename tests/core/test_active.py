@@ -161,3 +161,21 @@ def test_next_suggested_walks_in_order_and_skips_images_labelled_meanwhile(tmp_p
     assert walk.next(labelled.__contains__, current=tmp_path / "other.jpg") == order[4]
     assert walk.next(labelled.__contains__) is None and walk.remaining(labelled.__contains__) == 3
     assert walk.rank(order[3]) == 3 and walk.rank(tmp_path / "other.jpg") is None
+
+
+def test_signals_rise_with_doubt_and_with_disagreement():
+    from yolo_studio.core.active import signals
+    from yolo_studio.core.boxes import Letterbox
+
+    def cands(rows):
+        return signals.candidates(np.array(rows, float), Letterbox(1.0, 0, 0, 64, 64), 64, 64)
+
+    sure = cands([[10, 10, 30, 30, 0.99, 0.99, 0.01, 0.01]])
+    torn = cands([[10, 10, 30, 30, 0.5, 0.5, 0.5, 0.5]])       # score 0.25: at the threshold, any class
+    assert signals.uncertainty(torn) > 0.95 > 0.2 > signals.uncertainty(sure)
+    # two boxes on one object are one candidate (class-agnostic NMS)
+    assert len(cands([[10, 10, 30, 30, 0.9, 0.9, 0, 0], [11, 10, 31, 30, 0.8, 0, 0.9, 0]]).scores) == 1
+    moved = cands([[40, 40, 60, 60, 0.99, 0.99, 0.01, 0.01]])
+    assert signals.disagreement(sure, sure) == 0.0
+    assert signals.disagreement(sure, moved) == pytest.approx(2 * 0.99 * 0.99)
+    assert signals.consistency(sure, sure, cands(np.zeros((0, 8)))) == pytest.approx(0.99 * 0.99)
