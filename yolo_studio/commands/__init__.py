@@ -14,4 +14,5 @@ SUBCOMMANDS = {
     "eval": "evaluate",
     "detect": "detect",
     "export": "export",
+    "suggest": "suggest",
 }

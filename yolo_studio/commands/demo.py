@@ -9,9 +9,12 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     """Register the ``demo`` subcommand."""
     p = sub.add_parser(name, help="generate the labelled demo project into a new folder")
     p.add_argument("dir", help="folder to create (must be new or empty)")
-    p.add_argument("--kind", choices=("shapes", "digits"), default="shapes",
+    p.add_argument("--kind", choices=("shapes", "digits", "hard"), default="shapes",
                    help="shapes: 3 coloured shapes, quick to learn (default); digits: 10 digit "
-                        "classes that look alike, a harder benchmark (written with flip off)")
+                        "classes that look alike, a harder benchmark (written with flip off); "
+                        "hard: 6 shape classes of every aspect ratio in clutter, occlusion and "
+                        "uneven light")
+    p.add_argument("--hard", action="store_true", help="the same as --kind hard")
     p.add_argument("--images", type=int, default=300, help="number of images (default 300)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same files")
     p.add_argument("--format", choices=("voc", "yolo"), default="voc",
@@ -27,6 +30,11 @@ def run(args) -> int:
     from yolo_studio.core.project import Project
 
     start = time.perf_counter()
+    if args.hard:
+        if args.kind not in ("shapes", "hard"):
+            from yolo_studio.core.errors import ConfigError
+            raise ConfigError(f"--hard and --kind {args.kind} ask for two demos; pass one of them")
+        args.kind = "hard"
     root = generate_demo_project(args.dir, n_images=args.images, seed=args.seed, min_size=args.min_size,
                                  max_size=args.max_size, label_format=args.format, kind=args.kind)
     project = Project.open(root)

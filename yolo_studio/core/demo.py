@@ -34,7 +34,7 @@ _JPEG_PARAMS = [cv2.IMWRITE_JPEG_QUALITY, 92,
                 cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
 
 
-DEMO_KINDS = ("shapes", "digits")
+DEMO_KINDS = ("shapes", "digits", "hard")
 
 
 def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: int = 256,
@@ -43,9 +43,11 @@ def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: in
     """Write a labelled demo project into the (new or empty) folder ``root``; returns it.
 
     ``kind`` 'shapes': three coloured shapes (learnable in minutes); 'digits':
-    ten Hershey-font digits that look alike (see :mod:`demo_digits`).
+    ten Hershey-font digits that look alike (see :mod:`demo_digits`); 'hard':
+    six shape classes of every aspect ratio in clutter, occlusion and uneven
+    light (see :mod:`demo_hard`).
     """
-    from . import demo_digits
+    from . import demo_digits, demo_hard
 
     root = Path(root)
     if kind not in DEMO_KINDS:
@@ -60,8 +62,8 @@ def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: in
         # Same rule as every writer (core.output_guard), with no --overwrite: a demo is always new.
         raise ConfigError(f"{root}: folder is not empty; choose a new folder for the demo project")
     digits = kind == "digits"
-    project = Project.create(root, demo_digits.DIGIT_CLASSES if digits else DEMO_CLASSES,
-                             ["images"], label_format)
+    classes = {"digits": demo_digits.DIGIT_CLASSES, "hard": demo_hard.HARD_CLASSES}.get(kind, DEMO_CLASSES)
+    project = Project.create(root, classes, ["images"], label_format)
     if digits:
         project.train_settings = dict(demo_digits.TRAIN_SETTINGS)
         project.save()
@@ -69,9 +71,11 @@ def generate_demo_project(root, n_images: int = 300, seed: int = 0, min_size: in
         rng = np.random.default_rng([seed, i])
         if digits:
             image, boxes = demo_digits.digit_image(rng, min_size, max_size, _background)
+        elif kind == "hard":
+            image, boxes = demo_hard.hard_image(rng, min_size, max_size, _background)
         else:
             image, boxes = _demo_image(rng, min_size, max_size)
-        path = project.image_dirs[0] / f"{kind if digits else 'demo'}_{i:04d}.jpg"
+        path = project.image_dirs[0] / f"{'demo' if kind == 'shapes' else kind}_{i:04d}.jpg"
         ok, data = cv2.imencode(".jpg", image, _JPEG_PARAMS)
         path.write_bytes(data.tobytes())
         project.save_annotation(ImageAnnotation(path, image.shape[1], image.shape[0], boxes, verified=True))

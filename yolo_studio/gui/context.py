@@ -10,6 +10,8 @@ Panels read ``context.project`` and talk through its signals:
 - ``modelChosen(path)``: a checkpoint to use in the preview (training results).
 - ``statusMessage(text)``: a line for the main window's status bar.
 - ``classesChanged()``: the project's class list changed.
+- ``retrainRequested()``: retrain from the last weights now (the labeller offers it
+  after enough new labels; the Train tab runs it).
 
 State panels share: ``project``, and ``model_path``, the model a person last chose
 (in the preview or the pre-label dialog), so the other starts with the same one.
@@ -28,6 +30,7 @@ class AppContext(QObject):
     modelChosen = Signal(str)
     statusMessage = Signal(str)
     classesChanged = Signal()
+    retrainRequested = Signal()
 
     def __init__(self, project=None, parent: QObject | None = None):
         super().__init__(parent)

@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         context.projectChanged.connect(self._project_changed)
         context.showImageRequested.connect(lambda _path: self.tabs.setCurrentWidget(self.labeller))
         context.showBoxRequested.connect(lambda *_a: self.tabs.setCurrentWidget(self.labeller))
+        context.retrainRequested.connect(lambda: self.tabs.setCurrentWidget(self.panels[2]))
         self._build_menus()
         self.restored = self.restoreGeometry(settings().value(GEOMETRY_KEY) or b"")
         self._project_changed(context.project)

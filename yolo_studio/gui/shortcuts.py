@@ -28,6 +28,8 @@ LABELLER_BINDINGS: tuple[Binding, ...] = (
             "Next image without labels", "Navigate"),
     Binding("next_unverified", "Next unverified", ("Shift+U",),
             "Next image not yet verified", "Navigate"),
+    Binding("next_suggested", "Next suggested", ("N",),
+            "Next suggested image not labelled yet (after Suggest next…)", "Navigate"),
     Binding("refresh", "Reload folder", ("F5",),
             "Look again for new or removed images and for label files changed by other programs "
             "(also done by itself when the folder changes)", "Navigate"),
@@ -53,6 +55,9 @@ LABELLER_BINDINGS: tuple[Binding, ...] = (
     Binding("redo", "Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), "Redo", "Edit", "redo"),
     Binding("prelabel", "Pre-label…", (),
             "Run a trained model over the selected (or all unlabelled) images", "Edit", "model"),
+    Binding("suggest", "Suggest next…", (),
+            "Let the model pick the unlabelled images it would learn most from, and sort the list "
+            "by them", "Edit", "model"),
     Binding("zoom_in", "Zoom in", ("+", "=", "Ctrl++", "Ctrl+="), "Zoom in around the cursor",
             "View", "zoom-in"),
     Binding("zoom_out", "Zoom out", ("-", "Ctrl+-"), "Zoom out around the cursor", "View", "zoom-out"),

@@ -11,6 +11,7 @@ from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, STATE_C
                                                  VERIFIED, ImageDelegate, ImageFilter, ImageListModel)
 
 PROGRESS_MIN_ROWS = 500   # fewer unread label files than this parse in a blink
+SORTS = (("Name order", "name"), ("Most useful to label next", "useful"))
 STATE_FILTERS = (("All images", ""), ("No labels", NONE), ("Labelled, not verified", LABELLED),
                  ("Verified", VERIFIED), ("Cannot be read", BROKEN))
 
@@ -43,6 +44,15 @@ class ImageBrowser(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setObjectName("imageSearch")   # names: for scripted walks (widget_dump)
         self.state_box.setObjectName("stateFilter")
+        self.sort_box = QComboBox()
+        self.sort_box.setObjectName("sortOrder")
+        for text, key in SORTS:
+            self.sort_box.addItem(text, key)
+        self.sort_box.setToolTip("Most useful to label next: after Suggest, the images the model "
+                                 "would learn most from come first")
+        self.sort_box.model().item(1).setEnabled(False)     # until there are suggestions
+        self.sort_box.currentIndexChanged.connect(self._sort_changed)
+        self._ranks: dict[Path, int] = {}
         self.count = QLabel()
         self.count.setObjectName("hint")
         legend = QLabel("  ".join(f'<span style="color:{STATE_COLORS[s]}">●</span> {STATE_NAMES[s]}'
@@ -62,12 +72,14 @@ class ImageBrowser(QWidget):
         layout.addWidget(title)
         layout.addLayout(filters)
         layout.addWidget(self.search)
+        layout.addWidget(self.sort_box)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count)
         layout.addWidget(legend)
 
     def set_project(self, project) -> None:
         """Show ``project``'s images, filters cleared, nothing selected yet."""
+        self.set_suggestion_ranks({})
         self.model.set_project(project)
         self.set_classes(list(project.classes) if project is not None else [])
         self._update_count()
@@ -88,9 +100,33 @@ class ImageBrowser(QWidget):
         """Rescan the project's image list, keeping the current image selected."""
         current = self.current_path()
         self.model.set_project(project)
+        self._apply_sort()
         self._update_count()
         if current is not None:
             self.select_path(current)
+
+    # -- sorting --------------------------------------------------------
+    def set_suggestion_ranks(self, ranks: dict) -> None:
+        """Remember the suggestion order ({path: rank}); with ranks, sort by it right away."""
+        self._ranks = {Path(p): int(r) for p, r in ranks.items()}
+        self.sort_box.model().item(1).setEnabled(bool(self._ranks))
+        self.sort_box.blockSignals(True)
+        self.sort_box.setCurrentIndex(1 if self._ranks else 0)
+        self.sort_box.blockSignals(False)
+        self._sort_changed()
+
+    def _sort_changed(self, _index=None) -> None:
+        current = self.current_path()
+        self._apply_sort()
+        if current is not None:
+            self.select_path(current, clear_filter=False)
+
+    def _apply_sort(self) -> None:
+        if self.sort_box.currentData() == "useful" and self._ranks:
+            rows = {self.model.row_of(p): r for p, r in self._ranks.items()}
+            self.proxy.sort_by_rank({row: r for row, r in rows.items() if row >= 0})
+        else:
+            self.proxy.sort_by_rank(None)
 
     # -- filtering ------------------------------------------------------
     def apply_filter(self) -> None:

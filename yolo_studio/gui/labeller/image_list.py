@@ -182,13 +182,14 @@ class ImageListModel(QAbstractListModel):
 
 
 class ImageFilter(QSortFilterProxyModel):
-    """Filter the list by state, class and name; computes states only when filtering."""
+    """Filter the list by state, class and name (computes states only when filtering); sort by rank."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._state = ""
         self._cls = ""
         self._text = ""
+        self._rank: dict[int, int] = {}      # source row -> place in the suggestion order
         # Re-filtering on every edit would yank the image being edited out of view.
         self.setDynamicSortFilter(False)
 
@@ -210,6 +211,20 @@ class ImageFilter(QSortFilterProxyModel):
     def is_active(self) -> bool:
         """True when some filter hides images."""
         return bool(self._state or self._cls or self._text)
+
+    def sort_by_rank(self, ranks: dict[int, int] | None) -> None:
+        """Show ranked rows first, in rank order, the rest after them by name; None: name order."""
+        self._rank = dict(ranks or {})
+        if ranks is None:
+            self.sort(-1)              # the source's order (by path)
+        else:
+            self.invalidate()
+            self.sort(0, Qt.AscendingOrder)
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        a, b = left.row(), right.row()
+        # ranked rows by rank, then the others in their (path) order
+        return (a not in self._rank, self._rank.get(a, a)) < (b not in self._rank, self._rank.get(b, b))
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if not (self._state or self._cls or self._text):

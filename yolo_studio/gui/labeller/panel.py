@@ -24,15 +24,17 @@ from yolo_studio.gui.labeller.document import AnnotationStore
 from yolo_studio.gui.labeller.editing import EditingMixin
 from yolo_studio.gui.labeller.image_list import BROKEN, NONE
 from yolo_studio.gui.labeller.prefetch import Prefetcher, decode_qimage
+from yolo_studio.gui.labeller.suggestions import SuggestionsMixin, human_labelled
 from yolo_studio.gui.settings import read_setting
 from yolo_studio.gui.shortcuts import CTRL_D_DUPLICATES_KEY, LABELLER_BINDINGS
 from yolo_studio.gui.style import icon
 
 TOOLBAR = ("prev_image", "next_image", None, "draw", "delete", "copy_previous", "verify",
-           "accept", None, "undo", "redo", None, "zoom_in", "zoom_out", "fit", None, "prelabel")
+           "accept", None, "undo", "redo", None, "zoom_in", "zoom_out", "fit", None, "prelabel",
+           "suggest", "next_suggested")
 
 
-class LabellerPanel(EditingMixin, QWidget):
+class LabellerPanel(SuggestionsMixin, EditingMixin, QWidget):
     """The Label tab: draw and edit boxes on the project's images."""
 
     # "Where am I": image, n of N, size, boxes, verified. The window shows it in a
@@ -62,6 +64,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self.banner.hide()
         self.actions: dict[str, QAction] = {}
         self.class_actions: list[QAction] = []
+        self._init_suggestions()
         self._make_actions()
         self._build_layout()
         self._connect()
@@ -77,7 +80,8 @@ class LabellerPanel(EditingMixin, QWidget):
                  "accept": self.accept_predictions, "prelabel": self.open_prelabel,
                  "zoom_in": lambda: self.canvas.zoom_by(1.25),
                  "zoom_out": lambda: self.canvas.zoom_by(0.8), "fit": self.canvas.fit,
-                 "refresh": self.disk.refresh, "duplicate": self.duplicate_selected}
+                 "refresh": self.disk.refresh, "duplicate": self.duplicate_selected,
+                 "suggest": self.open_suggest, "next_suggested": self.next_suggested}
         for b in LABELLER_BINDINGS:
             if not b.name:
                 continue
@@ -199,6 +203,7 @@ class LabellerPanel(EditingMixin, QWidget):
         self._clear_stacks()
         self.prefetcher.clear()
         self._current, self._ann = None, None
+        self._init_suggestions()
         self.classes.set_project(project)
         self.browser.set_project(project)
         self.disk.watch_project(project)
@@ -329,7 +334,9 @@ class LabellerPanel(EditingMixin, QWidget):
 
     # -- view updates ---------------------------------------------------
     def _annotation_changed(self, ann: ImageAnnotation, selected) -> None:
+        was = self.is_human_labelled(ann.image_path)
         self.browser.model.update_annotation(ann)
+        self.note_labelled(ann.image_path, was, self.is_human_labelled(ann.image_path))
         if ann.image_path == self._current:
             self._ann = ann
             self._show_boxes(selected)

@@ -128,6 +128,7 @@ class TrainingPanel(QWidget):
         self.results.useInPreview.connect(self._use_in_preview)
         self.results.evaluateRequested.connect(self.evaluate)
         self.context.projectChanged.connect(self._load_project)
+        self.context.retrainRequested.connect(self._retrain_clicked)
         self._progress_timer = QTimer(self)
         self._progress_timer.setInterval(200)
         self._progress_timer.timeout.connect(self._update_progress)

@@ -1,0 +1,278 @@
+"""Does choosing what to label save labelling? A simulated person on a fully labelled hard demo.
+
+A pool of hard-demo images (``yolo-studio demo --hard``) is fully labelled,
+but the simulated person "reveals" an image's true boxes only when a
+strategy picks it. A second hard demo (another seed) is the fixed held-out
+set. Per seed: a random 5% of the pool is labelled and a YOLOv3-tiny is
+trained on it from scratch (shared by every strategy of that seed); then each
+round a strategy picks ``k`` images (scored by core/active with the current
+weights), their boxes are revealed, and the model is retrained from its last
+weights for a fixed short schedule (see bench_al_learner.py: the Trainer's
+parts, kept in memory); the held-out mAP@0.5 is recorded against the number
+labelled.
+
+Strategies: random, each signal alone (uncertainty, consistency, diversity)
+and the combination (core/active/select.py). Writes ``active_learning.csv``
+(one row per strategy, seed and round; rows already there are kept and
+skipped, so an interrupted bench continues) and ``active_learning.png``
+(mean mAP@0.5 over seeds against images labelled), and prints, per strategy,
+the labels it needed to reach random's final mean mAP.
+
+Usage (small, for a shared 2-core machine, under ``nice -n 10``):
+  python bench/bench_active_learning.py --out bench-al
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+FIELDS = ["strategy", "seed", "round", "labelled", "map50", "train_s", "score_s"]
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", default="bench-al")
+    p.add_argument("--pool", type=int, default=320, help="pool images (all labelled, revealed on pick)")
+    p.add_argument("--heldout", type=int, default=100)
+    p.add_argument("--image-size", type=int, nargs=2, default=(96, 128), metavar=("MIN", "MAX"))
+    p.add_argument("--size", type=int, default=96, help="network input size")
+    p.add_argument("--start", type=float, default=0.05, help="fraction of the pool labelled at the start")
+    p.add_argument("--k", type=int, default=15, help="images picked per round")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--first-epochs", type=int, default=12, help="from-scratch epochs on the start set")
+    p.add_argument("--epochs", type=int, default=4, help="epochs of each retrain from the last weights")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--pretrain", type=int, default=0,
+                   help="images of an earlier, disjoint hard demo the model is first trained on (0: none), "
+                        "as a person who already has a model keeps labelling; shared by all seeds")
+    p.add_argument("--pretrain-epochs", type=int, default=10)
+    p.add_argument("--report-only", action="store_true", help="summarise the CSV in --out; train nothing")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
+    p.add_argument("--retrain-check", action="store_true",
+                   help="also time, on the first seed's last random round, retraining from the last "
+                        "weights against training from scratch, to the previous round's mAP")
+    return p.parse_args(argv)
+
+
+def make_data(out: Path, args):
+    """The pool and held-out projects (made once), with anchors fitted to the pool at --size."""
+    from yolo_studio.core import anchors as anchor_fit
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.core.project import Project
+
+    data = out / "data"
+    pool_dir, held_dir = data / "pool", data / "heldout"
+    lo, hi = args.image_size
+    if not (pool_dir / "yolo_studio.json").is_file():
+        generate_demo_project(pool_dir, args.pool, seed=100, min_size=lo, max_size=hi, kind="hard")
+        pool = Project.open(pool_dir)
+        anns, _ = pool.load_all()
+        wh, _ = anchor_fit.box_sizes(anns, args.size)
+        pool.anchors = anchor_fit.group_anchors(anchor_fit.fit_anchors(wh, 6, seed=0), "yolov3-tiny")
+        pool.anchors_size = args.size
+        pool.save()
+    if not (held_dir / "yolo_studio.json").is_file():
+        generate_demo_project(held_dir, args.heldout, seed=200, min_size=lo, max_size=hi, kind="hard")
+    return Project.open(pool_dir), Project.open(held_dir)
+
+
+def score_pool(learner, pool_paths, images):
+    """Uncertainty, consistency and embeddings of every pool image with the learner's current weights."""
+    from yolo_studio.core.active.cache import ScoreTable
+    from yolo_studio.core.active.job import score_batch
+
+    table = ScoreTable()
+    for i in range(0, len(pool_paths), 32):
+        chunk = pool_paths[i:i + 32]
+        for p, (unc, cons, emb) in zip(chunk, score_batch(learner.probe, [images[q] for q in chunk])):
+            table.put(str(p), unc, cons, emb, (0, 0))
+    return table
+
+
+def choose(strategy, table, pool_paths, revealed, k, seed):
+    """``k`` new pool images by ``strategy``."""
+    import numpy as np
+
+    from yolo_studio.core.active import select
+
+    taken = set(revealed)
+    left = [p for p in pool_paths if p not in taken]
+    if strategy == "random":
+        return [left[i] for i in select.pick("random", np.zeros(len(left)), np.zeros(len(left)),
+                                             np.zeros((len(left), 1)), k, seed=seed)]
+    rows = [table.rows[str(p)] for p in left]
+    unc, cons = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    emb = np.stack([r[2] for r in rows])
+    lab = np.stack([table.rows[str(p)][2] for p in revealed])
+    return [left[i] for i in select.pick(strategy, unc, cons, emb, k, lab, seed)]
+
+
+def run_seed(args, data, seed, strategies, done, writer):
+    """The shared start for ``seed`` (trained once), then every strategy's rounds from it."""
+    import numpy as np
+
+    from bench_al_learner import Learner
+
+    pool, pool_paths, images, held_anns, held_images = data
+    n0 = max(1, round(args.start * len(pool_paths)))
+    start = [pool_paths[i] for i in sorted(np.random.default_rng(seed).choice(len(pool_paths), n0, False))]
+    learner = Learner(pool, args.size, args.batch, seed)
+    if args.pretrain:
+        learner.set_weights(pretrained(args, pool))
+        learner.rounds = 1                         # no warm-up: it is not from scratch
+    secs = learner.train(start, args.first_epochs)
+    start_weights = learner.model.get_weights()
+    if ("start", seed, 0) not in done:
+        writer({"strategy": "start", "seed": seed, "round": 0, "labelled": n0,
+                "map50": learner.map50(held_anns, held_images), "train_s": secs, "score_s": 0.0})
+    for strategy in strategies:
+        if (strategy, seed, args.rounds) in done:
+            continue
+        learner = Learner(pool, args.size, args.batch, seed)
+        learner.set_weights(start_weights)
+        learner.rounds = 1
+        revealed = list(start)
+        prev_map = None
+        for r in range(1, args.rounds + 1):
+            before = learner.model.get_weights()
+            t0 = time.perf_counter()
+            table = None if strategy == "random" else score_pool(learner, pool_paths, images)
+            revealed += choose(strategy, table, pool_paths, revealed, args.k, seed * 1000 + r)
+            score_s = time.perf_counter() - t0
+            secs = learner.train(revealed, args.epochs)
+            m = learner.map50(held_anns, held_images)
+            writer({"strategy": strategy, "seed": seed, "round": r, "labelled": len(revealed),
+                    "map50": m, "train_s": secs, "score_s": score_s})
+            if args.retrain_check and strategy == "random" and r == args.rounds and seed == args.seeds[0]:
+                retrain_check(args, data, seed, before, prev_map, revealed)
+            prev_map = m
+
+
+def retrain_check(args, data, seed, weights, target, images) -> None:
+    """CPU seconds to reach ``target`` (the previous round's mAP) on ``images``: from ``weights`` vs from scratch."""
+    from bench_al_learner import Learner
+
+    pool, _paths, _images, held_anns, held_images = data
+    out = {}
+    for how in ("last weights", "scratch"):
+        learner = Learner(pool, args.size, args.batch, seed)
+        if how == "last weights":
+            learner.set_weights(weights)
+        limit = args.epochs * 3 if how == "last weights" else args.first_epochs + args.rounds * args.epochs
+        every = 1 if how == "last weights" else 2
+        reached = {}
+
+        def check(epoch, cpu, every=every, reached=reached, learner=learner):
+            if (epoch + 1) % every:
+                return False
+            m = learner.map50(held_anns, held_images)
+            reached.update(epoch=epoch + 1, cpu=cpu, map50=m)
+            return m >= target
+
+        learner.train(images, limit, after_epoch=check)
+        out[how] = reached
+        ok = reached.get("map50", 0.0) >= target
+        print(f"  retrain check, {how}: {'reached' if ok else 'did not reach'} mAP@0.5 {target:.4f} "
+              f"(got {reached.get('map50', 0):.4f}) after {reached.get('epoch')} epochs, "
+              f"{reached.get('cpu', 0):.0f} CPU s", flush=True)
+    import json
+    (Path(args.out) / "retrain_check.json").write_text(json.dumps({"target": target, **out}, indent=1))
+
+
+def pretrained(args, pool):
+    """Weights trained on an earlier, disjoint hard demo (made once, kept in --out)."""
+    import numpy as np
+
+    from bench_al_learner import Learner
+    from yolo_studio.core.demo import generate_demo_project
+    from yolo_studio.core.project import Project
+
+    out = Path(args.out)
+    cached = out / f"pretrained-{args.pretrain}-{args.pretrain_epochs}.npz"
+    if cached.is_file():
+        with np.load(cached) as data:
+            return [data[f"w{i}"] for i in range(len(data.files))]
+    folder = out / "data" / f"earlier-{args.pretrain}"
+    if not (folder / "yolo_studio.json").is_file():
+        lo, hi = args.image_size
+        generate_demo_project(folder, args.pretrain, seed=300, min_size=lo, max_size=hi, kind="hard")
+    earlier = Project.open(folder)
+    earlier.anchors, earlier.anchors_size = pool.anchors, pool.anchors_size   # one model, one set of anchors
+    learner = Learner(earlier, args.size, args.batch, 12345)
+    secs = learner.train(earlier.image_paths(), args.pretrain_epochs)
+    weights = learner.model.get_weights()
+    np.savez(cached, **{f"w{i}": w for i, w in enumerate(weights)})
+    print(f"  pretrained on {args.pretrain} earlier images, {args.pretrain_epochs} epochs, {secs:.0f} CPU s",
+          flush=True)
+    return weights
+
+
+def load_data(out, args):
+    """Projects, pool paths, decoded RGB pool images, held-out annotations and BGR images."""
+    import cv2
+
+    from yolo_studio.core.images import read_image
+
+    pool, held = make_data(out, args)
+    pool_paths = pool.image_paths()
+    images = {p: cv2.cvtColor(read_image(p), cv2.COLOR_BGR2RGB) for p in pool_paths}
+    held_anns, _ = held.load_all()
+    return pool, pool_paths, images, held_anns, [read_image(a.image_path) for a in held_anns]
+
+
+def read_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return [{**r, "seed": int(r["seed"]), "round": int(r["round"]), "labelled": int(r["labelled"]),
+                 "map50": float(r["map50"]), "train_s": float(r["train_s"]), "score_s": float(r["score_s"])}
+                for r in csv.DictReader(f)]
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "active_learning.csv"
+    rows = read_rows(csv_path)
+    done = {(r["strategy"], r["seed"], r["round"]) for r in rows}
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    if args.report_only:
+        from bench_active_learning_report import report
+        report(rows, strategies, out / "active_learning.png")
+        return 0
+    data = load_data(out, args)
+
+    def writer(row):
+        row = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+        rows.append(row)
+        new = not csv_path.is_file()
+        with open(csv_path, "a", newline="") as f:
+            w = csv.DictWriter(f, FIELDS)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+        print(f"  {row['strategy']:12s} seed {row['seed']} round {row['round']}: {row['labelled']:4d} labelled, "
+              f"mAP@0.5 {row['map50']:.4f} (train {row['train_s']:.0f} s, pick {row['score_s']:.0f} s)",
+              flush=True)
+
+    t0 = time.perf_counter()
+    for seed in args.seeds:
+        run_seed(args, data, seed, strategies, done, writer)
+    from bench_active_learning_report import report
+
+    report(rows, strategies, out / "active_learning.png")
+    print(f"total {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())

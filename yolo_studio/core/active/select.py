@@ -1,0 +1,105 @@
+"""Turning per-image signals into an ordered pick: rank-combining, and greedy k-center for diversity.
+
+Signals are compared by rank within the unlabelled pool (0 = least, 1 = most
+useful), so a sum of entropies and a sum of disagreements can be mixed
+without a scale. The combination first keeps the ``POOL_FACTOR * k`` images
+its weighted ranks like best, then picks ``k`` of them by greedy k-center on
+the backbone embeddings, with the labelled images as the centres already
+placed: twenty near-identical frames cannot all make the cut.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from yolo_studio.core.errors import ConfigError
+
+STRATEGIES = ("random", "uncertainty", "consistency", "diversity", "combined")
+# Chosen by bench/bench_active_learning.py (see the README's "What to label next").
+DEFAULT_WEIGHTS = {"uncertainty": 0.5, "consistency": 0.5}
+POOL_FACTOR = 3
+
+
+def rank01(values: np.ndarray) -> np.ndarray:
+    """Each value's rank in [0, 1] (ties share the mean rank); a single value gets 1."""
+    values = np.asarray(values, np.float64)
+    n = len(values)
+    if n <= 1:
+        return np.ones(n)
+    # ties share their mean rank, so an ordering never depends on file order
+    uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ranks = (first + (counts - 1) / 2.0)[inverse]
+    return ranks / (n - 1)
+
+
+def combined_score(unc: np.ndarray, cons: np.ndarray, weights: dict | None = None) -> np.ndarray:
+    """Weighted sum of the signals' ranks in the pool."""
+    w = DEFAULT_WEIGHTS if weights is None else weights
+    return w.get("uncertainty", 0.0) * rank01(unc) + w.get("consistency", 0.0) * rank01(cons)
+
+
+def k_center(emb: np.ndarray, k: int, centres: np.ndarray | None = None, first: int = 0) -> list[int]:
+    """Greedy k-center: each pick is the row of ``emb`` farthest from every centre so far.
+
+    ``centres`` are embeddings already covered (the labelled images); without
+    them the first pick is ``first``.
+    """
+    n = len(emb)
+    k = min(int(k), n)
+    if k <= 0:
+        return []
+    if centres is not None and len(centres):
+        dist = _min_dist(emb, centres)
+        picks = []
+    else:
+        picks = [int(first)]
+        dist = _min_dist(emb, emb[picks])
+    while len(picks) < k:
+        dist[picks] = -1.0
+        i = int(np.argmax(dist))       # argmax takes the first of equals: deterministic
+        picks.append(i)
+        dist = np.minimum(dist, _min_dist(emb, emb[[i]]))
+    return picks
+
+
+def _min_dist(emb: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d2 = (emb ** 2).sum(1)[:, None] + (centres ** 2).sum(1)[None, :] - 2.0 * emb @ centres.T
+    return np.sqrt(np.maximum(d2, 0.0)).min(axis=1)
+
+
+def pick(strategy: str, unc: np.ndarray, cons: np.ndarray, emb: np.ndarray, k: int,
+         labelled_emb: np.ndarray | None = None, seed: int = 0, weights: dict | None = None) -> list[int]:
+    """Indices into the unlabelled pool, most useful first, ``k`` of them (fewer if the pool is smaller)."""
+    n = len(unc)
+    k = min(int(k), n)
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"strategy '{strategy}' is unknown; choose one of {', '.join(STRATEGIES)}")
+    if k <= 0:
+        return []
+    if strategy == "random":
+        return [int(i) for i in np.random.default_rng(seed).permutation(n)[:k]]
+    if strategy in ("uncertainty", "consistency"):
+        return _top(unc if strategy == "uncertainty" else cons, k)
+    if strategy == "diversity":
+        return k_center(emb, k, labelled_emb, first=int(np.random.default_rng(seed).integers(n)))
+    score = combined_score(unc, cons, weights)
+    shortlist = np.array(_top(score, min(n, POOL_FACTOR * k)))
+    chosen = k_center(emb[shortlist], k, labelled_emb, first=0)
+    return [int(shortlist[i]) for i in chosen]
+
+
+def _top(values: np.ndarray, k: int) -> list[int]:
+    order = np.argsort(-np.asarray(values, np.float64), kind="stable")
+    return [int(i) for i in order[:k]]
+
+
+def order_all(strategy: str, unc, cons, emb, n_first: int, labelled_emb=None, seed: int = 0,
+              weights: dict | None = None) -> list[int]:
+    """The whole pool in suggestion order: the first ``n_first`` by :func:`pick`, the rest by score."""
+    first = pick(strategy, unc, cons, emb, n_first, labelled_emb, seed, weights)
+    score = {"uncertainty": unc, "consistency": cons}.get(strategy)
+    if score is None:
+        score = combined_score(unc, cons, weights) if strategy in ("combined", "diversity") else \
+            np.random.default_rng(seed).random(len(unc))
+    taken = set(first)
+    return first + [i for i in _top(score, len(unc)) if i not in taken]
