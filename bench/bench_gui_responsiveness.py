@@ -16,7 +16,11 @@ alternated in one process (ABAB, medians): `process`, what the panel does (the
 trainer in its own spawned process, reports relayed over a pipe), and
 `thread`, what it did before (the trainer on a thread of the window's
 process, that thread made 5 nicer, sharing the GIL with the GUI thread).
-`--hosts process` runs only the panel's way.
+Between them, `idle`: the same timer with the panel open and nothing
+training, as long as a run's batches flowed, which is the lateness the
+machine causes by itself (on shared cores, the part no change to the panel
+can remove). The garbage collector's pauses in the GUI's process are
+printed per host too. `--hosts process` runs only the panel's way.
 
 Both runs measure speed the same way: images per second of wall time between
 the first and the last batch of the later epochs (the first epoch pays for
@@ -27,6 +31,7 @@ works without a display).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -55,8 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="sys.setswitchinterval for the whole run, in seconds (Python's default 0.005)")
     p.add_argument("--lateness-only", action="store_true",
                    help="only the GUI runs and their lateness, no plain-Trainer throughput")
-    p.add_argument("--hosts", default="thread,process",
-                   help="where the panel's trainer runs, alternated: thread (before), process (now)")
+    p.add_argument("--hosts", default="thread,idle,process",
+                   help="where the panel's trainer runs, alternated: thread (before), process "
+                        "(now); idle: nothing trains (the machine's own lateness)")
     return p.parse_args(argv)
 
 
@@ -232,13 +238,83 @@ def start_training_thread(target, args):
     return thread
 
 
+class Ticker:
+    """A 10 ms timer on the GUI thread that notes how late each tick came: (time, ms)."""
+
+    def __init__(self):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.lateness: list[tuple[float, float]] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self._last = None
+
+    def _tick(self):
+        now = time.perf_counter()
+        if self._last is not None:
+            self.lateness.append((now, max(0.0, (now - self._last) * 1e3 - 10.0)))
+        self._last = now
+
+    def start(self):
+        """Start ticking."""
+        self.timer.start()
+
+    def stop(self):
+        """Stop ticking."""
+        self.timer.stop()
+
+
+class GcPauses:
+    """How long Python's cyclic garbage collector held the GUI's process, per host (ms)."""
+
+    def __init__(self):
+        self.host: str | None = None        # None: between measured runs
+        self.ms: dict[str, list[float]] = {}
+        self._t0 = None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        elif self._t0 is not None and self.host is not None:
+            self.ms.setdefault(self.host, []).append((time.perf_counter() - self._t0) * 1e3)
+
+
+GC_PAUSES = GcPauses()
+
+
+def idle_run(app, project_root: Path, seconds: float) -> list[float]:
+    """The same timer with the panel open and nothing training: the machine's own noise."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from yolo_studio.core.project import Project
+    from yolo_studio.gui.context import AppContext
+    from yolo_studio.gui.training.panel import TrainingPanel
+
+    panel = TrainingPanel(AppContext(Project.open(project_root)))
+    panel.resize(1400, 900)
+    panel.show()
+    GC_PAUSES.host = "idle"
+    ticker = Ticker()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    ticker.start()
+    loop.exec()
+    ticker.stop()
+    GC_PAUSES.host = None
+    panel.wait_for_workers()
+    panel.close()
+    return [v for _, v in ticker.lateness]
+
+
 def gui_run(app, project_root: Path, cfg, host: str):
     """images/s inside the panel, the 10 ms timer's (time, lateness ms), batch times, phases,
     and the timer's lateness between Start and the first batch."""
     import functools
     import json
 
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QEventLoop
 
     from yolo_studio.core.project import Project
     from yolo_studio.gui.context import AppContext
@@ -255,26 +331,17 @@ def gui_run(app, project_root: Path, cfg, host: str):
     panel.resize(1400, 900)
     panel.show()
     panel.form.set_config(cfg)
-    lateness: list[tuple[float, float]] = []
-    ticker = QTimer()
-    ticker.setTimerType(Qt.TimerType.PreciseTimer)
-    ticker.setInterval(10)
-    last = [None]
-
-    def tick():
-        now = time.perf_counter()
-        if last[0] is not None:
-            lateness.append((now, max(0.0, (now - last[0]) * 1e3 - 10.0)))
-        last[0] = now
-
-    ticker.timeout.connect(tick)
+    ticker = Ticker()
     loop = QEventLoop()
     ended_at = []
     panel.runEnded.connect(lambda r: (ended_at.append(time.perf_counter()), loop.quit()))
+    GC_PAUSES.host = host
     ticker.start()
     panel.start()
     loop.exec()
     ticker.stop()
+    GC_PAUSES.host = None
+    lateness = ticker.lateness
     panel.wait_for_workers()
     worker_module.train_in_child, worker_module.start_training_process = entry, launcher
     undo_slots()
@@ -318,12 +385,22 @@ def split_by_phase(lateness, timing: Timing, phases: Phases) -> dict[str, list[f
     return out
 
 
-def describe(name: str, values: list[float]) -> str:
-    """One line of lateness figures."""
+def describe(name: str, runs: list[list[float]]) -> str:
+    """One line of lateness figures: all runs' ticks together, then the median run's p99 and max."""
+    values = [v for run in runs for v in run]
     if not values:
         return f"{name}: no ticks"
-    return (f"{name} ({len(values)} ticks): lateness p50 {percentile(values, 50):.1f} ms, "
-            f"p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms")
+    p99s = [percentile(run, 99) for run in runs if run]
+    maxes = [max(run) for run in runs if run]
+    return (f"{name} ({len(values)} ticks, {len(p99s)} runs): lateness p50 "
+            f"{percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, max "
+            f"{max(values):.1f} ms; per run p99 {_listed(p99s)} (median "
+            f"{statistics.median(p99s):.1f}), max {_listed(maxes)} (median "
+            f"{statistics.median(maxes):.1f})")
+
+
+def _listed(values: list[float]) -> str:
+    return "/".join(f"{v:.0f}" for v in values)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -362,6 +439,8 @@ def main(argv=None) -> int:
         if not args.lateness_only:
             plain_run(root, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}))
         hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+        flowing = None
+        gc.callbacks.append(GC_PAUSES)
         plain, gui = [], {h: [] for h in hosts}
         late = {h: [] for h in hosts}
         startup = {h: [] for h in hosts}
@@ -370,32 +449,43 @@ def main(argv=None) -> int:
             if i % 2 == 0 and not args.lateness_only:
                 plain.append(plain_run(root, cfg))
             for host in (hosts if i % 2 == 0 else hosts[::-1]):     # ABBA
+                if host == "idle":      # as long as a training run's batches flowed
+                    late[host].append(idle_run(app, root, flowing or 30.0))
+                    continue
                 g, lateness, timing, phases, before = gui_run(app, root, cfg, host)
+                flowing = lateness[-1][0] - lateness[0][0] if lateness else 30.0
                 gui[host].append(g)
-                startup[host] += before
-                late[host] += [v for _, v in lateness]
+                startup[host].append(before)
+                late[host].append([v for _, v in lateness])
                 for name, values in split_by_phase(lateness, timing, phases).items():
-                    by_phase[host][name] += values
+                    by_phase[host][name].append(values)
             if i % 2 == 1 and not args.lateness_only:
                 plain.append(plain_run(root, cfg))
     for host in hosts:
+        if host == "idle":
+            print("nothing training (the panel open, the same timer, as long as a run):")
+            print("  " + describe("10 ms GUI timer, idle", late[host]))
+            continue
         print(f"trainer in a {host}:")
         print("  " + describe("10 ms GUI timer while training, all", late[host]))
         for name, values in by_phase[host].items():
             print("    " + describe(f"during {name}", values))
         print("  " + describe("from Start to the first batch", startup[host]))
+    for host, values in GC_PAUSES.ms.items():
+        print(f"garbage collector pauses in the GUI's process ({host}): {len(values)}, "
+              f"p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms")
     print("the panel's own work on the GUI thread, ms per call (p99 / max):")
     for name, values in SLOT_TIMES.ms.items():
         if values:
             print(f"  {name}: {len(values)} calls, p99 {percentile(values, 99):.1f}, "
                   f"max {max(values):.1f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    for host in hosts:
+    for host in (h for h in hosts if h != "idle"):
         print(f"images/s in the GUI, trainer in a {host}: " + ", ".join(f"{v:.1f}" for v in gui[host]))
     if args.lateness_only:
         return 0
     print("images/s plain Trainer: " + ", ".join(f"{v:.1f}" for v in plain))
-    for host in hosts:
+    for host in (h for h in hosts if h != "idle"):
         ratio = statistics.median(gui[host]) / statistics.median(plain)
         print(f"GUI ({host}) / plain throughput (medians of {args.repeats}): {ratio:.3f} "
               f"({(1 - ratio) * 100:+.1f}% cost)")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -35,7 +36,11 @@ def train_in_child(project, config, run_dir, resume, events, control, nice: int 
 
     ``control`` is the reading end of the window's pipe: "stop", or its end, stops the run.
     """
-    _lower_priority(nice)
+    if multiprocessing.parent_process() is not None:
+        _lower_priority(nice)
+        # Ctrl+C in the terminal reaches the whole process group: the window decides,
+        # and if it dies of it, the end of its pipe stops this run with a checkpoint.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     stop = threading.Event()
     listener = PipeListener(events, stop)
@@ -120,8 +125,8 @@ def readable(e: BaseException) -> str:
 
 def _lower_priority(step: int) -> None:
     """Make this whole process (and the threads TensorFlow starts in it) nicer by ``step``."""
-    if step <= 0 or not hasattr(os, "nice") or multiprocessing.parent_process() is None:
-        return      # not in a child process: never renice the window's own process
+    if step <= 0 or not hasattr(os, "nice"):
+        return
     try:
         os.nice(step)
     except OSError:
