@@ -11,6 +11,17 @@ Prints, for one process on this machine:
   runs) on the same settings and data, as a ratio (goal: GUI costs < 10%;
   --lateness-only skips it).
 
+Each figure is given for the two ways the panel can host the trainer,
+alternated in one process (ABAB, medians): `process`, what the panel does (the
+trainer in its own spawned process, reports relayed over a pipe), and
+`thread`, what it did before (the trainer on a thread of the window's
+process, that thread made 5 nicer, sharing the GIL with the GUI thread).
+Between them, `idle`: the same timer with the panel open and nothing
+training, as long as a run's batches flowed, which is the lateness the
+machine causes by itself (on shared cores, the part no change to the panel
+can remove). The garbage collector's pauses in the GUI's process are
+printed per host too. `--hosts process` runs only the panel's way.
+
 Both runs measure speed the same way: images per second of wall time between
 the first and the last batch of the later epochs (the first epoch pays for
 tracing the train step). Run: `python bench/bench_gui_responsiveness.py`
@@ -20,6 +31,7 @@ works without a display).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -48,6 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="sys.setswitchinterval for the whole run, in seconds (Python's default 0.005)")
     p.add_argument("--lateness-only", action="store_true",
                    help="only the GUI runs and their lateness, no plain-Trainer throughput")
+    p.add_argument("--hosts", default="thread,idle,process",
+                   help="where the panel's trainer runs, alternated: thread (before), process "
+                        "(now); idle: nothing trains (the machine's own lateness)")
     return p.parse_args(argv)
 
 
@@ -87,7 +102,11 @@ class SlotTimes:
 
 
 class Phases:
-    """When the trainer validated and wrote checkpoints (wall-clock intervals, any thread)."""
+    """When the trainer validated and wrote checkpoints (perf_counter intervals, any thread).
+
+    perf_counter is CLOCK_MONOTONIC on Linux: one clock for every process, so
+    the training process's intervals line up with the GUI's timer ticks.
+    """
 
     def __init__(self):
         self.intervals: dict[str, list[tuple[float, float]]] = {"validation": [], "checkpoint": []}
@@ -170,57 +189,175 @@ def plain_run(project_root: Path, cfg) -> float:
     return timing.images_per_sec(cfg.batch_size)
 
 
-def gui_run(app, project_root: Path, cfg) -> tuple[float, list[tuple[float, float]], Timing, Phases]:
-    """images/s inside the panel, the 10 ms timer's (time, lateness ms), batch times and phases."""
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+def record_training(out_file: str, target, *args):
+    """Run ``target(*args)`` (the panel's training entry) with its batches and phases timed.
+
+    Runs where the trainer runs (the training process, or the thread), and writes
+    the times as JSON just before the end report leaves, so the GUI side can read
+    them as soon as the run has ended.
+    """
+    import json
+
+    from yolo_studio.gui.training import child
+
+    timing, phases = Timing(), Phases()
+    undo = phases.install()
+    listener = child.PipeListener
+    on_batch, on_end = listener.on_batch, listener.on_end
+
+    def timed_batch(self, report):
+        timing.mark(report)
+        on_batch(self, report)
+
+    def on_end_with_times(self, report):
+        Path(out_file).write_text(json.dumps({"times": timing.times,
+                                              "intervals": phases.intervals}))
+        on_end(self, report)
+
+    listener.on_batch, listener.on_end = timed_batch, on_end_with_times
+    try:
+        target(*args)
+    finally:
+        listener.on_batch, listener.on_end = on_batch, on_end
+        undo()
+
+
+def start_training_thread(target, args):
+    """The panel as it was: the trainer on a thread of the window's process, 5 nicer."""
+    from yolo_studio.gui.training import worker as worker_module
+
+    def run():
+        step = worker_module.TRAINING_NICE
+        if step > 0 and sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
+        target(*args)
+
+    thread = threading.Thread(target=run, name="training", daemon=True)
+    thread.start()
+    return thread
+
+
+class Ticker:
+    """A 10 ms timer on the GUI thread that notes how late each tick came: (time, ms)."""
+
+    def __init__(self):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.lateness: list[tuple[float, float]] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self._last = None
+
+    def _tick(self):
+        now = time.perf_counter()
+        if self._last is not None:
+            self.lateness.append((now, max(0.0, (now - self._last) * 1e3 - 10.0)))
+        self._last = now
+
+    def start(self):
+        """Start ticking."""
+        self.timer.start()
+
+    def stop(self):
+        """Stop ticking."""
+        self.timer.stop()
+
+
+class GcPauses:
+    """How long Python's cyclic garbage collector held the GUI's process, per host (ms)."""
+
+    def __init__(self):
+        self.host: str | None = None        # None: between measured runs
+        self.ms: dict[str, list[float]] = {}
+        self._t0 = None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        elif self._t0 is not None and self.host is not None:
+            self.ms.setdefault(self.host, []).append((time.perf_counter() - self._t0) * 1e3)
+
+
+GC_PAUSES = GcPauses()
+
+
+def idle_run(app, project_root: Path, seconds: float) -> list[float]:
+    """The same timer with the panel open and nothing training: the machine's own noise."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from yolo_studio.core.project import Project
+    from yolo_studio.gui.context import AppContext
+    from yolo_studio.gui.training.panel import TrainingPanel
+
+    panel = TrainingPanel(AppContext(Project.open(project_root)))
+    panel.resize(1400, 900)
+    panel.show()
+    GC_PAUSES.host = "idle"
+    ticker = Ticker()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    ticker.start()
+    loop.exec()
+    ticker.stop()
+    GC_PAUSES.host = None
+    panel.wait_for_workers()
+    panel.close()
+    return [v for _, v in ticker.lateness]
+
+
+def gui_run(app, project_root: Path, cfg, host: str):
+    """images/s inside the panel, the 10 ms timer's (time, lateness ms), batch times, phases,
+    and the timer's lateness between Start and the first batch."""
+    import functools
+    import json
+
+    from PySide6.QtCore import QEventLoop
 
     from yolo_studio.core.project import Project
     from yolo_studio.gui.context import AppContext
     from yolo_studio.gui.training import worker as worker_module
     from yolo_studio.gui.training.panel import TrainingPanel
 
-    timing = Timing()
-    original = worker_module.TrainWorker.on_batch
-
-    def timed_on_batch(self, report):     # same clock, same thread as the plain run
-        timing.mark(report)
-        original(self, report)
-
-    worker_module.TrainWorker.on_batch = timed_on_batch
-    phases = Phases()
-    undo_phases = phases.install()
+    entry, launcher = worker_module.train_in_child, worker_module.start_training_process
+    times_file = Path(tempfile.mkdtemp()) / "times.json"
+    worker_module.train_in_child = functools.partial(record_training, str(times_file), entry)
+    if host == "thread":
+        worker_module.start_training_process = start_training_thread
     undo_slots = SLOT_TIMES.install()
     panel = TrainingPanel(AppContext(Project.open(project_root)))
     panel.resize(1400, 900)
     panel.show()
     panel.form.set_config(cfg)
-    lateness: list[tuple[float, float]] = []
-    ticker = QTimer()
-    ticker.setTimerType(Qt.TimerType.PreciseTimer)
-    ticker.setInterval(10)
-    last = [None]
-
-    def tick():
-        now = time.perf_counter()
-        if last[0] is not None and timing.times:     # only while batches flow
-            lateness.append((now, max(0.0, (now - last[0]) * 1e3 - 10.0)))
-        last[0] = now
-
-    ticker.timeout.connect(tick)
+    ticker = Ticker()
     loop = QEventLoop()
-    panel.runEnded.connect(lambda r: loop.quit())
+    ended_at = []
+    panel.runEnded.connect(lambda r: (ended_at.append(time.perf_counter()), loop.quit()))
+    GC_PAUSES.host = host
     ticker.start()
     panel.start()
     loop.exec()
     ticker.stop()
+    GC_PAUSES.host = None
+    lateness = ticker.lateness
     panel.wait_for_workers()
-    worker_module.TrainWorker.on_batch = original
-    undo_phases()
+    worker_module.train_in_child, worker_module.start_training_process = entry, launcher
     undo_slots()
     if panel.message_bar.kind == "error":
         sys.exit(f"GUI run failed: {panel.message_bar.text()}")
     panel.close()
-    return timing.images_per_sec(cfg.batch_size), lateness, timing, phases
+    recorded = json.loads(times_file.read_text())
+    timing, phases = Timing(), Phases()
+    timing.times = [tuple(t) for t in recorded["times"]]
+    phases.intervals = {k: [tuple(i) for i in v] for k, v in recorded["intervals"].items()}
+    # While batches flow: from the first batch to the run's end reaching the panel;
+    # before that, from Start: the start-up (process, TensorFlow import, model build).
+    first = timing.times[0][2]
+    startup = [v for t, v in lateness if t < first]
+    lateness = [(t, v) for t, v in lateness if first <= t <= ended_at[0]]
+    return timing.images_per_sec(cfg.batch_size), lateness, timing, phases, startup
 
 
 SLOT_TIMES = SlotTimes()
@@ -248,12 +385,22 @@ def split_by_phase(lateness, timing: Timing, phases: Phases) -> dict[str, list[f
     return out
 
 
-def describe(name: str, values: list[float]) -> str:
-    """One line of lateness figures."""
+def describe(name: str, runs: list[list[float]]) -> str:
+    """One line of lateness figures: all runs' ticks together, then the median run's p99 and max."""
+    values = [v for run in runs for v in run]
     if not values:
         return f"{name}: no ticks"
-    return (f"{name} ({len(values)} ticks): lateness p50 {percentile(values, 50):.1f} ms, "
-            f"p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms")
+    p99s = [percentile(run, 99) for run in runs if run]
+    maxes = [max(run) for run in runs if run]
+    return (f"{name} ({len(values)} ticks, {len(p99s)} runs): lateness p50 "
+            f"{percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, max "
+            f"{max(values):.1f} ms; per run p99 {_listed(p99s)} (median "
+            f"{statistics.median(p99s):.1f}), max {_listed(maxes)} (median "
+            f"{statistics.median(maxes):.1f})")
+
+
+def _listed(values: list[float]) -> str:
+    return "/".join(f"{v:.0f}" for v in values)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -284,42 +431,64 @@ def main(argv=None) -> int:
                                      min_size=128, max_size=320)
         print(f"yolov3-tiny, {args.images} images at {args.input_size}px, batch {args.batch}, "
               f"{args.epochs} epochs, {os.cpu_count()} CPUs, load average "
-              f"{os.getloadavg()[0]:.1f}; Qt platform {app.platformName()}; training thread "
+              f"{os.getloadavg()[0]:.1f}; Qt platform {app.platformName()}; training "
               f"nice +{worker_module.TRAINING_NICE}; GIL switch interval "
               f"{sys.getswitchinterval() * 1e3:g} ms")
         # One discarded run pays the process's one-time costs (TF start-up, kernel
         # caches), then plain/GUI alternate in ABBA order so drift in machine load cancels.
         if not args.lateness_only:
             plain_run(root, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}))
-        plain, gui, late = [], [], []
-        by_phase = {name: [] for name in PHASES}
+        hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+        flowing = None
+        gc.callbacks.append(GC_PAUSES)
+        plain, gui = [], {h: [] for h in hosts}
+        late = {h: [] for h in hosts}
+        startup = {h: [] for h in hosts}
+        by_phase = {h: {name: [] for name in PHASES} for h in hosts}
         for i in range(args.repeats):
             if i % 2 == 0 and not args.lateness_only:
                 plain.append(plain_run(root, cfg))
-            g, lateness, timing, phases = gui_run(app, root, cfg)
+            for host in (hosts if i % 2 == 0 else hosts[::-1]):     # ABBA
+                if host == "idle":      # as long as a training run's batches flowed
+                    late[host].append(idle_run(app, root, flowing or 30.0))
+                    continue
+                g, lateness, timing, phases, before = gui_run(app, root, cfg, host)
+                flowing = lateness[-1][0] - lateness[0][0] if lateness else 30.0
+                gui[host].append(g)
+                startup[host].append(before)
+                late[host].append([v for _, v in lateness])
+                for name, values in split_by_phase(lateness, timing, phases).items():
+                    by_phase[host][name].append(values)
             if i % 2 == 1 and not args.lateness_only:
                 plain.append(plain_run(root, cfg))
-            gui.append(g)
-            late += [v for _, v in lateness]
-            for name, values in split_by_phase(lateness, timing, phases).items():
-                by_phase[name] += values
-    print(describe("10 ms GUI timer while training, all", late))
-    for name, values in by_phase.items():
-        print("  " + describe(f"during {name}", values))
+    for host in hosts:
+        if host == "idle":
+            print("nothing training (the panel open, the same timer, as long as a run):")
+            print("  " + describe("10 ms GUI timer, idle", late[host]))
+            continue
+        print(f"trainer in a {host}:")
+        print("  " + describe("10 ms GUI timer while training, all", late[host]))
+        for name, values in by_phase[host].items():
+            print("    " + describe(f"during {name}", values))
+        print("  " + describe("from Start to the first batch", startup[host]))
+    for host, values in GC_PAUSES.ms.items():
+        print(f"garbage collector pauses in the GUI's process ({host}): {len(values)}, "
+              f"p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms")
     print("the panel's own work on the GUI thread, ms per call (p99 / max):")
     for name, values in SLOT_TIMES.ms.items():
         if values:
             print(f"  {name}: {len(values)} calls, p99 {percentile(values, 99):.1f}, "
                   f"max {max(values):.1f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    for host in (h for h in hosts if h != "idle"):
+        print(f"images/s in the GUI, trainer in a {host}: " + ", ".join(f"{v:.1f}" for v in gui[host]))
     if args.lateness_only:
-        print("images/s in the GUI: " + ", ".join(f"{v:.1f}" for v in gui))
         return 0
     print("images/s plain Trainer: " + ", ".join(f"{v:.1f}" for v in plain))
-    print("images/s in the GUI:    " + ", ".join(f"{v:.1f}" for v in gui))
-    ratio = statistics.median(gui) / statistics.median(plain)
-    print(f"GUI / plain throughput (median of {args.repeats}): {ratio:.3f} "
-          f"({(1 - ratio) * 100:+.1f}% cost)")
+    for host in (h for h in hosts if h != "idle"):
+        ratio = statistics.median(gui[host]) / statistics.median(plain)
+        print(f"GUI ({host}) / plain throughput (medians of {args.repeats}): {ratio:.3f} "
+              f"({(1 - ratio) * 100:+.1f}% cost)")
     return 0
 
 

@@ -11,11 +11,14 @@ restart showing a run's history, a zoom and the Follow button.
 Most tests replace core's Trainer with ``ScriptedTrainer``, which reports to
 the worker like the real one (same listener calls, same run folders and
 results.csv through core.training.runs) without TensorFlow, so many paths
-run in seconds; ``test_real_training_draws_what_it_reports`` runs the real
-trainer once on the same checks.
+run in seconds. It runs in a thread of this process in place of the training
+process (a patch in a spawned process would not exist), reporting through the
+same pipe and relay; ``test_real_training_draws_what_it_reports`` runs the real
+trainer in its real process once on the same checks.
 """
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from yolo_studio.core.training import runs
 from yolo_studio.core.training import trainer as trainer_module
 from yolo_studio.core.training.events import BatchReport, EndReport, EpochReport, TrainConfig
 from yolo_studio.gui.context import AppContext
+from yolo_studio.gui.training import worker as worker_module
 from yolo_studio.gui.training.panel import TrainingPanel
 
 STEPS_PER_EPOCH = 12
@@ -89,10 +93,18 @@ class ScriptedTrainer:
         return report
 
 
+def start_training_thread(target, args):
+    """The training process's entry run on a thread of this process, where the patches hold."""
+    thread = threading.Thread(target=target, args=args, name="scripted-training", daemon=True)
+    thread.start()
+    return thread
+
+
 @pytest.fixture
 def scripted(monkeypatch):
-    """Core's Trainer replaced by ScriptedTrainer for this test (the worker imports it per run)."""
+    """Core's Trainer replaced by ScriptedTrainer for this test (the entry imports it per run)."""
     monkeypatch.setattr(trainer_module, "Trainer", ScriptedTrainer)
+    monkeypatch.setattr(worker_module, "start_training_process", start_training_thread)
     monkeypatch.setattr(ScriptedTrainer, "pause_after_step", None)
     return ScriptedTrainer
 
@@ -350,7 +362,6 @@ def test_a_zoom_stops_following_until_follow_is_pressed(qtbot, panel, scripted):
 
 def test_start_during_the_device_check_answers_at_once_and_starts(qtbot, panel, scripted,
                                                                    monkeypatch, request):
-    from yolo_studio.gui.training import worker as worker_module
     release = []
     request.addfinalizer(lambda: release.append(True))   # never leave the check spinning
 

@@ -1,43 +1,47 @@
-"""The training worker: runs core's Trainer on a QThread and turns its reports into signals."""
+"""The GUI's training workers: the relay that runs core's Trainer in a child process, and friends."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import threading
-import time
 
 from PySide6.QtCore import Signal
 
 from yolo_studio.core.training.events import EndReport
+from yolo_studio.gui.training.child import KINDS, train_in_child
 from yolo_studio.gui.workers import Worker
 
-
-# Training threads run this much nicer than the window (Linux per-thread nice), so
-# when TensorFlow saturates every core the GUI thread still gets the CPU at once.
+# The training process runs this much nicer than the window, so when TensorFlow
+# saturates every core the GUI thread still gets the CPU at once.
 TRAINING_NICE = 5
-PAINT_BEFORE_IMPORT_S = 0.15
+# 'spawn' on every platform: a forked copy of a Qt process is not safe to use,
+# and a fresh interpreter never holds the window's locks or widgets.
+CONTEXT = multiprocessing.get_context("spawn")
+POLL_S = 0.1           # how often the relay looks for a Stop and whether the process lives
 
 
-def lower_thread_priority(step: int) -> bool:
-    """Make the calling thread (and threads it starts later) nicer by ``step``; False if unsupported."""
-    if step <= 0 or not sys.platform.startswith("linux"):
-        return False
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
-        return True
-    except (OSError, AttributeError):
-        return False
+def start_training_process(target, args) -> multiprocessing.Process:
+    """Start ``target(*args)`` in a new (spawned) process and close this process's copies of
+    the child's pipe ends (``args[4:6]``), so each side sees the other's end when it goes."""
+    process = CONTEXT.Process(target=target, args=args, name="yolo-studio-training")
+    process.start()
+    for end in args[4:6]:
+        end.close()
+    return process
 
 
 class TrainWorker(Worker):
-    """A TrainListener whose methods emit queued Qt signals carrying the frozen reports.
+    """Relays a training process's reports as queued Qt signals carrying the frozen reports.
 
-    The worker never touches a widget: the panel's slots run on the GUI thread
-    because the signals cross threads queued. Stop is ``stop_event.set()``;
-    the trainer checks it between batches and writes a checkpoint.
+    ``work()`` (on a QThread of the window's process) starts the training
+    process, reads its pipe and emits one signal per report; it never touches
+    a widget. Stop is ``stop_event.set()``: the relay passes it on to the
+    process, whose trainer checks it between batches and writes a checkpoint.
+    The thread ends with the run's end report (or the process's death).
     """
 
     message = Signal(str)
@@ -53,51 +57,78 @@ class TrainWorker(Worker):
         self.resume = resume
         self.stop_event = threading.Event()
         self._ended = False
+        self.process = None     # the training process, once it has ended its run
+        self._signals = {"message": self.message, "batch": self.batch, "epoch": self.epoch}
 
     def work(self) -> None:
-        lower_thread_priority(TRAINING_NICE)
-        # The first import of TensorFlow holds the GIL for seconds (loading its libraries),
-        # and the window cannot repaint meanwhile: give it a moment to show that Start was
-        # pressed before that begins.
-        time.sleep(PAINT_BEFORE_IMPORT_S)
-        from yolo_studio.core.training.trainer import Trainer
+        reader, writer = CONTEXT.Pipe(duplex=False)         # reports: child -> window
+        control_in, control = CONTEXT.Pipe(duplex=False)    # stop: window -> child
+        args = (self.project, self.config, self.run_dir, self.resume, writer, control_in,
+                TRAINING_NICE)
         try:
-            trainer = Trainer(self.project, self.config, listener=self,
-                              run_dir=self.run_dir, resume=self.resume)
-            report = trainer.run(self.stop_event)
-        except Exception as e:  # noqa: BLE001 - any failure becomes a readable end report
-            self.on_end(EndReport(reason="failed", message=_readable(e),
-                                  run_dir=str(self.run_dir or "")))
+            child = start_training_process(train_in_child, args)
+        except Exception as e:  # noqa: BLE001 - e.g. no process can be started: say so
+            self._end(EndReport(reason="failed", message=f"Could not start the training "
+                                f"process ({type(e).__name__}: {e})", run_dir=str(self.run_dir or "")))
             return
-        if not self._ended:  # a trainer that returns without calling on_end
-            self.on_end(report)
+        try:
+            self._relay(reader, control, child)
+        finally:
+            reader.close()
+            control.close()
+        if self._ended:
+            # The run is over for the user now; the process winds TensorFlow down on
+            # its own (multiprocessing reaps it), so a new Start need not wait for that.
+            self.process = child
+            return
+        child.join()            # it died without its end report (killed, crashed)
+        self._end(EndReport(reason="failed", message=_died(getattr(child, "exitcode", None)),
+                            run_dir=str(self.run_dir or "")))
 
-    def on_message(self, text: str) -> None:
-        self.message.emit(str(text))
+    def _relay(self, reader, control, child) -> None:
+        """Emit each report until the end report or the pipe's end; pass Stop on."""
+        stop_sent = False
+        while True:
+            if self.stop_event.is_set() and not stop_sent:
+                stop_sent = True
+                try:
+                    control.send("stop")
+                except OSError:     # the process has gone; its end shows below
+                    pass
+            if not reader.poll(POLL_S):
+                if child.is_alive():
+                    continue
+                if not reader.poll(0):  # dead, and nothing left to read
+                    return
+            try:
+                kind, payload = reader.recv()
+            except (EOFError, OSError):
+                return
+            if kind == "end":
+                self._end(payload)
+                return          # nothing comes after the end report
+            elif kind in KINDS:
+                self._signals[kind].emit(payload)
 
-    def on_batch(self, report) -> None:
-        self.batch.emit(report)
-
-    def on_epoch(self, report) -> None:
-        self.epoch.emit(report)
-
-    def on_end(self, report) -> None:
+    def _end(self, report) -> None:
         if self._ended:
             return
         self._ended = True
+        if isinstance(report, EndReport) and not report.run_dir and self.run_dir:
+            report = dataclasses.replace(report, run_dir=str(self.run_dir))
         self.ended.emit(report)
 
 
-def _readable(e: BaseException) -> str:
-    """A message for the panel: user errors as they are, anything else with its type."""
-    from yolo_studio.core.errors import YoloStudioError
-    text = str(e)
-    if isinstance(e, YoloStudioError) and text:
-        return text
-    if "OOM" in type(e).__name__ or "ResourceExhausted" in type(e).__name__ or "OOM when" in text:
-        return ("Out of memory: lower the batch size or the input size, or switch to "
-                "YOLOv3-tiny. (" + text.splitlines()[0][:200] + ")")
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+def _died(exitcode) -> str:
+    """What to tell the user when the training process ended without saying how."""
+    if exitcode is not None and exitcode < 0:
+        why = f"it was killed by signal {-exitcode}"
+        if -exitcode == 9:
+            why += ", often the system running out of memory: lower the batch or input size"
+    else:
+        why = f"exit status {exitcode}"
+    return (f"The training process ended unexpectedly ({why}). The last checkpoint written "
+            "(after the last whole epoch) is kept; select the run and press Resume to continue.")
 
 
 class EvalWorker(Worker):
