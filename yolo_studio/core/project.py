@@ -23,7 +23,6 @@ from xml.sax.saxutils import unescape as xml_unescape
 import cv2
 import numpy as np
 
-from . import defaults
 from .annotations import Box, ImageAnnotation
 from .atomic import (MissingFolderError, atomic_write_bytes, finish_interrupted, remove_orphan_temps,
                      write_together)
@@ -35,6 +34,7 @@ from .formats.voc import parse_voc, parse_voc_tree, voc_xml
 from .formats.yolo_txt import (CLASSES_FILE, classes_text, read_classes, read_yolo, sidecar_path,
                                yolo_files)
 from .images import image_size, is_image_file
+from .model_family import AnchorSet
 
 PROJECT_FILE = "yolo_studio.json"
 # The project file's format version this code reads and writes. A newer file
@@ -46,7 +46,6 @@ _KNOWN_KEYS = {"version", "classes", "image_dirs", "label_format", "val_fraction
 _VOC_NAME = re.compile(r"<object>.*?<name>([^<]*)</name>", re.DOTALL)
 LABEL_FORMATS = ("voc", "yolo")
 _LABEL_EXT = {"voc": ".xml", "yolo": ".txt"}
-_ANCHOR_COUNT = {"yolov3": 9, "yolov3-tiny": 6}
 
 
 class Project:
@@ -175,7 +174,7 @@ class Project:
         return {**self.extra_settings, "version": PROJECT_VERSION, "classes": list(classes),
                 "image_dirs": [self._rel(d) for d in self.image_dirs],
                 "label_format": self.label_format, "val_fraction": self.val_fraction,
-                "anchors": self.anchors and [[[float(w), float(h)] for w, h in g] for g in self.anchors],
+                "anchors": self.anchors and AnchorSet.parse(self.anchors).to_json(),
                 "anchors_size": self.anchors_size, "train_settings": self.train_settings}
 
     def _rel(self, d: Path) -> str:
@@ -568,14 +567,9 @@ class Project:
             self.save_annotation(ImageAnnotation(path, img.shape[1], img.shape[0], list(boxes), verified))
         return path
 
-    def model_anchors(self, model: str, input_size: int) -> list[list[tuple[float, float]]]:
+    def model_anchors(self, model: str, input_size: int) -> AnchorSet:
         """Anchors for ``model`` at ``input_size``: the project's (scaled) if they fit, else defaults."""
-        flat = [tuple(a) for g in (self.anchors or []) for a in g]
-        if flat and len(flat) == _ANCHOR_COUNT.get(model, 9):
-            s = input_size / self.anchors_size
-            flat = sorted(((float(w) * s, float(h) * s) for w, h in flat), key=lambda a: a[0] * a[1])
-            return [flat[i:i + 3] for i in range(0, len(flat), 3)]
-        return [[(float(w), float(h)) for w, h in g] for g in defaults.default_anchors(model)]
+        return AnchorSet.for_model(self.anchors, model, self.anchors_size, input_size)
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -675,12 +669,10 @@ def _validated_anchors(anchors, bad):
     if anchors is None:
         return None
     try:
-        groups = [[(float(w), float(h)) for w, h in g] for g in anchors]
-    except (TypeError, ValueError):
-        raise bad("anchors", "must be a list of groups of [w, h] pairs, or null") from None
-    if any(w <= 0 or h <= 0 for g in groups for w, h in g):
-        raise bad("anchors", "has a width or height that is not positive")
-    return groups
+        return [list(g) for g in AnchorSet.parse(anchors)]
+    except ConfigError as e:
+        raise bad("anchors", f"must be a list of groups of [w, h] pairs with finite, positive sizes, "
+                             f"or null ({e})") from None
 
 
 def _voc_class_names(data: bytes, label: Path) -> set[str]:
