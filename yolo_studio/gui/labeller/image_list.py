@@ -207,10 +207,6 @@ class ImageFilter(QSortFilterProxyModel):
         """The (state, class, text) filter in force."""
         return self._state, self._cls, self._text
 
-    def is_active(self) -> bool:
-        """True when some filter hides images."""
-        return bool(self._state or self._cls or self._text)
-
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if not (self._state or self._cls or self._text):
             return True  # called for every row on each reset: keep the common case cheap
