@@ -73,14 +73,42 @@ class Trainer:
         self.prepared, self.run_dir = p, p.run_dir
         self.epoch, self.batch_in_epoch, self.step = p.start
 
-    # The prepared run's parts the loop uses (read-only views of self.prepared).
-    model = property(lambda self: self.prepared.model)
-    optimizer = property(lambda self: self.prepared.optimizer)
-    ema = property(lambda self: self.prepared.ema)
-    strategy = property(lambda self: self.prepared.strategy)
-    data = property(lambda self: self.prepared.data)
-    state = property(lambda self: self.prepared.state)
-    writer = property(lambda self: self.prepared.writer)
+    # --- the prepared run's parts the loop uses (read-only views of self.prepared) ---
+
+    @property
+    def model(self):
+        """The Keras model being trained."""
+        return self.prepared.model
+
+    @property
+    def optimizer(self):
+        """Its optimizer."""
+        return self.prepared.optimizer
+
+    @property
+    def ema(self):
+        """The weight average (EMA), or None."""
+        return self.prepared.ema
+
+    @property
+    def strategy(self):
+        """The tf.distribute strategy."""
+        return self.prepared.strategy
+
+    @property
+    def data(self):
+        """Classes, anchors, strides and the data sources (RunData)."""
+        return self.prepared.data
+
+    @property
+    def state(self):
+        """The counters the resume checkpoint holds (RunState)."""
+        return self.prepared.state
+
+    @property
+    def writer(self):
+        """The TensorBoard writer."""
+        return self.prepared.writer
 
     @property
     def problems(self) -> list:
