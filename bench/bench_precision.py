@@ -24,7 +24,7 @@ def _step_rate(model_name: str, size: int, batch: int, mode: str, data, steps: i
     import keras
     import tensorflow as tf
 
-    from yolo_studio.core import defaults
+    from yolo_studio.core.model_family import family
     from yolo_studio.core.model import build_model
     from yolo_studio.core.training.device import POLICIES, dtype_policy
     from yolo_studio.core.training.steps import make_train_step
@@ -38,7 +38,7 @@ def _step_rate(model_name: str, size: int, batch: int, mode: str, data, steps: i
         opt = keras.optimizers.LossScaleOptimizer(opt)
     opt.build(model.trainable_variables)
     step = make_train_step(tf.distribute.get_strategy(), model, opt, model.trainable_variables,
-                           anchors, defaults.strides(model_name), batch, jit_compile=(mode == "xla"))
+                           anchors, list(family(model_name).strides), batch, jit_compile=(mode == "xla"))
     step(images, targets, truth).numpy()
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -47,14 +47,14 @@ def _step_rate(model_name: str, size: int, batch: int, mode: str, data, steps: i
 
 
 def _batch(root: str, model_name: str, size: int, batch: int):
-    from yolo_studio.core import defaults
+    from yolo_studio.core.model_family import family
     from yolo_studio.core.project import Project
     from yolo_studio.core.training.pipeline import DataSource, load_samples
 
     project = Project.open(root)
     samples, _ = load_samples(project, project.image_paths(), project.classes)
     anchors = project.model_anchors(model_name, size)
-    src = DataSource(samples, len(project.classes), size, anchors, defaults.strides(model_name))
+    src = DataSource(samples, len(project.classes), size, anchors, list(family(model_name).strides))
     images, targets, truth, _ = next(iter(src.dataset(0, batch, train=True)))
     return images, targets, truth, anchors
 

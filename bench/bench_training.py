@@ -25,7 +25,7 @@ def _setup(model_name: str, size: int, root: str):
     import keras
     import tensorflow as tf
 
-    from yolo_studio.core import defaults
+    from yolo_studio.core.model_family import family
     from yolo_studio.core.model import build_model
     from yolo_studio.core.project import Project
     from yolo_studio.core.training.pipeline import DataSource, load_samples
@@ -33,7 +33,7 @@ def _setup(model_name: str, size: int, root: str):
     project = Project.open(root)
     samples, _ = load_samples(project, project.image_paths(), project.classes)
     anchors = project.model_anchors(model_name, size)
-    strides = defaults.strides(model_name)
+    strides = list(family(model_name).strides)
     source = DataSource(samples, len(project.classes), size, anchors, strides, augment=True)
     keras.utils.set_random_seed(0)
     model = build_model(model_name, len(project.classes), size)

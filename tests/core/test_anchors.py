@@ -9,8 +9,10 @@ import pytest
 
 from yolo_studio.core import anchors as A
 from yolo_studio.core.annotations import Box, ImageAnnotation
-from yolo_studio.core.defaults import YOLOV3_ANCHORS
+from yolo_studio.core.model_family import FAMILIES
 from yolo_studio.core.errors import ConfigError
+
+YOLOV3_ANCHORS = FAMILIES["yolov3"].default_anchors
 
 TRUE_SIZES = np.array([[8, 10], [14, 30], [30, 16], [40, 40], [30, 80], [90, 45],
                        [110, 110], [90, 220], [260, 180]], dtype=float)
@@ -121,20 +123,6 @@ def test_metrics_refuse_empty_data_and_bad_anchors():
         A.fit_metrics(np.zeros((0, 2)), [(10, 10)])
     with pytest.raises(ConfigError, match="anchors must be positive"):
         A.fit_metrics([(10, 10)], [(10, 0)])
-
-
-def test_group_anchors_per_model():
-    fitted = A.fit_anchors(clustered(20), 9, seed=0, generations=0)
-    groups = A.group_anchors(fitted[::-1], "yolov3")   # order in does not matter
-    assert [len(g) for g in groups] == [3, 3, 3]
-    flat = A.flatten_anchors(groups)
-    np.testing.assert_allclose(flat, fitted)
-    tiny = A.group_anchors(fitted[:6], "yolov3-tiny")
-    assert [len(g) for g in tiny] == [3, 3]
-    with pytest.raises(ConfigError, match="set k to 9"):
-        A.group_anchors(fitted[:6], "yolov3")
-    with pytest.raises(ConfigError, match="unknown model"):
-        A.group_anchors(fitted, "yolov5")
 
 
 def test_stop_event_cancels_and_progress_reaches_one():

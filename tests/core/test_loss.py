@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from yolo_studio.core.defaults import YOLOV3_TINY_ANCHORS
+from yolo_studio.core.model_family import FAMILIES
 from yolo_studio.core.training.loss import box_giou, yolo_loss
 from yolo_studio.core.training.targets import encode_targets
+
+YOLOV3_TINY_ANCHORS = FAMILIES["yolov3-tiny"].default_anchors
 
 STRIDES = [16, 32]
 SIZE = 64

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from yolo_studio.core.annotations import Box, ImageAnnotation
-from yolo_studio.core.defaults import default_anchors
+from yolo_studio.core.model_family import family
 from yolo_studio.core.errors import ConfigError
 from yolo_studio.core.formats.voc import write_voc
 from yolo_studio.core.formats.yolo_txt import sidecar_path
@@ -191,13 +191,13 @@ def test_add_image_never_overwrites(tmp_path):
 def test_model_anchors_scale_or_fall_back(tmp_path):
     project = Project.create(tmp_path / "p", ["x"])
     assert project.model_anchors("yolov3-tiny", 320) == [[tuple(map(float, a)) for a in g]
-                                                        for g in default_anchors("yolov3-tiny")]
+                                                        for g in family("yolov3-tiny").default_anchors]
     project.anchors = [[(10, 10), (20, 20), (30, 30)], [(40, 40), (50, 50), (60, 60)]]
     project.anchors_size = 416
     scaled = project.model_anchors("yolov3-tiny", 208)
     assert scaled == [[(5.0, 5.0), (10.0, 10.0), (15.0, 15.0)], [(20.0, 20.0), (25.0, 25.0), (30.0, 30.0)]]
     assert project.model_anchors("yolov3", 416) == [[tuple(map(float, a)) for a in g]
-                                                   for g in default_anchors("yolov3")]   # 6 != 9
+                                                   for g in family("yolov3").default_anchors]   # 6 != 9
 
 
 def test_runs_dir(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from yolo_studio.core.defaults import YOLOV3_ANCHORS, YOLOV3_TINY_ANCHORS
+from yolo_studio.core.model_family import FAMILIES
 from yolo_studio.core.training.targets import encode_targets
 
 STRIDES = [8, 16, 32]
@@ -51,6 +51,9 @@ def test_degenerate_box_is_not_a_positive():
 
 from yolo_studio.core.boxes import wh_iou  # noqa: E402
 from yolo_studio.core.training.targets import class_target, responsible_anchors  # noqa: E402
+
+YOLOV3_ANCHORS = FAMILIES["yolov3"].default_anchors
+YOLOV3_TINY_ANCHORS = FAMILIES["yolov3-tiny"].default_anchors
 
 
 def _positives(grids):

@@ -29,7 +29,7 @@ def test_train_then_eval_from_the_command_line(cli_project, capsys, tmp_path):
     assert "finished" in out and "best weights:" in out
     run = runs.list_runs(Project.open(cli_project))[-1]
     assert len(run.history) == 1
-    best = runs.checkpoint_stem(run.path, "best")
+    best = runs.run_checkpoint(run.path, "best")
 
     saved = tmp_path / "dets.json"
     assert main(["eval", str(cli_project), "--weights", f"{best}.weights.h5",

@@ -94,7 +94,7 @@ def test_run_reports_and_writes_checkpoints_history_and_logs(straight_run):
     assert run.history[1]["metrics/mAP50"] == pytest.approx(rec.epochs[1].map50)
     assert run.config["model"] == "yolov3-tiny" and run.config["classes"] == project.classes
     assert list((run.path / "tensorboard").glob("events.out.tfevents.*"))
-    assert runs.latest_checkpoint(project, "last") == runs.checkpoint_stem(run.path, "last")
+    assert runs.latest_checkpoint(project, "last") == runs.run_checkpoint(run.path, "last")
     weights, spec = _weights(end.last_checkpoint)
     assert spec.class_names == project.classes and spec.extra["epoch"] == 2
     assert all(np.isfinite(w).all() for w in weights)
@@ -229,7 +229,7 @@ def test_bad_setups_fail_before_the_first_step_with_a_clear_message(tiny_copy, t
         expect = "other.weights"
     elif case == "bad_size":
         config = TrainConfig(epochs=1, **{**FAST, "input_size": 100})
-        expect = "input size 100"
+        expect = "input size must be a positive multiple of 32, got 100"
     elif case == "nothing_to_resume":
         resume = True
         expect = "no resume state"

@@ -118,7 +118,7 @@ def test_disk_full_while_saving_stops_with_a_message_and_keeps_the_last_good_sta
     assert "disk is full" in end.message and str(end.run_dir) in end.message
     assert "resume" in end.message.lower()
     run_dir = runs.list_runs(Project.open(tiny))[-1].path
-    stem = runs.checkpoint_stem(run_dir, "last")
+    stem = runs.run_checkpoint(run_dir, "last")
     assert _loadable(stem) == (2 if failing != "weights" else 1)
     assert [r["epoch"] for r in runs.read_history(run_dir)] == ([0] if failing != "resume" else [0, 1])
     assert not [p for p in (run_dir / "weights").iterdir() if p.name.startswith(".")]  # no temp left
@@ -178,7 +178,7 @@ def test_disk_full_on_a_real_full_filesystem_does_not_crash(tiny_root, tmp_path)
         assert "END failed" in done.stdout and "disk is full" in done.stdout, out[-3000:]
         assert "Traceback" not in out
         run_dir = runs.list_runs(Project.open(root))[-1].path
-        assert _loadable(runs.checkpoint_stem(run_dir, "last")) == 1
+        assert _loadable(runs.run_checkpoint(run_dir, "last")) == 1
         assert [r["epoch"] for r in runs.read_history(run_dir)] == [0]
         (mnt / "filler").unlink()
         _assert_resumes_to_the_end(root, run_dir, 2)

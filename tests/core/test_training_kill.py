@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from yolo_studio.core.checkpoint_files import is_checkpoint
 from yolo_studio.cli import main
 from yolo_studio.core.project import Project
 from yolo_studio.core.training import runs
@@ -72,8 +73,8 @@ def _check_whole(root):
     assert run_dir is not None, "the kill left no resumable run"
     epochs = [r["epoch"] for r in runs.read_history(run_dir)]
     assert epochs == list(range(len(epochs))), f"results.csv epochs {epochs}"
-    stem = runs.checkpoint_stem(run_dir, "last")
-    assert runs.has_checkpoint(stem)
+    stem = runs.run_checkpoint(run_dir, "last")
+    assert is_checkpoint(stem)
     with h5py.File(f"{stem}.weights.h5", "r") as f:   # a truncated file does not open
         assert len(f.keys()) > 0
     json.loads(stem.with_name("last.json").read_text())
@@ -101,7 +102,7 @@ def test_sigkill_at_random_points_always_leaves_a_resumable_run(small_project):
     assert main(["train", root, "--resume", "--epochs", str(done + 1), *FAST]) == 0
     from yolo_studio.core.model import load_checkpoint
 
-    _, spec = load_checkpoint(runs.checkpoint_stem(run_dir, "last"))
+    _, spec = load_checkpoint(runs.run_checkpoint(run_dir, "last"))
     assert spec.extra["epoch"] == done + 1
     assert [r["epoch"] for r in runs.read_history(run_dir)] == list(range(done + 1))
     # temp files of writes a kill cut short are cleaned up when the run resumes

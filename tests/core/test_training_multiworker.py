@@ -94,7 +94,7 @@ def _wait_for_line(log: Path, pattern: str, procs, timeout: float = TIMEOUT) -> 
 
 def _weights(run_dir: Path, kind: str) -> dict[str, np.ndarray]:
     out = {}
-    with h5py.File(runs.checkpoint_stem(run_dir, kind).with_suffix(".weights.h5"), "r") as f:
+    with h5py.File(runs.run_checkpoint(run_dir, kind).with_suffix(".weights.h5"), "r") as f:
         f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
                      if isinstance(obj, h5py.Dataset) else None)
     return out

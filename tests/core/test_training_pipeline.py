@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from yolo_studio.core.boxes import letterbox_boxes, letterbox_params
-from yolo_studio.core.defaults import YOLOV3_TINY_ANCHORS
+from yolo_studio.core.model_family import FAMILIES
 from yolo_studio.core.project import Project
 from yolo_studio.core.training.pipeline import DataSource, Sample, load_samples
+
+YOLOV3_TINY_ANCHORS = FAMILIES["yolov3-tiny"].default_anchors
 
 STRIDES = [16, 32]
 

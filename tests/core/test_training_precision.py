@@ -67,12 +67,12 @@ def _args(*argv):
 
 def test_cli_precision_flag_alias_and_old_project_settings(monkeypatch):
     monkeypatch.setattr(device, "has_gpu", lambda: False)
-    old = SimpleNamespace(train_settings={"mixed_precision": True, "epochs": 3})
+    old = SimpleNamespace(train_settings={"mixed_precision": True, "epochs": 3}, project_file="yolo_studio.json")
     assert train_cmd.build_config(_args(), old).precision == "bfloat16"
-    assert train_cmd.build_config(_args(), SimpleNamespace(train_settings={})).precision == "auto"
+    assert train_cmd.build_config(_args(), SimpleNamespace(train_settings={}, project_file="yolo_studio.json")).precision == "auto"
     assert train_cmd.build_config(_args("--precision", "float16"), old).precision == "float16"
     assert train_cmd.build_config(_args("--mixed-precision"),
-                                  SimpleNamespace(train_settings={})).precision == "bfloat16"
+                                  SimpleNamespace(train_settings={}, project_file="yolo_studio.json")).precision == "bfloat16"
     with pytest.raises(SystemExit):
         _args("--precision", "half")
 

@@ -190,9 +190,9 @@ def test_log_axes_plot_log_sizes_and_hover_names_the_image(qtbot, small_demo_pro
 def test_boxes_without_size_are_named_not_fitted(tmp_path):
     from yolo_studio.core.annotations import Box, ImageAnnotation
     from yolo_studio.core.errors import ConfigError
-    from yolo_studio.gui.anchors.job import FitRequest, LoadedLabels, compute
+    from yolo_studio.core.anchor_fit import FitRequest, LoadedLabels, fit_project_anchors
 
     project = Project.create(tmp_path / "flat", ["thing"])
     ann = ImageAnnotation(tmp_path / "flat" / "images" / "a.jpg", 100, 80, [Box(10, 10, 10, 40, "thing")])
     with pytest.raises(ConfigError, match=r"no usable boxes; 1 were skipped.*a\.jpg.*zero"):
-        compute(project, FitRequest("yolov3", 416, 9), labels=LoadedLabels([ann], []))
+        fit_project_anchors(project, FitRequest("yolov3", 416, 9), labels=LoadedLabels([ann], []))

@@ -175,7 +175,8 @@ def test_empty_project_is_refused_with_a_message(qtbot, tmp_path):
 def test_no_project_and_bad_form_are_caught_before_training(qtbot, panel):
     panel.form.input_size.setValue(100)
     assert not panel.start()
-    assert "Input size 100" in panel.message_bar.text() and not panel.is_running()
+    assert "Input size must be a positive multiple of 32, got 100" in panel.message_bar.text()
+    assert not panel.is_running()
     panel.context.set_project(None)
     assert not panel.start_button.isEnabled()
     assert not panel.start()

@@ -59,7 +59,7 @@ class ScriptedTrainer:
         cfg, spe = self.config, self.steps_per_epoch
         if self.run_dir is None:
             self.run_dir = runs.new_run_dir(self.project, cfg.model)
-            trainer_module.write_run_config(self.run_dir, cfg, {})
+            runs.write_run_config(self.run_dir, cfg, {})
         done = len(runs.read_history(self.run_dir)) if self.resume else 0
         step = done * spe
         for epoch in range(done, cfg.epochs):

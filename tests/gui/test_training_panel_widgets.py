@@ -126,7 +126,7 @@ def test_form_round_trips_and_names_bad_fields(qtbot, tmp_path):
         assert getattr(out, key) == getattr(cfg, key), key
     assert out.lr_init == pytest.approx(2e-4)
     form.input_size.setValue(100)
-    with pytest.raises(ConfigError, match="Input size 100"):
+    with pytest.raises(ConfigError, match="Input size must be a positive multiple of 32, got 100"):
         form.config()
     form.input_size.setValue(96)
     form.start_from.setCurrentIndex(form.start_from.findData("darknet"))

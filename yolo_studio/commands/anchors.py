@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.model_family import MODEL_NAMES, check_input_size, family
 
 MAX_PROBLEMS_SHOWN = 5
 
@@ -18,7 +19,7 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None,
                    help="number of anchors (default: 9 for yolov3, 6 for yolov3-tiny)")
     p.add_argument("--size", type=int, default=416, help="network input size in pixels (default 416)")
-    p.add_argument("--model", choices=("yolov3", "yolov3-tiny"), default="yolov3",
+    p.add_argument("--model", choices=MODEL_NAMES, default="yolov3",
                    help="model the anchors are for (default yolov3)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same anchors")
     p.add_argument("--no-genetic", action="store_true", help="skip the genetic refinement step")
@@ -30,37 +31,28 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
 def run(args) -> int:
     """Load the boxes, fit, print anchors and metrics side by side, optionally apply."""
     from yolo_studio.core import anchors as A
+    from yolo_studio.core.anchor_fit import FitRequest, fit_and_measure, load_boxes
     from yolo_studio.core.project import Project
+    from yolo_studio.core.project_checks import project_warnings
 
     size = _checked_size(args.size)
-    need = A.anchors_for_model(args.model)
+    need = family(args.model).n_anchors
     k = need if args.k is None else args.k
     if args.apply and k != need:
         raise ConfigError(f"--apply needs -k {need} for {args.model} (3 anchors per output scale), not -k {k}")
-    from yolo_studio.core.project_checks import project_warnings
-
     project = Project.open(args.project)
-    notes = project_warnings(project, args.model)
-    for note in notes:
+    for note in project_warnings(project, args.model):
         print(f"warning: {note}", file=sys.stderr)
-    annotations, problems = project.load_all()
-    sizes = A.collect_box_sizes(annotations, size)
-    _warn(problems + sizes.skipped)
-    if len(sizes.wh) == 0 and sizes.skipped:
-        raise ConfigError(f"{project.root}: no usable boxes; {len(sizes.skipped)} with zero size "
-                          f"or an unknown image size were skipped (see the warnings above)")
-    if len(sizes.wh) == 0:
-        missing = [d for d in project.image_dirs if not d.is_dir()]
-        hint = (f" (image folder{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} "
-                f"named in {project.project_file} do{'' if len(missing) > 1 else 'es'} not exist)"
-                if missing else "; label some images first")
-        raise ConfigError(f"{project.root}: no labelled boxes to fit anchors to{hint}")
-    fitted = A.round_anchors(A.fit_anchors(sizes.wh, k, seed=args.seed, genetic=not args.no_genetic))
-    sets = {A.FITTED: fitted, **{n: A.flatten_anchors(g) for n, g in A.reference_anchors(project, args.model, size).items()}}
-    print(f"{project.root}: {len(sizes.wh)} boxes in {sum(1 for a in annotations if a.boxes)} images, "
+    request = FitRequest(args.model, size, k, seed=args.seed, genetic=not args.no_genetic)
+    result = load_boxes(project, request)
+    _warn(result.labels.problems + result.skipped)      # before a "no usable boxes" error
+    fit_and_measure(project, result)
+    fitted = result.sets[A.FITTED]
+    print(f"{project.root}: {len(result.wh)} boxes in "
+          f"{sum(1 for a in result.labels.annotations if a.boxes)} images, "
           f"at {size}x{size} px, {args.model}, k={k}")
-    _print_anchors(sets, k == need)
-    _print_metrics(A, sizes.wh, sets)
+    _print_anchors(result.sets, k == need)
+    _print_metrics(result.metrics)
     print(f"\nfor a darknet .cfg ([yolo] sections): {A.darknet_line(fitted)}")
     if args.apply:
         A.apply_to_project(project, fitted, args.model, size)
@@ -71,11 +63,7 @@ def run(args) -> int:
 
 
 def _checked_size(size: int) -> int:
-    from yolo_studio.core.anchors import check_input_size
-    try:
-        return check_input_size(size)
-    except ConfigError as e:
-        raise ConfigError(f"--size: {e}") from None
+    return check_input_size(size, "--size")
 
 
 def _warn(problems) -> None:
@@ -105,8 +93,8 @@ def _print_anchors(sets: dict[str, np.ndarray], grouped: bool) -> None:
                                            for n in names))
 
 
-def _print_metrics(A, wh, sets) -> None:
-    metrics = {n: A.fit_metrics(wh, a) for n, a in sets.items()}
+def _print_metrics(metrics: dict) -> None:
+    sets = list(metrics)
     rows = [("mean best IoU (darknet avg IoU)", "mean_iou", "{:.3f}"),
             ("best possible recall (ratio < 4)", "bpr", "{:.3f}"),
             ("anchors within ratio 4 per box", "anchors_above", "{:.2f}"),

@@ -5,7 +5,8 @@ import argparse
 import time
 from pathlib import Path
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
+from yolo_studio.commands.model_args import add_model_args, add_threshold_args
+from yolo_studio.core.defaults import DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -22,15 +23,8 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
                                    ".weights + .cfg, or an exported SavedModel) and write "
                                    "annotated images/video to --out.")
     p.add_argument("source", help="image file, folder of images, video file, or camera index (0, 1, ...)")
-    p.add_argument("--weights", required=True,
-                   help="checkpoint (<name>.weights.h5 / .json), darknet .weights, or SavedModel folder")
-    p.add_argument("--cfg", help="darknet .cfg for --weights (default: <weights>.cfg beside it)")
-    p.add_argument("--classes", help="class names file (one per line) or just the class count")
-    p.add_argument("--size", type=int, help="network input size, a multiple of 32 (default: the model's)")
-    p.add_argument("--conf", type=float, default=DEFAULT_SCORE_THRESHOLD,
-                   help=f"score threshold (default {DEFAULT_SCORE_THRESHOLD})")
-    p.add_argument("--iou", type=float, default=DEFAULT_NMS_IOU,
-                   help=f"NMS IoU threshold (default {DEFAULT_NMS_IOU})")
+    add_model_args(p)
+    add_threshold_args(p, DEFAULT_SCORE_THRESHOLD)
     p.add_argument("--max-det", type=int, default=100, help="most detections per image (default 100)")
     p.add_argument("--out", default="detections",
                    help="output folder (default ./detections); it must be new, empty or hold only "

@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
+from yolo_studio.commands.model_args import add_model_args, add_threshold_args
+from yolo_studio.core.defaults import EVAL_SCORE_THRESHOLD
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
@@ -15,18 +16,12 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
                        description="Run a model over the labelled images of a split and print "
                                    "VOC mAP@0.5, COCO mAP@[.5:.95] and the AP of each class.")
     p.add_argument("project", help="project folder, image folder, or pylessons list (.txt)")
-    p.add_argument("--weights", required=True,
-                   help="checkpoint (<name>.weights.h5 / .json), darknet .weights or SavedModel")
-    p.add_argument("--cfg", help="darknet .cfg for --weights")
+    add_model_args(p, classes=False)
     p.add_argument("--val", help="pylessons validation list (with a .txt PROJECT)")
     p.add_argument("--names", help="class names file (with a .txt PROJECT)")
     p.add_argument("--split", choices=("val", "train", "all"), default="val",
                    help="which images to evaluate on (default val)")
-    p.add_argument("--size", type=int, help="input size (default: the model's)")
-    p.add_argument("--conf", type=float, default=EVAL_SCORE_THRESHOLD,
-                   help=f"score threshold (default {EVAL_SCORE_THRESHOLD}, as the trainer's mAP)")
-    p.add_argument("--iou", type=float, default=DEFAULT_NMS_IOU,
-                   help=f"NMS IoU threshold (default {DEFAULT_NMS_IOU})")
+    add_threshold_args(p, EVAL_SCORE_THRESHOLD, ", as the trainer's mAP")
     p.add_argument("--save-detections", metavar="JSON",
                    help="write the detections as a COCO results file (a new file)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --save-detections file")

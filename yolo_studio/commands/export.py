@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from yolo_studio.commands.model_args import add_model_args
+
 # Same list as core.export.FORMATS, repeated so building the parser does not import TensorFlow.
 FORMATS = ("savedmodel", "tflite", "tflite16", "onnx", "darknet")
 
@@ -13,12 +15,9 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
                        description="SavedModel includes decode + NMS; TFLite and ONNX give decoded "
                                    "boxes (batch 1) for your own NMS; darknet writes .weights, "
                                    ".cfg and .names that darknet and OpenCV DNN read.")
-    p.add_argument("--weights", required=True,
-                   help="checkpoint (<name>.weights.h5 / .json) or darknet .weights")
-    p.add_argument("--cfg", help="darknet .cfg for --weights (default: <weights>.cfg beside it)")
-    p.add_argument("--classes", help="class names file (one per line) or just the class count")
+    add_model_args(p, "checkpoint (<name>.weights.h5 / .json) or darknet .weights",
+                   size_help="input size baked into the export (default: the model's)")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
-    p.add_argument("--size", type=int, help="input size baked into the export (default: the model's)")
     p.add_argument("--out", required=True,
                    help="output path (a new folder for savedmodel; a file for the others)")
     p.add_argument("--overwrite", action="store_true",

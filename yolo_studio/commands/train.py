@@ -9,6 +9,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from yolo_studio.core.model_family import MODEL_NAMES
+
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
     """Register the ``train`` subcommand."""
@@ -18,7 +20,7 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("project", help="project folder, image folder, or pylessons train list (.txt)")
     p.add_argument("--val", help="pylessons validation list (with a .txt PROJECT)")
     p.add_argument("--names", help="class names file (with a .txt PROJECT; default: <list>.names)")
-    p.add_argument("--model", choices=("yolov3", "yolov3-tiny"), help="default yolov3-tiny")
+    p.add_argument("--model", choices=MODEL_NAMES, help="default yolov3-tiny")
     p.add_argument("--size", type=int, help="input size, a multiple of 32 (default 416)")
     p.add_argument("--epochs", type=int, help="default 30")
     p.add_argument("--batch", type=int, help="batch size (default 8)")
@@ -90,8 +92,8 @@ def build_config(args, project):
         flags["epochs"] = _run_epochs(project, args.run_dir)
     # Hand-edited values fail here, naming the file and the key, not deep inside training
     # (also one a flag replaces this time: the file is still broken for the next run).
-    settings = getattr(project, "train_settings", None) or {}
-    where = f"train_settings in {getattr(project, 'project_file', None) or 'the project file'}"
+    settings = project.train_settings or {}
+    where = f"train_settings in {project.project_file}"
     base = config_from_dict(settings, where)
     config = replace(base, **{k: v for k, v in flags.items() if v is not None})
     if args.weights and args.retrain:
@@ -123,11 +125,12 @@ def _run_epochs(project, run_dir) -> int | None:
 
 def run(args) -> int:
     """Train until done or Ctrl+C; print a summary. Exit 0 finished, 1 failed, 130 stopped."""
-    from yolo_studio.core.training.list_project import open_training_source
+    from yolo_studio.core.training.list_project import ListProject, open_training_source
     from yolo_studio.core.training.trainer import Trainer
 
     project = open_training_source(args.project, args.names, args.val)
-    for problem in getattr(project, "problems", [])[:20]:
+    # Problems reading a list file; a project folder's label problems are said by the trainer.
+    for problem in (project.problems if isinstance(project, ListProject) else [])[:20]:
         print(f"warning: {problem}", file=sys.stderr)
     config = build_config(args, project)
     from yolo_studio.core.project_checks import project_warnings

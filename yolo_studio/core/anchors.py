@@ -13,8 +13,8 @@ from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
-from yolo_studio.core.defaults import default_anchors
 from yolo_studio.core.errors import ConfigError, Problem, YoloStudioError
+from yolo_studio.core.model_family import AnchorSet, check_input_size, family
 
 # k-means restarts run on a random subsample this big: cluster centres of 10k
 # boxes are nearly as good as those of 1M, so the full data only needs a short
@@ -30,8 +30,6 @@ CHUNK = 1 << 16
 # ultralytics' autoanchor threshold: a box "fits" an anchor when neither side
 # differs by more than this factor.
 RATIO_THRESHOLD = 4.0
-ANCHORS_PER_SCALE = 3
-SCALES = {"yolov3": 3, "yolov3-tiny": 2}
 
 Progress = Callable[[float], None]
 
@@ -65,15 +63,6 @@ class FitMetrics:
 
 # ---------------------------------------------------------------- box sizes
 
-def check_input_size(input_size) -> int:
-    """The network input size as an int, or a ConfigError (it must be a multiple of 32)."""
-    if isinstance(input_size, bool) or not isinstance(input_size, (int, np.integer)) \
-            or input_size < 32 or input_size % 32:
-        raise ConfigError(f"input size must be a positive multiple of 32 pixels "
-                          f"(the network's largest stride), got {input_size!r}")
-    return int(input_size)
-
-
 def collect_box_sizes(annotations: Iterable, input_size: int) -> BoxSizes:
     """Widths and heights of every box, letterboxed to ``input_size``, with their origins."""
     input_size = check_input_size(input_size)
@@ -98,12 +87,6 @@ def collect_box_sizes(annotations: Iterable, input_size: int) -> BoxSizes:
             refs.append((ann.image_path, i))
     wh = np.asarray(sizes, dtype=np.float32).reshape(-1, 2)
     return BoxSizes(wh, refs, skipped)
-
-
-def box_sizes(annotations: Iterable, input_size: int) -> tuple[np.ndarray, list[tuple[Path, int]]]:
-    """``(wh, refs)`` of every usable box at ``input_size`` (see :func:`collect_box_sizes`)."""
-    sizes = collect_box_sizes(annotations, input_size)
-    return sizes.wh, sizes.refs
 
 
 # ---------------------------------------------------------------- IoU helpers
@@ -426,24 +409,6 @@ def sort_by_area(anchors) -> np.ndarray:
 
 # ---------------------------------------------------------------- grouping
 
-def anchors_for_model(model: str) -> int:
-    """How many anchors ``model`` uses (3 per output scale)."""
-    if model not in SCALES:
-        raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(SCALES)}")
-    return SCALES[model] * ANCHORS_PER_SCALE
-
-
-def group_anchors(anchors, model: str) -> list[list[tuple[float, float]]]:
-    """Split anchors sorted by area into per-scale groups of 3, stride ascending."""
-    need = anchors_for_model(model)
-    a = sort_by_area(anchors)
-    if len(a) != need:
-        raise ConfigError(f"{model} uses {need} anchors ({ANCHORS_PER_SCALE} per scale), "
-                          f"got {len(a)}; set k to {need}")
-    return [[(float(w), float(h)) for w, h in a[i:i + ANCHORS_PER_SCALE]]
-            for i in range(0, need, ANCHORS_PER_SCALE)]
-
-
 def flatten_anchors(per_scale) -> np.ndarray:
     """Per-scale anchors as one (k, 2) array."""
     return np.asarray([wh for group in per_scale for wh in group], dtype=np.float64).reshape(-1, 2)
@@ -495,18 +460,18 @@ DEFAULTS = "COCO defaults"
 FITTED = "fitted"
 
 
-def reference_anchors(project, model: str, input_size: int) -> dict[str, list[list[tuple[float, float]]]]:
+def reference_anchors(project, model: str, input_size: int) -> dict[str, AnchorSet]:
     """The anchors a fit is compared with: the project's own (if it has a set for ``model``) and COCO's.
 
     The project's are scaled to ``input_size`` exactly as training scales
     them (``Project.model_anchors``).
     """
-    need = anchors_for_model(model)
+    fam = family(model)
     sets = {}
     own = [a for g in (project.anchors or []) for a in g]
-    if len(own) == need:
+    if len(own) == fam.n_anchors:
         sets[CURRENT] = project.model_anchors(model, input_size)
-    sets[DEFAULTS] = [[(float(w), float(h)) for w, h in g] for g in default_anchors(model)]
+    sets[DEFAULTS] = fam.default_anchors
     return sets
 
 
@@ -515,12 +480,12 @@ def round_anchors(anchors, decimals: int = 1) -> np.ndarray:
     return sort_by_area(np.round(np.asarray(anchors, dtype=np.float64), decimals))
 
 
-def apply_to_project(project, anchors, model: str, input_size: int) -> list[list[tuple[float, float]]]:
+def apply_to_project(project, anchors, model: str, input_size: int) -> AnchorSet:
     """Store fitted anchors (grouped for ``model``) and their input size in the project, and save it."""
-    grouped = group_anchors(round_anchors(anchors), model)
+    grouped = AnchorSet.grouped(round_anchors(anchors), model)
     size = check_input_size(input_size)
     before = project.anchors, project.anchors_size
-    project.anchors, project.anchors_size = grouped, size
+    project.anchors, project.anchors_size = [list(g) for g in grouped], size
     try:
         project.save()
     except BaseException:

@@ -76,11 +76,6 @@ def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8",
     atomic_write_bytes(path, text.encode(encoding), make_parents)
 
 
-def atomic_replace_file(tmp_path: str | Path, path: str | Path) -> None:
-    """Move a finished temporary file (e.g. written by Keras) over ``path`` atomically."""
-    os.replace(tmp_path, path)
-
-
 def _stage(path: Path, data: bytes) -> Path:
     """A flushed temporary copy of ``data`` next to ``path``, with the mode ``path`` will have."""
     if not path.parent.is_dir():

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from .annotations import Box, ImageAnnotation
+from .demo_digits import place_objects
 from .errors import ConfigError
 from .paths import demo_project_dir
 from .project import PROJECT_FILE, Project
@@ -107,14 +108,8 @@ def ensure_demo_project() -> Path:
 def _demo_image(rng: np.random.Generator, min_size: int, max_size: int) -> tuple[np.ndarray, list[Box]]:
     w, h = (int(v) for v in rng.integers(min_size, max_size + 1, size=2))
     image = _background(rng, w, h)
-    boxes: list[Box] = []
     n = 0 if rng.random() < _EMPTY_FRACTION else int(rng.integers(1, 6))
-    for _ in range(n):
-        for _attempt in range(30):
-            box = _place_shape(rng, image, boxes)
-            if box is not None:
-                boxes.append(box)
-                break
+    boxes = place_objects(n, lambda placed: _place_shape(rng, image, placed))
     noise = rng.normal(0, 3, image.shape)
     image = np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     return image, boxes

@@ -35,17 +35,23 @@ def digit_image(rng: np.random.Generator, min_size: int, max_size: int,
     w, h = (int(v) for v in rng.integers(min_size, max_size + 1, size=2))
     image = background(rng, w, h)
     _distractors(rng, image)
-    boxes: list[Box] = []
     n = 0 if rng.random() < EMPTY_FRACTION else int(rng.integers(1, MAX_PER_IMAGE + 1))
-    for _ in range(n):
-        for _attempt in range(30):
-            box = _place_digit(rng, image, boxes)
-            if box is not None:
-                boxes.append(box)
-                break
+    boxes = place_objects(n, lambda placed: _place_digit(rng, image, placed))
     sigma = rng.uniform(2, 8)
     image = np.clip(image.astype(np.float32) + rng.normal(0, sigma, image.shape), 0, 255)
     return image.astype(np.uint8), boxes
+
+
+def place_objects(n: int, place, attempts: int = 30) -> list[Box]:
+    """Up to ``n`` boxes, each from ``place(boxes so far)`` (None: no room there; tried ``attempts`` times)."""
+    boxes: list[Box] = []
+    for _ in range(n):
+        for _attempt in range(attempts):
+            box = place(boxes)
+            if box is not None:
+                boxes.append(box)
+                break
+    return boxes
 
 
 def glyph_mask(rng: np.random.Generator, digit: int, height: float) -> np.ndarray:

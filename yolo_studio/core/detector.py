@@ -21,6 +21,7 @@ from yolo_studio.core.images import letterbox_image
 from yolo_studio.core.model import ModelSpec, decode_predictions, nms
 from yolo_studio.core.model.darknet import resolve_class_names
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model, model_kind
+from yolo_studio.core.model_family import check_input_size
 from yolo_studio.core.training.device import cpu_has_bfloat16
 
 
@@ -120,9 +121,7 @@ class Detector:
     @classmethod
     def from_model(cls, model, spec: ModelSpec, input_size: int | None = None, source="", message=""):
         """Wrap an in-memory Keras model (e.g. the trainer's) in a compiled detector."""
-        size = int(input_size or spec.input_size)
-        if size % 32:
-            raise ConfigError(f"input size must be a multiple of 32, got {size}")
+        size = check_input_size(int(input_size or spec.input_size))
         det = cls(None, spec, size, source, message)
         det._run = make_detect_function(model, spec, size, det._count_trace)
         return det
@@ -147,9 +146,7 @@ class Detector:
                 raise ConfigError(f"{path}: this SavedModel has a fixed input size of "
                                   f"{det.input_size}, not {input_size}; export again with --size")
             return det
-        size = int(input_size) if input_size else None
-        if size is not None and (size <= 0 or size % 32):
-            raise ConfigError(f"input size must be a positive multiple of 32, got {input_size}")
+        size = check_input_size(int(input_size)) if input_size else None
         model, spec, message = load_keras_model(path, classes, cfg, size, None, policy)
         return cls.from_model(model, spec, spec.input_size, str(path), message)
 

@@ -28,6 +28,7 @@ from yolo_studio.core.model import ModelSpec, decode_predictions, nms
 from yolo_studio.core.model.darknet_cfg import write_cfg
 from yolo_studio.core.model.darknet_weights import write_darknet_weights
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model
+from yolo_studio.core.model_family import check_input_size
 from yolo_studio.core.output_guard import MANIFEST, OutputFolder, OutputRefused, _show, check_new_files
 from yolo_studio.core.project import PROJECT_FILE
 
@@ -258,8 +259,8 @@ def export_model(weights, fmt: str, out, classes=None, cfg=None,
     """
     if fmt not in FORMATS:
         raise ConfigError(f"export format '{fmt}' is unknown; choose one of {', '.join(FORMATS)}")
-    if input_size is not None and (int(input_size) <= 0 or int(input_size) % 32):
-        raise ConfigError(f"--size must be a positive multiple of 32, got {input_size}")
+    if input_size is not None:
+        check_input_size(int(input_size), "--size")
     targets = export_targets(fmt, out)
     if fmt == "savedmodel":
         check_savedmodel_target(targets[0], overwrite)

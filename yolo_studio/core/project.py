@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import defaults
 from .annotations import Box, ImageAnnotation
 from .atomic import MissingFolderError, finish_interrupted, remove_orphan_temps, write_together
 from .class_names import check_new_class
@@ -37,6 +36,7 @@ from .formats.checks import check_boxes
 from .formats.registry import CODECS, codec
 from .formats.yolo_txt import CLASSES_FILE, classes_text, read_classes
 from .images import image_size
+from .model_family import AnchorSet
 from .project_file import (KNOWN_KEYS, PROJECT_FILE, PROJECT_VERSION, check_classes, check_format,
                            gather_voc_classes, validated)
 from .project_relabel import relabel_files
@@ -45,7 +45,6 @@ from .project_scan import detect_format as _detect_format, entries as _entries, 
 
 __all__ = ["PROJECT_FILE", "PROJECT_VERSION", "LABEL_FORMATS", "Project"]
 LABEL_FORMATS = tuple(CODECS)
-_ANCHOR_COUNT = {"yolov3": 9, "yolov3-tiny": 6}
 
 
 class Project:
@@ -189,7 +188,7 @@ class Project:
         out = {**self.extra_settings, "version": PROJECT_VERSION, "classes": list(classes),
                "image_dirs": [self._rel(d) for d in self.image_dirs],
                "label_format": self.label_format, "val_fraction": self.val_fraction,
-               "anchors": self.anchors and [[[float(w), float(h)] for w, h in g] for g in self.anchors],
+               "anchors": self.anchors and AnchorSet.parse(self.anchors).to_json(),
                "anchors_size": self.anchors_size, "train_settings": self.train_settings}
         if self.dataset is not None:
             # The dataset's own files define images, labels, split and classes;
@@ -550,11 +549,6 @@ class Project:
             self.save_annotation(ImageAnnotation(path, img.shape[1], img.shape[0], list(boxes), verified))
         return path
 
-    def model_anchors(self, model: str, input_size: int) -> list[list[tuple[float, float]]]:
+    def model_anchors(self, model: str, input_size: int) -> AnchorSet:
         """Anchors for ``model`` at ``input_size``: the project's (scaled) if they fit, else defaults."""
-        flat = [tuple(a) for g in (self.anchors or []) for a in g]
-        if flat and len(flat) == _ANCHOR_COUNT.get(model, 9):
-            s = input_size / self.anchors_size
-            flat = sorted(((float(w) * s, float(h) * s) for w, h in flat), key=lambda a: a[0] * a[1])
-            return [flat[i:i + 3] for i in range(0, len(flat), 3)]
-        return [[(float(w), float(h)) for w, h in g] for g in defaults.default_anchors(model)]
+        return AnchorSet.for_model(self.anchors, model, self.anchors_size, input_size)

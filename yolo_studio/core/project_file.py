@@ -13,6 +13,7 @@ from .class_names import check_class_name, class_name_problem, look_alike
 from .errors import ConfigError, LabelFileError
 from .formats.registry import codec
 from .formats.voc import parse_voc_tree
+from .model_family import AnchorSet
 
 PROJECT_FILE = "yolo_studio.json"
 # The project file's format version this code reads and writes. A newer file
@@ -84,12 +85,10 @@ def _validated_anchors(anchors, bad):
     if anchors is None:
         return None
     try:
-        groups = [[(float(w), float(h)) for w, h in g] for g in anchors]
-    except (TypeError, ValueError):
-        raise bad("anchors", "must be a list of groups of [w, h] pairs, or null") from None
-    if any(w <= 0 or h <= 0 for g in groups for w, h in g):
-        raise bad("anchors", "has a width or height that is not positive")
-    return groups
+        return [list(g) for g in AnchorSet.parse(anchors)]
+    except ConfigError as e:
+        raise bad("anchors", f"must be a list of groups of [w, h] pairs with finite, positive sizes, "
+                             f"or null ({e})") from None
 
 
 def gather_voc_classes(labelled) -> list[str]:

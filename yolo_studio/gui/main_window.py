@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         # The labeller's keys act where the focus is inside it: give it focus on arrival.
         self.tabs.currentChanged.connect(
-            lambda _i: self.tabs.currentWidget() is self.labeller and self.labeller.canvas.setFocus())
+            lambda _i: self.tabs.currentWidget() is self.labeller and self.labeller.focus_canvas())
         self.statusBar().setSizeGripEnabled(True)
         # Permanent: a timed message would cover it for 15 s at most, never replace it.
         self.location = QLabel()
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._bound(file, "quit", self.close)
         edit = bar.addMenu("&Edit")
-        la = self.labeller.actions
+        la = self.labeller.menu_actions()
         for name in ("undo", "redo", None, "draw", "delete", "duplicate", "copy_previous", "verify",
                      "accept", None, "prelabel"):
             edit.addSeparator() if name is None else edit.addAction(la[name])
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
 
     def save_all(self) -> None:
         """Labels save themselves; this also writes the project file now."""
-        ok = self.labeller.store.flush()
+        ok = self.labeller.flush()
         try:
             if self.context.project is not None:
                 self.context.project.save()
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         project = self.context.project
         if project is None:
             return
-        self.labeller.store.flush()
+        self.labeller.flush()
         out = QFileDialog.getExistingDirectory(self, f"Export labels as {EXPORT_FORMATS[fmt]} into…")
         if not out:
             return
@@ -213,10 +213,7 @@ class MainWindow(QMainWindow):
     def restore_session(self) -> None:
         """Back to the tab, image, filters, splitter and preview set-up of the last session."""
         restore_labeller_session(self.labeller)
-        for panel in self.panels[1:]:
-            restore = getattr(panel, "restore_session", None)
-            if restore is not None:
-                restore()
+        self._each_other_panel("restore_session")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -231,10 +228,14 @@ class MainWindow(QMainWindow):
         """Remember the window, the tab and each panel's state for the next start."""
         write_settings({GEOMETRY_KEY: self.saveGeometry(), TAB_KEY: self.tabs.currentIndex()})
         save_labeller_session(self.labeller)
+        self._each_other_panel("save_session")
+
+    def _each_other_panel(self, method: str) -> None:
+        """Call ``method`` on every panel but the labeller that has it (session hooks are optional)."""
         for panel in self.panels[1:]:
-            save = getattr(panel, "save_session", None)
-            if save is not None:
-                save()
+            hook = getattr(panel, method, None)
+            if hook is not None:
+                hook()
 
     # -- project and closing --------------------------------------------
     def _project_changed(self, project) -> None:

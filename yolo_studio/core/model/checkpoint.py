@@ -1,4 +1,4 @@
-"""Our own checkpoint: ``<stem>.weights.h5`` (Keras weights) + ``<stem>.json`` (ModelSpec)."""
+"""Save and load our own checkpoint (file names: :mod:`yolo_studio.core.checkpoint_files`)."""
 from __future__ import annotations
 
 import io
@@ -9,30 +9,10 @@ from pathlib import Path
 import keras
 
 from yolo_studio.core.atomic import atomic_write_bytes, atomic_write_text
+from yolo_studio.core.checkpoint_files import WEIGHTS_SUFFIX, checkpoint_files, checkpoint_stem
 from yolo_studio.core.errors import ConfigError
 
 from .spec import ModelSpec
-
-WEIGHTS_SUFFIX = ".weights.h5"
-
-
-def checkpoint_stem(path: str | Path) -> Path:
-    """The stem of a checkpoint given its .weights.h5, its .json or the stem itself."""
-    p = Path(path)
-    name = p.name
-    if name.endswith(WEIGHTS_SUFFIX):
-        return p.with_name(name[: -len(WEIGHTS_SUFFIX)])
-    if name.endswith(".json"):
-        return p.with_name(name[: -len(".json")])
-    return p
-
-
-def is_checkpoint(path: str | Path) -> bool:
-    """True when ``path`` names one of our checkpoints (both files present)."""
-    stem = checkpoint_stem(path)
-    return (stem.parent / (stem.name + WEIGHTS_SUFFIX)).is_file() and \
-        (stem.parent / (stem.name + ".json")).is_file()
-
 
 def save_checkpoint(model: keras.Model, spec: ModelSpec, path_stem: str | Path) -> Path:
     """Write ``<stem>.weights.h5`` then ``<stem>.json``, each atomically; returns the stem.
@@ -42,13 +22,13 @@ def save_checkpoint(model: keras.Model, spec: ModelSpec, path_stem: str | Path) 
     """
     stem = checkpoint_stem(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    weights = stem.parent / (stem.name + WEIGHTS_SUFFIX)
+    weights, spec_file = checkpoint_files(stem)
     data = _weights_h5_bytes(model)
     if data is not None:
         atomic_write_bytes(weights, data)
     else:
         _save_weights_via_file(model, weights)
-    atomic_write_text(stem.parent / (stem.name + ".json"), json.dumps(spec.to_dict(), indent=2))
+    atomic_write_text(spec_file, json.dumps(spec.to_dict(), indent=2))
     return stem
 
 
@@ -87,7 +67,7 @@ def _save_weights_via_file(model: keras.Model, weights: Path) -> None:
 def read_spec(path: str | Path) -> ModelSpec:
     """The ModelSpec of a checkpoint, without building the model."""
     stem = checkpoint_stem(path)
-    js = stem.parent / (stem.name + ".json")
+    js = checkpoint_files(stem)[1]
     if not js.is_file():
         raise ConfigError(f"{js}: checkpoint description not found (expected beside "
                           f"{stem.name}{WEIGHTS_SUFFIX})")
@@ -102,11 +82,11 @@ def read_spec(path: str | Path) -> ModelSpec:
 def load_checkpoint(path: str | Path, input_size: int | None = None,
                     dtype: str | None = None) -> tuple[keras.Model, ModelSpec]:
     """Rebuild the model of a checkpoint and load its weights (any input size by default)."""
-    from . import build_model
+    from .build import build_model
 
     stem = checkpoint_stem(path)
     spec = read_spec(stem)
-    weights = stem.parent / (stem.name + WEIGHTS_SUFFIX)
+    weights = checkpoint_files(stem)[0]
     if not weights.is_file():
         raise ConfigError(f"{weights}: checkpoint weights not found")
     model = build_model(spec.model, spec.num_classes, input_size, dtype)

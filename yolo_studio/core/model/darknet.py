@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from yolo_studio.core import defaults
+from yolo_studio.core.model_family import family
 
 from .darknet_cfg import DarknetFileError, parse_cfg
 from .darknet_weights import (FLOATS_BASE, FLOATS_PER_CLASS, LoadReport, load_darknet_weights,
@@ -71,7 +71,7 @@ def load_darknet_model(weights, cfg=None, classes=None, input_size: int | None =
     anchors. ``input_size`` overrides the cfg's; ``build_size`` fixes the
     Keras input shape (None = any multiple of 32).
     """
-    from . import build_model
+    from .build import build_model
 
     weights = Path(weights)
     if not weights.is_file():
@@ -86,7 +86,7 @@ def load_darknet_model(weights, cfg=None, classes=None, input_size: int | None =
     else:
         _, floats = read_floats(weights)
         model, num_classes = guess_topology(weights, len(floats))
-        anchors = DARKNET_TINY_ANCHORS if model == "yolov3-tiny" else defaults.default_anchors(model)
+        anchors = DARKNET_TINY_ANCHORS if model == "yolov3-tiny" else family(model).default_anchors
         size = 416
         source = f"{weights.name} (by its size)"
     names = resolve_class_names(classes, num_classes, source)

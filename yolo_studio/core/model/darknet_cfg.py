@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yolo_studio.core.atomic import atomic_write_text
-from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.core.errors import ConfigError, YoloStudioError
+from yolo_studio.core.model_family import ANCHORS_PER_SCALE, MODEL_NAMES, check_input_size, family
 
 from .darknet_cfg_text import cfg_text
 
@@ -134,9 +135,12 @@ def parse_cfg(path: str | Path) -> DarknetCfg:
             raise DarknetFileError(path, f"line {s.line}: mask {mask} refers past the "
                                          f"{len(pairs)} anchors listed")
     model = _identify(path, sections, num_classes, masks)
-    if width != height or width % 32 or width < 32:
-        raise DarknetFileError(path, f"[net] width={width} height={height}: expected a square "
-                                     f"input whose side is a multiple of 32")
+    if width != height:
+        raise DarknetFileError(path, f"[net] width={width} height={height}: expected a square input")
+    try:
+        check_input_size(width)
+    except ConfigError as e:
+        raise DarknetFileError(path, f"[net] width={width} height={height}: {e}") from None
     # cfg lists yolo layers stride-descending; our outputs are stride-ascending.
     anchors = [[pairs[m] for m in mask] for mask in reversed(masks)]
     return DarknetCfg(path, model, num_classes, width, anchors, sections)
@@ -145,7 +149,7 @@ def parse_cfg(path: str | Path) -> DarknetCfg:
 def _identify(path: Path, sections, num_classes: int, masks) -> str:
     """Which of our topologies the cfg describes (or an error saying where it departs)."""
     sig = _signature(sections, path)
-    for model in ("yolov3", "yolov3-tiny"):
+    for model in MODEL_NAMES:
         ref = _signature(parse_sections_text(cfg_text(model, num_classes, _dummy_anchors(model), 416)))
         if len(ref) == len(sig) and all(a == b for a, b in zip(ref, sig)):
             for s, mask in zip((s for s in sections if s.type == "yolo"), masks):
@@ -166,7 +170,7 @@ def _identify(path: Path, sections, num_classes: int, masks) -> str:
 
 
 def _dummy_anchors(model: str):
-    return [[(1, 1)] * 3] * (2 if model == "yolov3-tiny" else 3)
+    return [[(1, 1)] * ANCHORS_PER_SCALE] * family(model).n_scales
 
 
 def parse_sections_text(text: str) -> list[Section]:

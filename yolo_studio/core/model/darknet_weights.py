@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from yolo_studio.core.atomic import atomic_write_bytes
+from yolo_studio.core.model_family import ANCHORS_PER_SCALE, FAMILIES, MODEL_NAMES
 
 from .darknet_cfg import DarknetFileError
 from .layers import conv_index, is_output_conv
 
-ANCHORS_PER_SCALE = 3
 # Floats in a .weights file = BASE + PER_CLASS * classes (equal to Keras'
 # count_params(); the tests check these against the built models).
-FLOATS_BASE = {"yolov3": 61_570_957, "yolov3-tiny": 8_673_934}
-FLOATS_PER_CLASS = {"yolov3": 5_385, "yolov3-tiny": 2_310}
+FLOATS_BASE = {f.name: f.darknet_floats_base for f in FAMILIES.values()}
+FLOATS_PER_CLASS = {f.name: f.darknet_floats_per_class for f in FAMILIES.values()}
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def infer_file_classes(pairs, n_floats: int) -> int | None:
 
 def topology_for_size(n_floats: int) -> tuple[str, int] | None:
     """(model, classes) whose darknet float count is exactly ``n_floats``, if any."""
-    for model in ("yolov3", "yolov3-tiny"):
+    for model in MODEL_NAMES:
         extra = n_floats - FLOATS_BASE[model]
         if extra > 0 and extra % FLOATS_PER_CLASS[model] == 0:
             return model, extra // FLOATS_PER_CLASS[model]
@@ -146,13 +146,13 @@ def load_darknet_weights(model, path: str | Path, file_classes: int | None = Non
     the model's, every layer but the output convs is loaded and those are
     re-initialised (fine-tuning COCO weights on a project's classes).
     """
-    from . import darknet_conv_layers
+    from .build import darknet_conv_layers
 
     path = Path(path)
     _, floats = read_floats(path)
     pairs = darknet_conv_layers(model)
     own = model_classes(pairs)
-    name = "yolov3-tiny" if len(pairs) == 13 else "yolov3"
+    name = next((f.name for f in FAMILIES.values() if f.darknet_convs == len(pairs)), "yolov3")
     if file_classes is None:
         fits_own = len(floats) == sum(layer_float_counts(pairs))
         file_classes = own if fits_own else (infer_file_classes(pairs, len(floats)) or own)
@@ -203,7 +203,7 @@ def _reinit(conv) -> None:
 
 def darknet_weights_bytes(model, seen: int = 0) -> bytes:
     """The .weights content for ``model`` (header 0.2.0, 64-bit 'seen')."""
-    from . import darknet_conv_layers
+    from .build import darknet_conv_layers
 
     buf = io.BytesIO()
     buf.write(np.array([0, 2, 0], "<i4").tobytes())

@@ -5,15 +5,25 @@ import tensorflow as tf
 
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.model_family import AnchorSet, family_with_scales
 
-# exp(tw) of an untrained head can overflow to inf and poison NMS; e^12 times
-# an anchor is already far larger than any input.
+# exp(tw) of an untrained head can overflow to inf and poison NMS (and make
+# the loss's GIoU NaN); e^12 times an anchor is already far larger than any input.
 _MAX_LOG_WH = 12.0
 
 
-def default_strides(n_scales: int) -> list[int]:
-    """Strides of YOLOv3 (3 scales: 8, 16, 32) or tiny (2 scales: 16, 32)."""
-    return [32 // 2 ** (n_scales - 1 - i) for i in range(n_scales)]
+def decode_boxes(raw, anchors, stride: int):
+    """Raw head (B, H, W, A, 5+C) float32 -> xyxy boxes in network pixels (B, H, W, A, 4).
+
+    The one box decode, for the loss and for prediction alike: sigmoid on x, y
+    plus the cell, times the stride; exp on w, h (clamped) times the anchor.
+    """
+    shape = tf.shape(raw)
+    gx, gy = tf.meshgrid(tf.range(shape[2]), tf.range(shape[1]))
+    grid = tf.cast(tf.stack([gx, gy], axis=-1), tf.float32)[None, :, :, None, :]
+    xy = (tf.sigmoid(raw[..., 0:2]) + grid) * float(stride)
+    wh = tf.exp(tf.minimum(raw[..., 2:4], _MAX_LOG_WH)) * tf.constant(anchors, tf.float32)
+    return tf.concat([xy - wh / 2, xy + wh / 2], axis=-1)
 
 
 def decode_scale(raw, anchors, num_classes: int, stride: int):
@@ -23,11 +33,7 @@ def decode_scale(raw, anchors, num_classes: int, stride: int):
     b, h, w = shape[0], shape[1], shape[2]
     na = len(anchors)
     raw = tf.reshape(raw, [b, h, w, na, 5 + num_classes])
-    gx, gy = tf.meshgrid(tf.range(w), tf.range(h))
-    grid = tf.cast(tf.stack([gx, gy], axis=-1), tf.float32)[None, :, :, None, :]
-    xy = (tf.sigmoid(raw[..., 0:2]) + grid) * float(stride)
-    wh = tf.exp(tf.minimum(raw[..., 2:4], _MAX_LOG_WH)) * tf.constant(anchors, tf.float32)
-    out = tf.concat([xy - wh / 2, xy + wh / 2, tf.sigmoid(raw[..., 4:])], axis=-1)
+    out = tf.concat([decode_boxes(raw, anchors, stride), tf.sigmoid(raw[..., 4:])], axis=-1)
     return tf.reshape(out, [b, h * w * na, 5 + num_classes])
 
 
@@ -35,12 +41,14 @@ def decode_predictions(raw_outputs, anchors_per_scale, num_classes: int, strides
     """Raw heads (stride ascending) -> (B, N, 5+C): xyxy network pixels, objectness, class probs.
 
     Sigmoid on x, y, objectness and every class (multi-label, as darknet);
-    exp on w, h times the anchor. ``strides`` default to 8/16/32 (or 16/32).
+    exp on w, h times the anchor. ``strides`` default to those of the model
+    family with as many outputs (8/16/32 or 16/32).
     """
+    anchors_per_scale = AnchorSet.parse(anchors_per_scale)
     if len(raw_outputs) != len(anchors_per_scale):
         raise ConfigError(f"{len(raw_outputs)} model outputs but anchors for "
                           f"{len(anchors_per_scale)} scales")
-    strides = list(strides) if strides is not None else default_strides(len(raw_outputs))
+    strides = list(strides) if strides is not None else list(family_with_scales(len(raw_outputs)).strides)
     parts = []
     for raw, anchors, stride in zip(raw_outputs, anchors_per_scale, strides):
         channels = raw.shape[-1]
@@ -48,7 +56,7 @@ def decode_predictions(raw_outputs, anchors_per_scale, num_classes: int, strides
         if channels is not None and channels != expected:
             raise ConfigError(f"a model output has {channels} channels, but {len(anchors)} "
                               f"anchors and {num_classes} classes need {expected}")
-        parts.append(decode_scale(raw, [tuple(map(float, a)) for a in anchors], num_classes, stride))
+        parts.append(decode_scale(raw, anchors, num_classes, stride))
     return tf.concat(parts, axis=1)
 
 

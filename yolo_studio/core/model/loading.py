@@ -5,7 +5,9 @@ from pathlib import Path
 
 from yolo_studio.core.errors import ConfigError
 
-from .checkpoint import WEIGHTS_SUFFIX, checkpoint_stem, is_checkpoint, load_checkpoint
+from yolo_studio.core.checkpoint_files import WEIGHTS_SUFFIX, checkpoint_files, checkpoint_stem, is_checkpoint
+
+from .checkpoint import load_checkpoint
 from .darknet import load_darknet_model, resolve_class_names
 
 SAVEDMODEL_SPEC = "yolo_studio_spec.json"
@@ -23,8 +25,7 @@ def model_kind(path: str | Path) -> str:
     if is_checkpoint(p):
         return "checkpoint"
     stem = checkpoint_stem(p)
-    halves = (stem.parent / (stem.name + WEIGHTS_SUFFIX), stem.parent / (stem.name + ".json"))
-    if any(h.is_file() for h in halves):
+    if any(h.is_file() for h in checkpoint_files(p)):
         raise ConfigError(f"{stem}: checkpoint incomplete: needs both {stem.name}{WEIGHTS_SUFFIX} "
                           f"and {stem.name}.json")
     if not p.exists():

@@ -16,6 +16,18 @@ def _head_block(x, filters: int, counter: ConvIndex):
     return x
 
 
+def _branch(x, skip, filters: int, stride: int, num_anchors: int, num_classes: int, counter: ConvIndex):
+    """One yolo branch: (1x1 conv, upsample and concat ``skip``, unless it is the first),
+    the head block, a 3x3 conv and the output conv; returns (the block's output, the head)."""
+    if skip is not None:
+        x = conv_bn_leaky(x, filters, 1, counter, "head")
+        x = layers.UpSampling2D(2, name=f"head_upsample_{stride}", **counter.kw)(x)
+        x = layers.Concatenate(name=f"head_concat_{stride}", **counter.kw)([x, skip])
+    x = _head_block(x, filters, counter)
+    y = conv_bn_leaky(x, filters * 2, 3, counter, "head")
+    return x, output_conv(y, num_anchors, num_classes, counter, stride)
+
+
 def build_yolov3(num_classes: int, input_size: int | None = None, num_anchors: int = 3,
                  dtype: str | None = None) -> keras.Model:
     """The full YOLOv3; outputs stride-ascending raw heads (8, 16, 32)."""
@@ -24,22 +36,8 @@ def build_yolov3(num_classes: int, input_size: int | None = None, num_anchors: i
     c8, c16, c32 = darknet53(inputs, counter)          # convs 0..51
 
     # Built in cfg order (stride 32 head first) so conv indices follow the .weights file.
-    x = _head_block(c32, 512, counter)                  # 52..56
-    y = conv_bn_leaky(x, 1024, 3, counter, "head")      # 57
-    out32 = output_conv(y, num_anchors, num_classes, counter, 32)   # 58
-
-    x = conv_bn_leaky(x, 256, 1, counter, "head")       # 59
-    x = layers.UpSampling2D(2, name="head_upsample_16", **counter.kw)(x)
-    x = layers.Concatenate(name="head_concat_16", **counter.kw)([x, c16])
-    x = _head_block(x, 256, counter)                    # 60..64
-    y = conv_bn_leaky(x, 512, 3, counter, "head")       # 65
-    out16 = output_conv(y, num_anchors, num_classes, counter, 16)   # 66
-
-    x = conv_bn_leaky(x, 128, 1, counter, "head")       # 67
-    x = layers.UpSampling2D(2, name="head_upsample_8", **counter.kw)(x)
-    x = layers.Concatenate(name="head_concat_8", **counter.kw)([x, c8])
-    x = _head_block(x, 128, counter)                    # 68..72
-    y = conv_bn_leaky(x, 256, 3, counter, "head")       # 73
-    out8 = output_conv(y, num_anchors, num_classes, counter, 8)     # 74
+    x, out32 = _branch(c32, None, 512, 32, num_anchors, num_classes, counter)   # 52..58
+    x, out16 = _branch(x, c16, 256, 16, num_anchors, num_classes, counter)      # 59..66
+    _, out8 = _branch(x, c8, 128, 8, num_anchors, num_classes, counter)         # 67..74
 
     return keras.Model(inputs, [out8, out16, out32], name="yolov3")

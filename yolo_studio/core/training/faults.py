@@ -11,6 +11,7 @@ import contextlib
 import errno
 from pathlib import Path
 
+from yolo_studio.core.checkpoint_files import is_checkpoint
 from yolo_studio.core.errors import YoloStudioError
 
 from . import runs
@@ -68,9 +69,9 @@ def write_fault(e: BaseException, run_dir, project_root, what: str) -> TrainingF
     code = getattr(e, "errno", None)
     text = str(e)
     full = code in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text or "quota" in text.lower()
-    last = runs.checkpoint_stem(run_dir, "last")
+    last = runs.run_checkpoint(run_dir, "last")
     kept = (f"{last}.weights.h5 and the resume state of the last completed save are kept"
-            if runs.has_checkpoint(last) else "no earlier checkpoint existed")
+            if is_checkpoint(last) else "no earlier checkpoint existed")
     if full:
         return TrainingFault(
             f"{run_dir}: the disk is full; training stopped while writing {what}. Nothing was "

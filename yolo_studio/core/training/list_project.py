@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from yolo_studio.core import defaults
 from yolo_studio.core.errors import ConfigError, Problem
 from yolo_studio.core.formats.pylessons import names_path_for, read_pylessons
+from yolo_studio.core.model_family import AnchorSet, family
 
 
 class ListProject:
-    """The part of Project the trainer and the eval command use, backed by list files.
+    """A :class:`~yolo_studio.core.training_data.TrainingData` backed by list files.
 
     Without a val list, a fifth of the images (chosen by a hash of the path,
     so adding lines never moves others) is held out for validation.
@@ -28,6 +28,8 @@ class ListProject:
             val, val_names = read_pylessons(Path(val_list), names, self.problems.append)
         self.root = train_list.parent
         self.runs_dir = self.root / "runs"
+        self.project_file = train_list
+        self.image_dirs: list[Path] = []
         self.anchors = None
         self.anchors_size = 416
         self.train_settings: dict = {}
@@ -59,9 +61,9 @@ class ListProject:
         """All annotations and the problems met while reading the lists."""
         return list(self._anns.values()), list(self.problems)
 
-    def model_anchors(self, model: str, input_size: int):
+    def model_anchors(self, model: str, input_size: int) -> AnchorSet:
         """The model's default (COCO) anchors: a list file carries none of its own."""
-        return [[(float(w), float(h)) for w, h in g] for g in defaults.default_anchors(model)]
+        return family(model).default_anchors
 
 
 def _fraction(path: Path) -> float:

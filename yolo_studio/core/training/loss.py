@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from yolo_studio.core.model.decode import decode_boxes
+from yolo_studio.core.model_family import AnchorSet
+
 IGNORE_IOU = 0.5
 
 
@@ -48,23 +51,12 @@ def box_giou(a, b):
     return iou - tf.math.divide_no_nan(hull - union, hull)
 
 
-def _decode(raw, anchors, stride: int):
-    """Raw head (B, H, W, A, 5+C) -> predicted xyxy boxes in input pixels."""
-    shape = tf.shape(raw)
-    gx, gy = tf.meshgrid(tf.range(shape[2]), tf.range(shape[1]))
-    grid = tf.cast(tf.stack([gx, gy], axis=-1), tf.float32)[None, :, :, None, :]
-    xy = (tf.sigmoid(raw[..., 0:2]) + grid) * float(stride)
-    # Clamp before exp: an untrained head must not overflow to inf (NaN GIoU).
-    wh = tf.exp(tf.minimum(raw[..., 2:4], 10.0)) * tf.constant(anchors, tf.float32)
-    return tf.concat([xy - wh / 2, xy + wh / 2], axis=-1)
-
-
 def scale_loss(raw, target, truth, anchors, stride: int, input_size):
     """Per-image (box, obj, cls) losses of one output scale, each shape (B,)."""
     raw = tf.cast(raw, tf.float32)
     shape = tf.shape(target)
     raw = tf.reshape(raw, shape)          # (B, H, W, A, 5 + C)
-    pred_box = _decode(raw, anchors, stride)
+    pred_box = decode_boxes(raw, anchors, stride)
     respond = target[..., 4:5]
     true_box = _xywh_to_xyxy(target[..., 0:4])
 
@@ -90,8 +82,7 @@ def scale_loss(raw, target, truth, anchors, stride: int, input_size):
 def yolo_loss(outputs, targets, truth, anchors_per_scale, strides, input_size):
     """Per-image (box, obj, cls) losses summed over scales, each shape (B,)."""
     box = obj = cls = 0.0
-    for raw, target, anchors, stride in zip(outputs, targets, anchors_per_scale, strides):
-        b, o, c = scale_loss(raw, target, truth, [tuple(map(float, a)) for a in anchors],
-                             stride, input_size)
+    for raw, target, anchors, stride in zip(outputs, targets, AnchorSet.parse(anchors_per_scale), strides):
+        b, o, c = scale_loss(raw, target, truth, anchors, stride, input_size)
         box, obj, cls = box + b, obj + o, cls + c
     return box, obj, cls

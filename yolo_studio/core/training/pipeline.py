@@ -19,6 +19,7 @@ import tensorflow as tf
 from yolo_studio.core.boxes import clip, letterbox_boxes
 from yolo_studio.core.errors import ImageFileError, LabelFileError, Problem
 from yolo_studio.core.images import image_size, letterbox_image, read_image
+from yolo_studio.core.model_family import AnchorSet
 
 from .augment import augment
 from .targets import MAX_BOXES, encode_targets
@@ -75,7 +76,7 @@ class DataSource:
         self.samples = samples
         self.num_classes = num_classes
         self.input_size = input_size
-        self.anchors = [[tuple(map(float, a)) for a in s] for s in anchors]
+        self.anchors = AnchorSet.parse(anchors)
         self.strides = list(strides)
         self.augment = augment
         self.multiscale = multiscale

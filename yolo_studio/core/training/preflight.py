@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from yolo_studio.core import defaults
 from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.model_family import MAX_INPUT_SIZE, MIN_TRAIN_INPUT_SIZE, check_input_size, family
 
 from .events import TrainConfig
 from .pipeline import Sample
 
 START_FROM = ("scratch", "darknet", "last")
-MAX_INPUT_SIZE = 4096     # 16x the pixels of 1024; beyond it a single image fills a GPU
 MAX_EPOCHS = 100_000      # a typo guard; darknet's longest schedules are a few thousand epochs
 
 
@@ -88,12 +87,8 @@ def config_from_dict(values, where: str) -> TrainConfig:
 def check_config(config: TrainConfig) -> None:
     """Raise ConfigError naming the first setting that cannot work."""
     check_types(config.to_dict())
-    if config.model not in defaults.MODEL_NAMES:
-        raise ConfigError(f"model '{config.model}' is unknown; choose one of "
-                          f"{', '.join(defaults.MODEL_NAMES)}")
-    if config.input_size < 64 or config.input_size % 32 or config.input_size > MAX_INPUT_SIZE:
-        raise ConfigError(f"input size {config.input_size} must be a multiple of 32, from 64 to "
-                          f"{MAX_INPUT_SIZE} (e.g. 320, 416, 608)")
+    family(config.model)
+    check_input_size(config.input_size, "input size", MIN_TRAIN_INPUT_SIZE, MAX_INPUT_SIZE)
     if config.batch_size < 1:
         raise ConfigError(f"batch size must be at least 1, got {config.batch_size}")
     if not 1 <= config.epochs <= MAX_EPOCHS:

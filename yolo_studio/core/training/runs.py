@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yolo_studio.core.atomic import atomic_write_text
+from yolo_studio.core.checkpoint_files import is_checkpoint
+from yolo_studio.core.training_data import TrainingData
 
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.csv"
@@ -30,9 +32,9 @@ class RunInfo:
     history: list[dict] = field(default_factory=list)
 
 
-def runs_dir(project) -> Path:
+def runs_dir(project: TrainingData) -> Path:
     """The project's runs folder."""
-    return Path(getattr(project, "runs_dir", Path(project.root) / "runs"))
+    return Path(project.runs_dir)
 
 
 def new_run_dir(project, model: str) -> Path:
@@ -113,6 +115,11 @@ def remove_orphan_temps(run_dir) -> list[Path]:
     return removed
 
 
+def write_run_config(run_dir: Path, config, extra: dict) -> None:
+    """``config.json``: the TrainConfig plus facts about the data (atomic)."""
+    atomic_write_text(Path(run_dir) / CONFIG_FILE, json.dumps({**config.to_dict(), **extra}, indent=2))
+
+
 def read_config(run_dir) -> dict:
     """The run's ``config.json`` as a dict ({} if missing or unreadable)."""
     try:
@@ -132,15 +139,9 @@ def list_runs(project) -> list[RunInfo]:
     return out
 
 
-def checkpoint_stem(run_dir, kind: str) -> Path:
+def run_checkpoint(run_dir, kind: str) -> Path:
     """Where a run keeps its 'last' or 'best' weights (a checkpoint stem)."""
     return Path(run_dir) / WEIGHTS_DIR / kind
-
-
-def has_checkpoint(stem: Path) -> bool:
-    """Both files of a checkpoint are there."""
-    return (stem.parent / (stem.name + ".weights.h5")).is_file() and \
-        (stem.parent / (stem.name + ".json")).is_file()
 
 
 def latest_checkpoint(project, kind: str = "best") -> Path | None:
@@ -150,8 +151,8 @@ def latest_checkpoint(project, kind: str = "best") -> Path | None:
     other = "last" if kind == "best" else "best"
     for run in reversed(list_runs(project)):
         for k in (kind, other):
-            stem = checkpoint_stem(run.path, k)
-            if has_checkpoint(stem):
+            stem = run_checkpoint(run.path, k)
+            if is_checkpoint(stem):
                 return stem
     return None
 

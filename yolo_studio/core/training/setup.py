@@ -1,91 +1,162 @@
-"""Everything a Trainer does before its first step: data, checks, model, optimizer, run folder."""
+"""Everything a run needs before its first step: data, checks, model, optimizer, run folder.
+
+``prepare_run`` returns it all as one :class:`PreparedRun` value; the Trainer
+stores that value and owns only the loop and the endings.
+"""
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
-from yolo_studio.core import defaults
 from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.model_family import AnchorSet, family
+from yolo_studio.core.training_data import TrainingData
 
 from . import device, runs
 from .distribute import (choose_strategy, describe_strategy, is_chief, tf_config_workers,
                          worker_label)
+from .events import TrainConfig
 from .pipeline import DataSource, load_samples
 from .preflight import check_memory, check_samples, estimate_memory_mb
-from .progress import Progress
+
+MAX_PROBLEM_LINES = 20     # skipped-file lines said in the log before "... and N more"
 
 
-def prepare_run(t) -> None:
-    """Fill in the Trainer ``t``'s data sources, model, optimizer, counters and run folder."""
+@dataclass
+class RunData:
+    """The run's samples as data sources, with the classes, anchors and strides they use."""
+
+    class_names: list[str]
+    problems: list
+    anchors: AnchorSet
+    strides: list[int]
+    train_source: DataSource
+    val_source: DataSource
+    steps_per_epoch: int
+
+
+@dataclass
+class RunState:
+    """The variables a resume checkpoint holds besides the model and the optimizer."""
+
+    epoch: Any          # tf.Variable int64: epochs done
+    batch: Any          # tf.Variable int64: batches done in the current epoch
+    step: Any           # tf.Variable int64: global step
+    best_map: Any       # tf.Variable float64: best val mAP@0.5, -1 before the first
+    best_loss: Any      # tf.Variable float64: best val loss while there is no mAP yet
+
+
+@dataclass
+class PreparedRun:
+    """A run ready for its first step (or its next one, when resumed)."""
+
+    data: RunData
+    strategy: Any
+    precision: str
+    model: Any
+    optimizer: Any
+    ema: Any                   # WeightEMA or None
+    state: RunState
+    run_dir: Path
+    resume_from: Path | None   # the shared run folder's resume state
+    scratch: Any               # a non-chief worker's TemporaryDirectory, else None
+    checkpoint: Any
+    resume_manager: Any
+    writer: Any
+    eval_steps: dict           # with_map (bool) -> compiled eval step
+    start: tuple[int, int, int] = (0, 0, 0)   # (epoch, batch in epoch, step) to continue from
+
+
+Say = Callable[[str], None]
+
+
+def prepare_run(project: TrainingData, cfg: TrainConfig, run_dir: Path | None, resume: bool, say: Say) -> PreparedRun:
+    """Load and check the data, build model and optimizer, open (or resume) the run folder."""
     import keras
 
-    cfg = t.config
-    _load_data(t)
+    data = _load_data(project, cfg, say)
     device.configure_gpus()
-    t.strategy = choose_strategy()
-    replicas = t.strategy.num_replicas_in_sync
+    strategy = choose_strategy()
+    replicas = strategy.num_replicas_in_sync
     if cfg.batch_size % replicas:
         raise ConfigError(f"batch size {cfg.batch_size} must be a multiple of the {replicas} "
                           "devices training together")
-    t._say(f"devices: {describe_strategy(t.strategy)}")
+    say(f"devices: {describe_strategy(strategy)}")
     keras.utils.set_random_seed(cfg.seed)
-    t.precision = _choose_precision(t)
-    policy = device.POLICIES[t.precision]
-    with device.dtype_policy(policy), t.strategy.scope():
-        _build(t, policy)
-    _check_memory(t)
-    if not t.resume:
-        _start_weights(t)     # before the run folder exists, so a bad weights file leaves none
-    _open_run_dir(t)
-    if t.resume:
-        _restore(t)
-    _finish(t)
+    precision = _choose_precision(cfg, run_dir if resume else None, say)
+    policy = device.POLICIES[precision]
+    with device.dtype_policy(policy), strategy.scope():
+        model, optimizer, state, ema = _build(cfg, data, strategy, policy)
+    _check_memory(cfg, model, precision)
+    if not resume:
+        _start_weights(project, cfg, model, ema, say)   # before the run folder exists: a bad file leaves none
+    run_dir, resume_from, scratch = _open_run_dir(project, cfg, run_dir, strategy, say)
+    # The shared run folder's state, not a non-chief worker's scratch copy (which has none).
+    if resume and ema is not None and not _resume_state_has(resume_from, "ema"):
+        # A run started before weight averaging existed: continue it as it was made.
+        ema = None
+        say("this run was started without a weight average (EMA); continuing without one")
+    checkpoint, manager = _checkpointing(model, optimizer, state, ema, run_dir)
+    # A non-chief's scratch folder is new on every start, resumed or not: it gets its
+    # own config.json too (the check for a run folder that has gone looks for it).
+    if not resume or not is_chief(strategy):
+        runs.write_run_config(run_dir, cfg, {
+            "classes": data.class_names, "anchors": data.anchors.to_json(),
+            "train_images": len(data.train_source), "val_images": len(data.val_source),
+            "precision_used": precision, "workers": max(tf_config_workers(), 1)})
+    start = _restore(checkpoint, state, resume_from, run_dir, cfg, say) if resume else (0, 0, 0)
+    writer, eval_steps = _reporting(cfg, model, data, run_dir)
+    return PreparedRun(data, strategy, precision, model, optimizer, ema, state, run_dir, resume_from,
+                       scratch, checkpoint, manager, writer, eval_steps, start)
 
 
-def _choose_precision(t) -> str:
+def _choose_precision(cfg: TrainConfig, resumed_dir: Path | None, say: Say) -> str:
     """The run's precision, said in the log; a resumed run keeps the one it started with,
     since its optimizer state (loss scale or not) is part of the checkpoint."""
-    cfg = t.config
     chosen = device.training_precision(cfg.precision)
-    if t.resume:
-        used = runs.read_config(t.run_dir).get("precision_used")
+    if resumed_dir is not None:
+        used = runs.read_config(resumed_dir).get("precision_used")
         chosen = used if used in device.POLICIES else chosen
     how = {"float32": "float32", "bfloat16": "mixed bfloat16 (float32 weights)",
            "float16": "mixed float16 with dynamic loss scaling (float32 weights)"}[chosen]
-    t._say(f"precision: {how}" + (" (auto)" if cfg.precision == "auto" and not t.resume else ""))
+    say(f"precision: {how}" + (" (auto)" if cfg.precision == "auto" and resumed_dir is None else ""))
     return chosen
 
 
-def _load_data(t) -> None:
-    cfg, project = t.config, t.project
-    t.class_names = list(project.classes)
+def _load_data(project: TrainingData, cfg: TrainConfig, say: Say) -> RunData:
+    class_names = list(project.classes)
     train_paths, val_paths = project.split()
-    train, p_train = load_samples(project, train_paths, t.class_names)
-    val, p_val = load_samples(project, val_paths, t.class_names)
-    t.problems = p_train + p_val
-    for p in t.problems[:20]:
-        t._say(f"skipped: {p}")
-    if len(t.problems) > 20:
-        t._say(f"... and {len(t.problems) - 20} more problems")
-    check_samples(project.root, t.class_names, train, cfg.batch_size)
+    train, p_train = load_samples(project, train_paths, class_names)
+    val, p_val = load_samples(project, val_paths, class_names)
+    problems = p_train + p_val
+    for p in problems[:MAX_PROBLEM_LINES]:
+        say(f"skipped: {p}")
+    if len(problems) > MAX_PROBLEM_LINES:
+        say(f"... and {len(problems) - MAX_PROBLEM_LINES} more problems")
+    check_samples(project.root, class_names, train, cfg.batch_size)
     if not val:
-        t._say("no labelled images in the validation split: validating on the training images, "
-               "so val loss and mAP will look better than they are")
+        say("no labelled images in the validation split: validating on the training images, "
+            "so val loss and mAP will look better than they are")
         val = train
-    t.anchors = project.model_anchors(cfg.model, cfg.input_size)
-    t.strides = defaults.strides(cfg.model)
-    n = len(t.class_names)
+    anchors = project.model_anchors(cfg.model, cfg.input_size)
+    strides = list(family(cfg.model).strides)
+    n = len(class_names)
     targets = {"assignment": cfg.assignment, "assign_iou": cfg.assign_iou,
                "label_smoothing": cfg.label_smoothing}
-    t.train_source = DataSource(train, n, cfg.input_size, t.anchors, t.strides,
-                                augment=cfg.augment, multiscale=cfg.multiscale, seed=cfg.seed,
-                                hflip=cfg.hflip, target_options=targets)
+    train_source = DataSource(train, n, cfg.input_size, anchors, strides,
+                              augment=cfg.augment, multiscale=cfg.multiscale, seed=cfg.seed,
+                              hflip=cfg.hflip, target_options=targets)
     # Validation losses are measured against the same targets the training optimises.
-    t.val_source = DataSource(val, n, cfg.input_size, t.anchors, t.strides, seed=cfg.seed,
-                              target_options=targets)
-    t.steps_per_epoch = t.train_source.steps_per_epoch(cfg.batch_size)
+    val_source = DataSource(val, n, cfg.input_size, anchors, strides, seed=cfg.seed,
+                            target_options=targets)
+    return RunData(class_names, problems, train_source.anchors, strides, train_source, val_source,
+                   train_source.steps_per_epoch(cfg.batch_size))
 
 
-def _build(t, policy: str | None) -> None:
+def _build(cfg: TrainConfig, data: RunData, strategy, policy: str | None):
+    """(model, optimizer, state variables, EMA or None), built in the strategy's scope."""
     import keras
     import tensorflow as tf
 
@@ -94,13 +165,12 @@ def _build(t, policy: str | None) -> None:
     from .ema import WeightEMA
     from .schedule import WarmupCosine, scaled_rates
 
-    cfg = t.config
-    t.model = build_model(cfg.model, len(t.class_names), None if cfg.multiscale else cfg.input_size)
-    _init_recipe(t)
-    if t.strategy.num_replicas_in_sync > 1:
-        synchronize_batchnorm(t.model)
+    model = build_model(cfg.model, len(data.class_names), None if cfg.multiscale else cfg.input_size)
+    _init_recipe(cfg, data, model)
+    if strategy.num_replicas_in_sync > 1:
+        synchronize_batchnorm(model)
     lr_init, lr_end = scaled_rates(cfg)
-    schedule = WarmupCosine(cfg.warmup_epochs * t.steps_per_epoch, cfg.epochs * t.steps_per_epoch,
+    schedule = WarmupCosine(cfg.warmup_epochs * data.steps_per_epoch, cfg.epochs * data.steps_per_epoch,
                             lr_init, lr_end)
     if cfg.weight_decay > 0:
         opt = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=cfg.weight_decay)
@@ -110,28 +180,27 @@ def _build(t, policy: str | None) -> None:
         opt = keras.optimizers.LossScaleOptimizer(opt)
     # Built on every variable up front, so freezing the backbone later only
     # narrows which of them a step updates.
-    opt.build(t.model.trainable_variables)
-    t.optimizer = opt
-    t.epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    t.batch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    t.step_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    t.best_map = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
-    t.best_loss = tf.Variable(float("inf"), dtype=tf.float64, trainable=False)
-    t.ema = WeightEMA(t.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    opt.build(model.trainable_variables)
+    state = RunState(epoch=tf.Variable(0, dtype=tf.int64, trainable=False),
+                     batch=tf.Variable(0, dtype=tf.int64, trainable=False),
+                     step=tf.Variable(0, dtype=tf.int64, trainable=False),
+                     best_map=tf.Variable(-1.0, dtype=tf.float64, trainable=False),
+                     best_loss=tf.Variable(float("inf"), dtype=tf.float64, trainable=False))
+    ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    return model, opt, state, ema
 
 
-def _init_recipe(t) -> None:
+def _init_recipe(cfg: TrainConfig, data: RunData, model) -> None:
     """From-scratch initialisation: conv kernels, output biases, batch-norm momentum."""
     from .init_weights import init_conv_kernels, init_output_biases, set_batchnorm_momentum
 
-    cfg = t.config
-    init_conv_kernels(t.model, cfg.conv_init, cfg.seed)
+    init_conv_kernels(model, cfg.conv_init, cfg.seed)
     if cfg.prior_bias:
-        samples = t.train_source.samples
+        samples = data.train_source.samples
         per_image = sum(len(s.classes) for s in samples) / max(len(samples), 1)
-        init_output_biases(t.model, len(t.class_names), cfg.input_size, t.strides,
-                           len(t.anchors[0]), per_image)
-    set_batchnorm_momentum(t.model, cfg.bn_momentum, t.steps_per_epoch)
+        init_output_biases(model, len(data.class_names), cfg.input_size, data.strides,
+                           len(data.anchors[0]), per_image)
+    set_batchnorm_momentum(model, cfg.bn_momentum, data.steps_per_epoch)
 
 
 def synchronize_batchnorm(model) -> None:
@@ -150,9 +219,8 @@ def synchronize_batchnorm(model) -> None:
             layer.synchronized = True
 
 
-def _check_memory(t) -> None:
-    cfg = t.config
-    needed = estimate_memory_mb(t.model, cfg.batch_size, t.precision != "float32")
+def _check_memory(cfg: TrainConfig, model, precision: str) -> None:
+    needed = estimate_memory_mb(model, cfg.batch_size, precision != "float32")
     gpus = [d for d in device.describe_devices() if d.kind == "GPU"]
     if gpus:
         available = min((g.memory_mb for g in gpus if g.memory_mb), default=None)
@@ -163,53 +231,43 @@ def _check_memory(t) -> None:
     check_memory(needed, available, where, cfg.batch_size, cfg.input_size)
 
 
-def _open_run_dir(t) -> None:
-    import tensorflow as tf
-
-    from .trainer import write_run_config
-
-    chief = is_chief(t.strategy)
-    if t.run_dir is None and chief:
-        t.run_dir = runs.new_run_dir(t.project, t.config.model)
+def _open_run_dir(project, cfg: TrainConfig, run_dir: Path | None, strategy, say: Say):
+    """(the folder this process writes, the shared resume state, a scratch TemporaryDirectory or None)."""
+    chief = is_chief(strategy)
+    if run_dir is None and chief:
+        run_dir = runs.new_run_dir(project, cfg.model)
     # Resume state comes from the run folder (a cluster's workers share it).
-    t.resume_from = t.run_dir / runs.RESUME_DIR if t.run_dir else None
+    resume_from = run_dir / runs.RESUME_DIR if run_dir else None
+    scratch = None
     if not chief:
-        _use_scratch_dir(t)
-    t.run_dir.mkdir(parents=True, exist_ok=True)
-    # The shared run folder's state, not a non-chief worker's scratch copy (which has none).
-    if t.resume and t.ema is not None and not _resume_state_has(t.resume_from, "ema"):
-        # A run started before weight averaging existed: continue it as it was made.
-        t.ema = None
-        t._say("this run was started without a weight average (EMA); continuing without one")
-    extra = {"ema": t.ema} if t.ema is not None else {}
-    t.checkpoint = tf.train.Checkpoint(model=t.model, optimizer=t.optimizer, epoch=t.epoch_var,
-                                       batch=t.batch_var, step=t.step_var,
-                                       best_map=t.best_map, best_loss=t.best_loss, **extra)
-    t.resume_manager = tf.train.CheckpointManager(t.checkpoint, str(t.run_dir / runs.RESUME_DIR),
-                                                  max_to_keep=2)
-    # A non-chief's scratch folder is new on every start, resumed or not: it gets its
-    # own config.json too (the check for a run folder that has gone looks for it).
-    if not t.resume or not chief:
-        write_run_config(t.run_dir, t.config, {
-            "classes": t.class_names, "anchors": [[list(a) for a in s] for s in t.anchors],
-            "train_images": len(t.train_source), "val_images": len(t.val_source),
-            "precision_used": t.precision, "workers": max(tf_config_workers(), 1)})
+        scratch, run_dir = _scratch_dir(run_dir, strategy, say)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir, resume_from, scratch
 
 
-def _use_scratch_dir(t) -> None:
+def _scratch_dir(shared: Path | None, strategy, say: Say):
     """A non-chief worker writes its copies of everything into a temporary folder.
 
     Each worker must still save (TF's rule for multi-worker checkpoints: saving
     may need every worker), but only the chief's files may land in the run
     folder; the folder goes away with the trainer or at exit.
     """
-    import tempfile
+    scratch = tempfile.TemporaryDirectory(prefix="yolo-studio-worker-")
+    run_dir = Path(scratch.name) / (shared.name if shared else "run")
+    say(f"{worker_label(strategy)}: the chief writes the run folder; this worker keeps its copies in {run_dir}")
+    return scratch, run_dir
 
-    who = worker_label(t.strategy)
-    t._scratch = tempfile.TemporaryDirectory(prefix="yolo-studio-worker-")
-    shared = t.run_dir
-    t.run_dir = Path(t._scratch.name) / (shared.name if shared else "run")
-    t._say(f"{who}: the chief writes the run folder; this worker keeps its copies in {t.run_dir}")
+
+def _checkpointing(model, optimizer, state: RunState, ema, run_dir: Path):
+    """The resume checkpoint and its manager (two kept) in ``run_dir``."""
+    import tensorflow as tf
+
+    extra = {"ema": ema} if ema is not None else {}
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=state.epoch,
+                                     batch=state.batch, step=state.step,
+                                     best_map=state.best_map, best_loss=state.best_loss, **extra)
+    manager = tf.train.CheckpointManager(checkpoint, str(run_dir / runs.RESUME_DIR), max_to_keep=2)
+    return checkpoint, manager
 
 
 def _resume_state_has(resume_dir, name: str) -> bool:
@@ -227,23 +285,24 @@ def _resume_state_has(resume_dir, name: str) -> bool:
         return False     # _restore reports the damaged file
 
 
-def _restore(t) -> None:
+def _restore(checkpoint, state: RunState, resume_from: Path, run_dir: Path, cfg: TrainConfig,
+             say: Say) -> tuple[int, int, int]:
+    """Load the resume state; (epoch, batch in epoch, step) to continue from."""
     import tensorflow as tf
 
-    cfg = t.config
-    latest = tf.train.latest_checkpoint(str(t.resume_from))
+    latest = tf.train.latest_checkpoint(str(resume_from))
     try:
-        t.checkpoint.restore(latest).assert_existing_objects_matched()
+        checkpoint.restore(latest).assert_existing_objects_matched()
     except (AssertionError, ValueError, tf_errors()) as e:
         raise ConfigError(f"{latest}: resume state does not fit this model ({e})") from e
-    t.epoch, t.batch_in_epoch = int(t.epoch_var.numpy()), int(t.batch_var.numpy())
-    t.step = int(t.step_var.numpy())
-    if t.epoch >= cfg.epochs:
-        raise ConfigError(f"{t.run_dir}: this run already finished its {t.epoch} epochs; "
+    epoch, batch, step = int(state.epoch.numpy()), int(state.batch.numpy()), int(state.step.numpy())
+    if epoch >= cfg.epochs:
+        raise ConfigError(f"{run_dir}: this run already finished its {epoch} epochs; "
                           "raise the number of epochs to train on")
-    runs.truncate_history(t.run_dir, t.epoch)
-    runs.remove_orphan_temps(t.run_dir)     # left by a save that a kill cut short
-    t._say(f"resuming {t.resume_from.parent.name} at epoch {t.epoch + 1}, step {t.step}")
+    runs.truncate_history(run_dir, epoch)
+    runs.remove_orphan_temps(run_dir)     # left by a save that a kill cut short
+    say(f"resuming {resume_from.parent.name} at epoch {epoch + 1}, step {step}")
+    return epoch, batch, step
 
 
 def tf_errors():
@@ -252,30 +311,25 @@ def tf_errors():
     return tf.errors.OpError
 
 
-def _start_weights(t) -> None:
+def _start_weights(project, cfg: TrainConfig, model, ema, say: Say) -> None:
     from .init_weights import load_darknet, load_last
 
-    cfg = t.config
-    t.epoch = t.batch_in_epoch = t.step = 0
     if cfg.start_from == "darknet":
-        t._say(load_darknet(t.model, cfg.darknet_weights))
+        say(load_darknet(model, cfg.darknet_weights))
     elif cfg.start_from == "last":
-        t._say(load_last(t.project, t.model, cfg.model))
-    if t.ema is not None:
-        t.ema.reset()     # average from the weights training really starts with
+        say(load_last(project, model, cfg.model))
+    if ema is not None:
+        ema.reset()     # average from the weights training really starts with
 
 
-def _finish(t) -> None:
+def _reporting(cfg: TrainConfig, model, data: RunData, run_dir: Path):
+    """The TensorBoard writer and the two compiled eval steps (without and with detections)."""
     import tensorflow as tf
 
     from .steps import make_eval_step
 
-    cfg = t.config
-    t.writer = tf.summary.create_file_writer(str(Path(t.run_dir) / runs.TENSORBOARD_DIR))
-    t.eval_steps = {m: make_eval_step(t.model, t.anchors, t.strides, len(t.class_names), m,
-                                      cfg.score_threshold, cfg.iou_threshold)
-                    for m in (False, True)}
-    t.train_step = None
-    t._frozen = None
-    t.progress = Progress(cfg.batch_size)
-    t.bad_images = {}
+    writer = tf.summary.create_file_writer(str(Path(run_dir) / runs.TENSORBOARD_DIR))
+    eval_steps = {m: make_eval_step(model, data.anchors, data.strides, len(data.class_names), m,
+                                    cfg.score_threshold, cfg.iou_threshold)
+                  for m in (False, True)}
+    return writer, eval_steps

@@ -8,7 +8,6 @@ a run can always be continued exactly where it ended.
 """
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -16,25 +15,28 @@ from pathlib import Path
 
 import numpy as np
 
-from yolo_studio.core.atomic import atomic_write_text
+from yolo_studio.core.checkpoint_files import is_checkpoint
 from yolo_studio.core.errors import ConfigError, YoloStudioError
+from yolo_studio.core.training_data import TrainingData
 
 from . import faults, runs
 from .distribute import barrier, tf_config_workers
 from .events import BatchReport, EndReport, EpochReport, NullListener, TrainConfig
 from .preflight import check_config, config_from_dict
+from .progress import Progress
 from .schedule import scaled_rates, warmup_cosine
+from .setup import PreparedRun, prepare_run
 from .summaries import write_scalars
 
 SUMMARY_EVERY = 20        # steps between TensorBoard scalar writes (never a flush per step)
-MAX_PROBLEM_LINES = 20
 PARTS = ("box", "obj", "cls")
 
 
 class Trainer:
     """Train ``config.model`` on ``project``; see the module docstring."""
 
-    def __init__(self, project, config: TrainConfig, listener=None, run_dir=None, resume=False):
+    def __init__(self, project: TrainingData, config: TrainConfig, listener=None, run_dir=None,
+                 resume=False):
         self.project = project
         self.listener = listener or NullListener()
         self.resume = bool(resume)
@@ -53,18 +55,65 @@ class Trainer:
         check_config(config)
         self.config = config
         self.run_dir: Path | None = Path(run_dir) if run_dir else None
-        self._prepared = False
-        self.problems: list = []
+        self.prepared: PreparedRun | None = None
+        # The loop's own state: where it is, the compiled step, what it skipped.
+        self.epoch = self.batch_in_epoch = self.step = 0
+        self.train_step = None
+        self._frozen: bool | None = None
+        self.progress = Progress(config.batch_size)
+        self.bad_images: dict = {}
 
     # --- set-up -----------------------------------------------------------------
 
     def prepare(self) -> None:
         """Load data, check it, build the model and optimizer; idempotent. Raises YoloStudioError."""
-        if self._prepared:
+        if self.prepared is not None:
             return
-        from .setup import prepare_run
-        prepare_run(self)
-        self._prepared = True
+        p = prepare_run(self.project, self.config, self.run_dir, self.resume, self._say)
+        self.prepared, self.run_dir = p, p.run_dir
+        self.epoch, self.batch_in_epoch, self.step = p.start
+
+    # --- the prepared run's parts the loop uses (read-only views of self.prepared) ---
+
+    @property
+    def model(self):
+        """The Keras model being trained."""
+        return self.prepared.model
+
+    @property
+    def optimizer(self):
+        """Its optimizer."""
+        return self.prepared.optimizer
+
+    @property
+    def ema(self):
+        """The weight average (EMA), or None."""
+        return self.prepared.ema
+
+    @property
+    def strategy(self):
+        """The tf.distribute strategy."""
+        return self.prepared.strategy
+
+    @property
+    def data(self):
+        """Classes, anchors, strides and the data sources (RunData)."""
+        return self.prepared.data
+
+    @property
+    def state(self):
+        """The counters the resume checkpoint holds (RunState)."""
+        return self.prepared.state
+
+    @property
+    def writer(self):
+        """The TensorBoard writer."""
+        return self.prepared.writer
+
+    @property
+    def problems(self) -> list:
+        """Files skipped while loading the data ([] before prepare)."""
+        return self.prepared.data.problems if self.prepared is not None else []
 
     def _say(self, text: str) -> None:
         self.listener.on_message(text)
@@ -99,7 +148,7 @@ class Trainer:
                                        f"(now {self.config.input_size})")
         except tf.errors.OpError as e:
             # The input pipeline raised inside TensorFlow: say which images, not TF's stack.
-            fault = faults.data_fault(self.project.root, (self.train_source, self.val_source))
+            fault = faults.data_fault(self.project.root, (self.data.train_source, self.data.val_source))
             if fault is not None:
                 return self._end("failed", str(fault))
             self._end("failed", f"{type(e).__name__}: {e}")
@@ -115,9 +164,9 @@ class Trainer:
 
     def _loop(self, stop: threading.Event) -> EndReport:
         cfg = self.config
-        self._say(f"training {cfg.model} at {cfg.input_size}px on {len(self.train_source)} images "
-                  f"({len(self.val_source)} for validation), {cfg.epochs} epochs of "
-                  f"{self.steps_per_epoch} steps; run folder {self.run_dir}")
+        self._say(f"training {cfg.model} at {cfg.input_size}px on {len(self.data.train_source)} images "
+                  f"({len(self.data.val_source)} for validation), {cfg.epochs} epochs of "
+                  f"{self.data.steps_per_epoch} steps; run folder {self.run_dir}")
         for epoch in range(self.epoch, cfg.epochs):
             self._set_frozen(epoch < cfg.freeze_backbone_epochs)
             start = self.batch_in_epoch if epoch == self.epoch else 0
@@ -138,7 +187,7 @@ class Trainer:
         self._epoch_t0 = time.monotonic()
         self._sums = np.zeros(3)
         self._n = 0
-        ds = self.train_source.dataset(epoch, cfg.batch_size, train=True, start_batch=start)
+        ds = self.data.train_source.dataset(epoch, cfg.batch_size, train=True, start_batch=start)
         self.progress.start()
         for images, targets, truth, _ in self.strategy.experimental_distribute_dataset(ds):
             if stop.is_set():
@@ -158,9 +207,9 @@ class Trainer:
 
     def _report_batch(self, epoch: int, parts) -> None:
         cfg = self.config
-        total_steps = cfg.epochs * self.steps_per_epoch
+        total_steps = cfg.epochs * self.data.steps_per_epoch
         lr = self.lr_at(self.step)
-        report = BatchReport(epoch=epoch, step=self.step, steps_per_epoch=self.steps_per_epoch,
+        report = BatchReport(epoch=epoch, step=self.step, steps_per_epoch=self.data.steps_per_epoch,
                              total_steps=total_steps, box_loss=float(parts[0]),
                              obj_loss=float(parts[1]), cls_loss=float(parts[2]),
                              total_loss=float(parts.sum()), lr=lr,
@@ -175,11 +224,11 @@ class Trainer:
     def lr_at(self, step: int) -> float:
         """Learning rate used for global step ``step`` (1-based)."""
         cfg = self.config
-        return warmup_cosine(step, cfg.warmup_epochs * self.steps_per_epoch,
-                             cfg.epochs * self.steps_per_epoch, *scaled_rates(cfg))
+        return warmup_cosine(step, cfg.warmup_epochs * self.data.steps_per_epoch,
+                             cfg.epochs * self.data.steps_per_epoch, *scaled_rates(cfg))
 
     def _report_bad_images(self) -> None:
-        for source in (self.train_source, self.val_source):
+        for source in (self.data.train_source, self.data.val_source):
             for path, why in source.bad_images.items():
                 if path not in self.bad_images:
                     self.bad_images[path] = why
@@ -196,8 +245,8 @@ class Trainer:
         # Validation and the weights files see the EMA weights (when kept); the
         # resume state below holds the raw ones training continues from.
         with self._eval_weights():
-            val = validate(self.val_source, self.eval_steps[with_map], cfg.batch_size, epoch,
-                           with_map, self.class_names)
+            val = validate(self.data.val_source, self.prepared.eval_steps[with_map], cfg.batch_size, epoch,
+                           with_map, self.data.class_names)
             self.progress.val_seconds = time.monotonic() - t0
             self._report_bad_images()
             bad = [name for name, v in zip(PARTS, val.losses) if not math.isfinite(v)]
@@ -243,22 +292,22 @@ class Trainer:
     def _is_best(self, map50: float | None, val_loss: float) -> bool:
         """Best by val mAP@0.5 once there is one; before that, by val loss."""
         if map50 is not None:
-            if map50 > float(self.best_map.numpy()):
-                self.best_map.assign(map50)
+            if map50 > float(self.state.best_map.numpy()):
+                self.state.best_map.assign(map50)
                 return True
             return False
-        if float(self.best_map.numpy()) < 0 and val_loss < float(self.best_loss.numpy()):
-            self.best_loss.assign(val_loss)
+        if float(self.state.best_map.numpy()) < 0 and val_loss < float(self.state.best_loss.numpy()):
+            self.state.best_loss.assign(val_loss)
             return True
         return False
 
     def _save_weights(self, kind: str, extra: dict) -> Path:
         from yolo_studio.core.model import ModelSpec, save_checkpoint
 
-        spec = ModelSpec(self.config.model, len(self.class_names), self.config.input_size,
-                         self.anchors, list(self.class_names), dict(extra))
+        spec = ModelSpec(self.config.model, len(self.data.class_names), self.config.input_size,
+                         self.data.anchors, list(self.data.class_names), dict(extra))
         with self._writing(f"weights/{kind}"):
-            return save_checkpoint(self.model, spec, runs.checkpoint_stem(self.run_dir, kind))
+            return save_checkpoint(self.model, spec, runs.run_checkpoint(self.run_dir, kind))
 
     def _writing(self, what: str):
         """Context for one save: folders still there, OSError -> TrainingFault (faults.py)."""
@@ -268,14 +317,14 @@ class Trainer:
         # CheckpointManager writes a new numbered checkpoint, then swaps the index
         # file atomically and keeps the previous one: a crash mid-write leaves the
         # earlier state readable.
-        self.epoch_var.assign(self.epoch)
-        self.batch_var.assign(self.batch_in_epoch)
-        self.step_var.assign(self.step)
+        self.state.epoch.assign(self.epoch)
+        self.state.batch.assign(self.batch_in_epoch)
+        self.state.step.assign(self.step)
         import tensorflow as tf
 
         with self._writing(runs.RESUME_DIR):
             try:
-                self.resume_manager.save()
+                self.prepared.resume_manager.save()
             except tf.errors.OpError as e:   # TensorFlow's own file errors (full disk, folder gone)
                 raise OSError(e.message) from None
 
@@ -296,8 +345,8 @@ class Trainer:
                                     "weights/last and the resume state are saved")
 
     def _non_finite(self, bad: list[str], parts, where: str = "") -> EndReport:
-        last = runs.checkpoint_stem(self.run_dir, "last")
-        kept = (f"the last good weights stay in {last}.weights.h5" if runs.has_checkpoint(last)
+        last = runs.run_checkpoint(self.run_dir, "last")
+        kept = (f"the last good weights stay in {last}.weights.h5" if is_checkpoint(last)
                 else "no weights were saved (this happened before the first epoch ended)")
         return self._end("failed", f"the {where}{', '.join(bad)} loss became "
                                    f"{'NaN' if any(math.isnan(v) for v in parts) else 'infinite'} at "
@@ -310,17 +359,16 @@ class Trainer:
         last = best = None
         if run_dir is not None:
             for kind in ("last", "best"):
-                stem = runs.checkpoint_stem(run_dir, kind)
-                if runs.has_checkpoint(stem):
+                stem = runs.run_checkpoint(run_dir, kind)
+                if is_checkpoint(stem):
                     if kind == "last":
                         last = str(stem)
                     else:
                         best = str(stem)
         best_map = None
-        if getattr(self, "best_map", None) is not None and float(self.best_map.numpy()) >= 0:
-            best_map = float(self.best_map.numpy())
-        skipped = tuple(sorted(getattr(self, "bad_images", {}))) + \
-            tuple(p.path for p in self.problems)
+        if self.prepared is not None and float(self.state.best_map.numpy()) >= 0:
+            best_map = float(self.state.best_map.numpy())
+        skipped = tuple(sorted(self.bad_images)) + tuple(p.path for p in self.problems)
         report = EndReport(reason, message, str(run_dir or ""), last, best, best_map, skipped)
         self.listener.on_end(report)
         return report
@@ -339,12 +387,6 @@ class Trainer:
             self._say("backbone frozen" if frozen else "backbone unfrozen: training every layer")
         self._frozen = frozen
         self.train_step = make_train_step(self.strategy, self.model, self.optimizer,
-                                          self.model.trainable_variables, self.anchors,
-                                          self.strides, self.config.batch_size, self.config.xla,
+                                          self.model.trainable_variables, self.data.anchors,
+                                          self.data.strides, self.config.batch_size, self.config.xla,
                                           ema=self.ema)
-
-
-def write_run_config(run_dir: Path, config: TrainConfig, extra: dict) -> None:
-    """``config.json``: the TrainConfig plus facts about the data (atomic)."""
-    atomic_write_text(Path(run_dir) / runs.CONFIG_FILE,
-                      json.dumps({**config.to_dict(), **extra}, indent=2))

@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QVBoxLayout, QWidget)
 
 from yolo_studio.core import anchors as A
-from yolo_studio.core.defaults import MODEL_NAMES, strides
+from yolo_studio.core.model_family import MODEL_NAMES, check_input_size, family
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.training.events import TrainConfig
-from yolo_studio.gui.anchors.job import AnchorsJob, FitRequest
+from yolo_studio.core.anchor_fit import FitRequest
+from yolo_studio.gui.anchors.job import AnchorsJob
 from yolo_studio.gui.anchors.plot import SizePlot
 from yolo_studio.gui.anchors.tables import AnchorsTable, MetricsTable
 from yolo_studio.gui.anchors.thumbnail import box_thumbnail
@@ -247,7 +248,7 @@ class AnchorsPanel(QWidget):
         if self.is_running():
             return
         try:
-            A.check_input_size(self.size_spin.value())
+            check_input_size(self.size_spin.value())
         except YoloStudioError as e:
             self._error(f"Input size: {e}")
             return
@@ -316,7 +317,7 @@ class AnchorsPanel(QWidget):
         else:
             self.plot.show_result(result)
         self.metrics_table.show_metrics(result.metrics)
-        self.anchors_table.show_sets(result.sets, strides(result.request.model))
+        self.anchors_table.show_sets(result.sets, list(family(result.request.model).strides))
         self._update_apply()
 
     def _status_for(self, result) -> None:
@@ -328,8 +329,8 @@ class AnchorsPanel(QWidget):
             text = f"{n} boxes in {images} images at {result.request.input_size} px."
             if A.FITTED not in result.sets:
                 text += " Press Run to fit anchors to them."
-            elif len(result.sets[A.FITTED]) != A.anchors_for_model(result.request.model):
-                text += (f" {result.request.model} needs k = {A.anchors_for_model(result.request.model)}"
+            elif len(result.sets[A.FITTED]) != family(result.request.model).n_anchors:
+                text += (f" {result.request.model} needs k = {family(result.request.model).n_anchors}"
                          f" to apply these anchors.")
         if problems:
             text += f" {len(problems)} problem(s) reading labels (hover for the list)."
@@ -339,7 +340,7 @@ class AnchorsPanel(QWidget):
     def _update_apply(self) -> None:
         r = self.result
         ok = (r is not None and not self.is_running() and A.FITTED in r.sets
-              and len(r.sets[A.FITTED]) == A.anchors_for_model(r.request.model))
+              and len(r.sets[A.FITTED]) == family(r.request.model).n_anchors)
         self.apply_button.setEnabled(ok)
 
     def _error(self, message: str) -> None:
@@ -434,14 +435,16 @@ class AnchorsPanel(QWidget):
         model = settings.get("model") if settings.get("model") in MODEL_NAMES else TrainConfig().model
         self.model_box.setCurrentText(model)
         size = settings.get("input_size")
-        if not (isinstance(size, int) and size % 32 == 0 and 64 <= size <= 1280):
+        try:
+            size = check_input_size(size, minimum=self.size_spin.minimum(), maximum=self.size_spin.maximum())
+        except YoloStudioError:
             size = project.anchors_size if project is not None and project.anchors else 416
         self.size_spin.setValue(int(size))
-        self.k_spin.setValue(A.anchors_for_model(model))
+        self.k_spin.setValue(family(model).n_anchors)
 
     def _model_changed(self, model: str) -> None:
         if model in MODEL_NAMES:
-            self.k_spin.setValue(A.anchors_for_model(model))
+            self.k_spin.setValue(family(model).n_anchors)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -166,6 +166,8 @@ class ClassList(QWidget):
         self.classesEdited.emit(changed)
         return True
 
+    # Same shape as rename_current (count, confirm, run): the duplicate finder pairs them; two
+    # dialogs with their own words, kept apart on purpose.
     def delete_current(self) -> bool:
         """Delete the current class and its boxes, after saying how many boxes go."""
         name = self.current_class()

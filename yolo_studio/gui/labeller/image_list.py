@@ -208,10 +208,6 @@ class ImageFilter(QSortFilterProxyModel):
         """The (state, class, text) filter in force."""
         return self._state, self._cls, self._text
 
-    def is_active(self) -> bool:
-        """True when some filter hides images."""
-        return bool(self._state or self._cls or self._text)
-
     def sort_by_rank(self, ranks: dict[int, int] | None) -> None:
         """Show ranked rows first, in rank order, the rest after them by name; None: name order."""
         self._rank = dict(ranks or {})

@@ -423,6 +423,19 @@ class LabellerPanel(SuggestionsMixin, EditingMixin, QWidget):
             stack.deleteLater()
         self._stacks.clear()
 
+    # --- what the main window uses (it never reaches further in) -----------------------
+    def flush(self) -> bool:
+        """Write pending label edits now; False if some could not be saved (the banner says why)."""
+        return self.store.flush()
+
+    def menu_actions(self) -> dict[str, QAction]:
+        """The labeller's actions by name, for the window's Edit and View menus."""
+        return dict(self.actions)
+
+    def focus_canvas(self) -> None:
+        """Give the image the keyboard focus (the labeller's keys act there)."""
+        self.canvas.setFocus()
+
     def may_close(self) -> bool:
         """Save pending edits; if that fails, ask before letting the window close."""
         self.prefetcher.clear()

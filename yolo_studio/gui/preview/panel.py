@@ -15,6 +15,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
+from yolo_studio.core.checkpoint_files import checkpoint_files
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.prelabel import snapshot_boxes
@@ -435,7 +436,7 @@ def _save_snapshot(project, result):
 
 def _file_key(path):
     """Path plus modification time, so a checkpoint rewritten by training is loaded again."""
-    for candidate in (path, path.with_name(path.name + ".weights.h5")):
+    for candidate in (path, checkpoint_files(path)[0]):
         try:
             return (str(path), candidate.stat().st_mtime_ns)
         except OSError:

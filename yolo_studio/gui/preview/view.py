@@ -62,10 +62,6 @@ class PreviewView(QWidget):
         self.message = text
         self.update()
 
-    def set_hud(self, lines: list[str]) -> None:
-        self.hud_lines = lines
-        self.update()
-
     def clear(self) -> None:
         self.image = None
         self.detections = []

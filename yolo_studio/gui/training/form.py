@@ -11,10 +11,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from yolo_studio.core.errors import ConfigError
+from yolo_studio.core.model_family import FAMILIES, MIN_TRAIN_INPUT_SIZE, check_input_size
 from yolo_studio.core.training.device import training_precision
 from yolo_studio.core.training.events import TrainConfig
 
-MODELS = (("YOLOv3-tiny", "yolov3-tiny"), ("YOLOv3", "yolov3"))
+# tiny first: the default, and the one that trains in minutes on a CPU.
+MODELS = tuple((FAMILIES[n].label, n) for n in ("yolov3-tiny", "yolov3"))
 START_FROM = (("Scratch (random weights)", "scratch"),
               ("Darknet COCO weights file", "darknet"),
               ("Last checkpoint of this project", "last"))
@@ -237,8 +239,7 @@ class TrainForm(QWidget):
     def config(self) -> TrainConfig:
         """The TrainConfig these fields describe; ConfigError naming the field if one is bad."""
         size = self.input_size.value()
-        if size % 32:
-            raise ConfigError(f"Input size {size} px: must be a multiple of 32 (e.g. {size // 32 * 32 or 32}).")
+        check_input_size(size, "Input size", MIN_TRAIN_INPUT_SIZE)
         start = self.start_from.currentData()
         weights = self.weights_edit.text().strip() or None
         if start == "darknet":

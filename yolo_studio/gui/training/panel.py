@@ -15,7 +15,7 @@ from yolo_studio.gui.training.message_bar import MessageBar
 from yolo_studio.gui.training.plots import TrainingPlots, row_map50
 from yolo_studio.gui.training.progress import progress_text
 from yolo_studio.gui.training.project_info import (checkpoint_in, count_labelled_train,
-                                                   has_last_checkpoint, list_runs, read_batches,
+                                                   has_last_checkpoint, list_runs,
                                                    weights_file)
 from yolo_studio.gui.training.results import ResultsView
 from yolo_studio.gui.training.runs_view import RunsView
@@ -143,7 +143,7 @@ class TrainingPanel(QWidget):
             self.results.clear()
             self._set_running(self.is_running())
             return
-        saved = getattr(project, "train_settings", None) or {}
+        saved = project.train_settings or {}
         try:
             self.form.set_config(TrainConfig.from_dict(saved) if saved else TrainConfig())
         except (TypeError, ValueError) as e:   # a hand-edited project file
@@ -218,7 +218,7 @@ class TrainingPanel(QWidget):
         self.form.set_devices(devices)
         project = self.context.project
         # Not over what the user saw when pressing Start: those are the values to train with.
-        if (project is not None and not saved_run_settings(getattr(project, "train_settings", None))
+        if (project is not None and not saved_run_settings(project.train_settings)
                 and not self.is_running() and not self._start_pending):
             self.form.apply_dataset_defaults(count_labelled_train(project))
         self._devices_answered()
@@ -434,7 +434,7 @@ class TrainingPanel(QWidget):
         # ends) must not swap its per-batch points for results.csv's per-epoch means.
         if self.plots.source and Path(self.plots.source) == Path(run.path):
             return
-        self.plots.load_history(list(run.history or []), read_batches(run.path))
+        self.plots.load_history(list(run.history or []))
         self.plots.source = str(run.path)
         rows = [r for r in run.history or [] if row_map50(r) is not None]
         best = checkpoint_in(run.path, "best")

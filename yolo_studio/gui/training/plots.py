@@ -459,29 +459,16 @@ class TrainingPlots(QWidget):
         self.epochs.add(report.epoch, report.train_loss, report.val_total_loss, report.map50)
         self._epochs_dirty = True
 
-    def load_history(self, rows: list[dict], batches: list[dict] | None = None) -> None:
-        """Replace everything with a past run's results.csv rows (and per-batch rows if kept)."""
+    def load_history(self, rows: list[dict]) -> None:
+        """Replace everything with a past run's results.csv rows."""
         self.clear()
         for row in rows:
             epoch = _num(row.get("epoch"))
             if epoch is None:
                 continue
-            self.epochs.add(int(epoch), _num(_first(row, *TRAIN_LOSS_KEYS)),
-                            _num(_first(row, *VAL_LOSS_KEYS)), row_map50(row))
-        if not batches:
-            self._epoch_losses_as_batches(rows)
-        for row in batches or []:
-            spe = _num(row.get("steps_per_epoch")) or 1
-            step = _num(row.get("step"))
-            if step is None:
-                continue
-            x = step / spe
-            for key, _, _ in LOSS_PARTS:
-                value = _num(row.get(key))
-                if value is not None:
-                    self.loss.series[key].append(x, value)
-            if _num(row.get("lr")) is not None:
-                self.lr.lr.append(x, _num(row.get("lr")))
+            self.epochs.add(int(epoch), _num(row.get("train/loss")), _num(row.get("val/loss")),
+                            row_map50(row))
+        self._epoch_losses_as_batches(rows)
         self._dirty = self._epochs_dirty = True
         self.flush()
 
@@ -495,7 +482,7 @@ class TrainingPlots(QWidget):
             if epoch is None:
                 continue
             for key, _, _ in LOSS_PARTS:
-                value = _num(_first(row, *EPOCH_LOSS_KEYS[key]))
+                value = _num(row.get(EPOCH_LOSS_KEYS[key]))
                 if value is not None:
                     self.loss.series[key].append(epoch + 1, value)
             if _num(row.get("lr")) is not None:
@@ -523,18 +510,14 @@ class TrainingPlots(QWidget):
         self.redraws += 1
 
 
-# results.csv column names (core/training/runs.py), then older/other spellings.
-TRAIN_LOSS_KEYS = ("train/loss", "train_loss")
-VAL_LOSS_KEYS = ("val/loss", "val_total_loss", "val_loss")
-EPOCH_LOSS_KEYS = {"box_loss": ("train/box_loss",), "obj_loss": ("train/obj_loss",),
-                   "cls_loss": ("train/cls_loss",), "total_loss": ("train/loss", "train_loss")}
-MAP50_KEYS = ("metrics/mAP50", "map50")
-MAP50_95_KEYS = ("metrics/mAP50-95", "map50_95")
+# Each loss curve's results.csv column (runs.RESULT_COLUMNS, the only names the trainer writes).
+EPOCH_LOSS_KEYS = {"box_loss": "train/box_loss", "obj_loss": "train/obj_loss",
+                   "cls_loss": "train/cls_loss", "total_loss": "train/loss"}
 
 
 def row_map50(row: dict) -> float | None:
     """mAP@0.5 of one results.csv row, None when that epoch did not compute it."""
-    return _num(_first(row, *MAP50_KEYS))
+    return _num(row.get("metrics/mAP50"))
 
 
 def _thin(x: np.ndarray, y: np.ndarray, most: int = SMOOTH_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -580,13 +563,6 @@ def _extent(series) -> tuple[float, float] | None:
 def _positive(y: np.ndarray) -> np.ndarray:
     """Values a log axis can show (a loss part can be exactly 0, e.g. one class)."""
     return np.maximum(y, 1e-6)
-
-
-def _first(row: dict, *keys):
-    for k in keys:
-        if k in row and row[k] not in ("", None):
-            return row[k]
-    return None
 
 
 def _num(value) -> float | None:
