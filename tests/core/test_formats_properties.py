@@ -88,7 +88,9 @@ def write_json(folder: Path, doc) -> Path:
 
 
 def boxes_of(anns):
-    return {a.image_path: sorted((b.label, b.xyxy(), b.score, b.difficult, b.predicted) for b in a.boxes)
+    # key=repr: two equal boxes, one with score None and one 0.0, cannot be ordered by '<'
+    return {a.image_path: sorted(((b.label, b.xyxy(), b.score, b.difficult, b.predicted) for b in a.boxes),
+                                 key=repr)
             for a in anns}
 
 

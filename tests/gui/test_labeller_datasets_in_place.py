@@ -46,3 +46,27 @@ def test_drawing_a_box_saves_only_that_images_label_file_in_its_own_format(qtbot
     if layout == "coco":
         entries = json.loads(label.read_text())["annotations"]
         assert sum(a["iscrowd"] for a in entries) == 2          # both crowd regions are still there
+
+
+def test_coco_edits_of_two_images_in_turn_both_save_without_a_false_conflict(qtbot, tmp_path, monkeypatch):
+    from yolo_studio.gui.labeller import disk_sync
+    asked = []
+    monkeypatch.setattr(disk_sync, "ask_reload", lambda parent, image: asked.append(image) and False)
+    coco_dataset(tmp_path / "ds")
+    panel = _panel(qtbot, tmp_path / "ds")
+    conflicts = []
+    panel.store.conflict.connect(conflicts.append)
+    first = panel.current_path()
+    panel.canvas.boxDrawn.emit(QRectF(QPointF(2, 2), QPointF(12, 10)))
+    panel.store.flush()
+    panel.step(1)
+    second = panel.current_path()
+    panel.canvas.boxDrawn.emit(QRectF(QPointF(3, 3), QPointF(13, 11)))
+    assert panel.store.flush() and conflicts == []       # one JSON holds both: our own save is no conflict
+    again = Project.open(tmp_path / "ds")
+    assert [len(again.load_annotation(p).boxes) for p in (first, second)] == [2, 2]
+    f = again.label_path(second)
+    f.write_text(f.read_text().replace("COCO 2017 Dataset", "changed by another program"))
+    panel.canvas.boxDrawn.emit(QRectF(QPointF(4, 4), QPointF(14, 12)))
+    assert not panel.store.flush() and conflicts == [second]   # another program's write is one
+    qtbot.waitUntil(lambda: asked == [second])                  # and the labeller asks about it

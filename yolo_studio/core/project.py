@@ -253,6 +253,20 @@ class Project:
             return self.dataset.has_labels(image)
         return self.label_path(image).is_file()
 
+    def label_stamp(self, image):
+        """What changes when ``image``'s labels change on disk, None if it has no label file.
+
+        The label file's (mtime, size), except where one file holds every image
+        (COCO): there another image's save here is not a change to this one.
+        """
+        if self.dataset is not None:
+            return self.dataset.change_stamp(image)
+        try:
+            st = self.label_path(image).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
     def _labelled(self):
         for image in self.image_paths():
             label = self.label_path(image)

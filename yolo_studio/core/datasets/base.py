@@ -62,6 +62,14 @@ class Layout:
         """{path: bytes} that saving ``ann`` writes: only that image's own label file."""
         raise NotImplementedError
 
+    def change_stamp(self, image):
+        """What changes when ``image``'s labels change on disk (None: no label file)."""
+        try:
+            st = self.label_path(image).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
     def saved(self) -> None:
         """Called once the files of :meth:`save_files` are on disk."""
 

@@ -66,6 +66,7 @@ class CocoLayout(Layout):
         self._where: dict[str, tuple[int, int, int, int]] = {}  # image -> (file, image id, w, h)
         self._folders: list[Path] = []
         self._paths: list[Path] = []        # image row -> Path (the same objects image_paths() gives)
+        self._versions: dict[str, int] = {}  # image -> saves made here (see change_stamp)
         self._files: list[dict] = []        # per file: its stamp and the spans of its annotations
         cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
         self._keys: list[str] = []          # image row -> path
@@ -306,9 +307,22 @@ class CocoLayout(Layout):
         self._pending = (k, key, image_id, edited, new_starts, new_ends, old_to_new, new_index, lo, hi)
         return {f: out if isinstance(out, bytes) else out.encode("utf-8")}
 
+    def change_stamp(self, image):
+        """Per image, though one JSON holds them all: our own save of another image is no change
+        to this one; a write by another program is (the file's stamp is then not ours)."""
+        key = str(image)
+        if key not in self._where:
+            return None
+        k = self._where[key][0]
+        actual = coco_index.stamp(self.files[k])
+        if actual != self._files[k]["stamp"]:
+            return actual
+        return "saved here", self._versions.get(key, 0)
+
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
         k, key, image_id, edited, starts, ends, old_to_new, new_index, lo, hi = self._pending
+        self._versions[key] = self._versions.get(key, 0) + 1
         coco_index.after_save(self._files[k], image_id, edited, starts, ends, old_to_new, new_index,
                               coco_index.stamp(self.files[k]))
         coco_index.store(self.files[k], self._files[k])

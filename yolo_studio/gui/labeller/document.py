@@ -19,13 +19,9 @@ from yolo_studio.core.errors import YoloStudioError
 SAVE_DELAY_MS = 300
 
 
-def label_stamp(project, image) -> tuple[int, int] | None:
-    """(mtime_ns, size) of ``image``'s label file, None if there is none."""
-    try:
-        st = project.label_path(image).stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
+def label_stamp(project, image):
+    """What changes when ``image``'s labels change on disk (Project.label_stamp), None if none."""
+    return project.label_stamp(image)
 
 
 class AnnotationStore(QObject):
