@@ -198,3 +198,41 @@ def test_old_header_with_32_bit_seen_counter_loads(tmp_path):
     loaded, _, _ = load_darknet_model(weights, cfg)
     x = np.random.default_rng(3).random((1, 64, 64, 3), dtype=np.float32)
     np.testing.assert_allclose(model(x)[0].numpy(), loaded(x)[0].numpy(), atol=1e-5)
+
+
+def test_a_model_trained_here_reads_back_in_opencv_with_the_same_boxes(trained_tiny, tmp_path):
+    """Export a trained checkpoint to darknet; OpenCV's own [yolo] outputs give our detector's boxes."""
+    from yolo_studio.core.checkpoint_eval import ground_truth
+    from yolo_studio.core.detector import Detector, to_detections
+    from yolo_studio.core.export import export_model
+    from yolo_studio.core.images import letterbox_image, read_image
+    from yolo_studio.core.project import Project
+    from yolo_studio.core.runtime.nms import nms_batch
+
+    root, ckpt = trained_tiny
+    weights, cfg, _ = export_model(ckpt, "darknet", tmp_path / "trained").paths
+    # OpenCV zeroes class scores under its [yolo] thresh (0.2); a one-epoch model scores ~0.03.
+    low = tmp_path / "low.cfg"
+    low.write_text(cfg.read_text().replace("[yolo]\n", "[yolo]\nthresh=0.0001\n"))
+    net = cv2.dnn.readNetFromDarknet(str(low), str(weights))
+    detector = Detector.load(ckpt)
+    anns, _ = ground_truth(Project.open(root), "val")
+    found = 0
+    for ann in anns:
+        image = read_image(ann.image_path)
+        h, w = image.shape[:2]
+        boxed, lb = letterbox_image(image[:, :, ::-1].copy(), 128)
+        net.setInput(cv2.dnn.blobFromImage(boxed, 1 / 255.0))
+        rows = np.concatenate(net.forward(net.getUnconnectedOutLayersNames()))   # cx cy w h obj obj*p
+        xyxy = np.concatenate([rows[:, :2] - rows[:, 2:4] / 2, rows[:, :2] + rows[:, 2:4] / 2], 1) * 128
+        decoded = np.concatenate([xyxy, rows[:, 4:5], rows[:, 5:] / rows[:, 4:5]], 1)[None]
+        boxes, scores, classes, valid = nms_batch(decoded.astype(np.float32), 0.02, 0.45, 100)
+        theirs = to_detections(boxes[0], scores[0], classes[0], valid[0], lb, w, h, detector.class_names)
+        ours = detector.detect(image, score_threshold=0.02)
+        assert len(theirs) == len(ours)
+        for t in theirs:
+            assert any(o.class_id == t.class_id and abs(o.score - t.score) < 1e-3
+                       and abs(np.array([o.x1 - t.x1, o.y1 - t.y1, o.x2 - t.x2, o.y2 - t.y2])).max() < 0.05
+                       for o in ours), t
+        found += len(ours)
+    assert found > 5
