@@ -7,6 +7,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Keep user state (recent files, demo project) out of the real home folder.
 os.environ.setdefault("YOLO_STUDIO_HOME", os.path.join(os.path.dirname(__file__), ".home-unused"))
+# No background model conversions in tests that do not ask for a backend (each
+# costs seconds); tests/core/test_runtime.py names its backends.
+os.environ.setdefault("YOLO_STUDIO_BACKEND", "tensorflow")
 
 import pytest  # noqa: E402
 

@@ -9,7 +9,9 @@ converters' versions and the CPU, so later loads skip the measurement.
 from __future__ import annotations
 
 import statistics
+import threading
 import time
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -141,7 +143,9 @@ def _choose_auto(detector, reference, on_message):
         else:
             notes[name] = f"does not match TensorFlow ({detail})"
     if stored is not None and stored.get("choice") in runtimes:
-        return runtimes[stored["choice"]], stored.get("reason", stored["choice"]) + " (measured earlier)"
+        reason = stored.get("reason", stored["choice"]) + " (measured earlier)"
+        say(f"backend: {reason}")
+        return runtimes[stored["choice"]], reason
     ms = measure(runtimes, detector.input_size)
     best = min(ms, key=ms.get)
     reason = (f"{best}: fastest of " + ", ".join(f"{n} {v:.0f} ms" for n, v in sorted(ms.items(), key=lambda kv: kv[1]))
@@ -152,4 +156,38 @@ def _choose_auto(detector, reference, on_message):
     return runtimes[best], reason
 
 
-__all__ = ["BACKENDS", "BackendError", "choose", "make_runtime", "measure", "rows_match"]
+def _switch(detector, backend: str, say) -> None:
+    try:
+        detector.use_backend(backend, say)
+    except Exception as e:  # noqa: BLE001 - a failed conversion leaves TensorFlow running
+        say(f"staying on TensorFlow: {e}")
+
+
+@contextmanager
+def faster_backend(detector, backend: str = "auto", on_message=None):
+    """Run the block on ``backend``: 'auto' starts on TensorFlow and switches when ready.
+
+    The conversion (first time only; cached) runs in a thread while the block
+    detects; leaving the block waits for it so the cache is complete. An
+    explicit backend is made before the block (its errors reach the caller).
+    """
+    say = on_message or (lambda _m: None)
+    if backend == TENSORFLOW:
+        yield detector
+        return
+    if backend != "auto":
+        detector.use_backend(backend, say)
+        yield detector
+        return
+    thread = threading.Thread(target=_switch, args=(detector, backend, say), name="backend")
+    thread.start()
+    try:
+        yield detector
+    finally:
+        if thread.is_alive():
+            say("finishing the backend conversion (once; cached beside the weights for next time)...")
+        thread.join()
+
+
+__all__ = ["BACKENDS", "BackendError", "choose", "faster_backend", "make_runtime", "measure",
+           "rows_match"]
