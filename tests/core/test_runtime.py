@@ -144,3 +144,26 @@ def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
     np.testing.assert_allclose(got[1][0, :k], ref[1][0, :k], rtol=1e-6)
     np.testing.assert_array_equal(got[2][0, :k], ref[2][0, :k])
     np.testing.assert_allclose(got[0][0, :k], ref[0][0, :k], rtol=1e-6)
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(trained_tiny, tmp_path,
+                                                                            capsys):
+    import re
+
+    from yolo_studio.cli import main
+
+    root, ckpt = trained_tiny
+    counts = {}
+    for backend in ("tensorflow", "openvino"):
+        assert main(["detect", str(root / "images"), "--weights", str(ckpt), "--conf", str(SCORE),
+                     "--backend", backend, "--out", str(tmp_path / backend)]) == 0
+        lines = [line for line in capsys.readouterr().out.splitlines() if " detections in " in line]
+        assert lines and all(f"({backend})" in line for line in lines)
+        counts[backend] = [re.sub(r" in \d+ ms \(\w+\)", "", line) for line in lines]
+    assert counts["openvino"] == counts["tensorflow"]
+    maps = {}
+    for backend in ("tensorflow", "openvino"):
+        assert main(["eval", str(root), "--weights", str(ckpt), "--backend", backend]) == 0
+        maps[backend] = capsys.readouterr().out
+    assert maps["openvino"] == maps["tensorflow"]

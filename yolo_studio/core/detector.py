@@ -1,7 +1,9 @@
 """Load any trained model and turn images into detections in the original image's pixels.
 
-The network runs as one compiled ``tf.function`` with a fixed input size and
-thresholds passed as tensors, so changing images or sliders never retraces.
+The network runs on a backend from core/runtime: TensorFlow first (one
+compiled ``tf.function`` with a fixed input size and thresholds passed as
+tensors, so changing images or sliders never retraces), then, after
+:meth:`Detector.use_backend`, the fastest converted one that matches it.
 """
 from __future__ import annotations
 

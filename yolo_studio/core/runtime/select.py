@@ -8,6 +8,7 @@ converters' versions and the CPU, so later loads skip the measurement.
 """
 from __future__ import annotations
 
+import shutil
 import statistics
 import threading
 import time
@@ -72,7 +73,11 @@ def make_runtime(detector, name: str, on_message=None):
         fn = decoded_function(detector.model, detector.spec, detector.input_size)
         path, cached = cache.store(module.SUFFIXES, lambda p: module.convert(fn, p))
         note = f"converted in {time.perf_counter() - t0:.0f} s" + ("" if cached else f"; {cache.message}")
-        return module.RUNTIME(path, note=note)
+        try:
+            return module.RUNTIME(path, note=note)
+        finally:
+            if not cached:          # a temporary folder: the runtime has read what it needs
+                shutil.rmtree(path.parent, ignore_errors=True)
     except ImportError as e:
         raise BackendError(f"backend '{name}' is not installed here ({e}); "
                            f"available: {', '.join(available_backends())}") from e
