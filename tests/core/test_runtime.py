@@ -85,14 +85,10 @@ def test_auto_picks_a_matching_backend_once_and_then_reads_the_cache(trained_tin
 
 def test_without_onnxruntime_or_openvino_auto_runs_tensorflow(trained_tiny, val_images, tf_reference,
                                                               monkeypatch):
-    real = runtime_pkg.backend_module
+    import sys
 
-    def missing(name):
-        real(name)
-        raise ImportError(f"No module named '{name}'")
-
-    monkeypatch.setattr(runtime_pkg, "backend_module", missing)
-    monkeypatch.setattr("yolo_studio.core.runtime.select.backend_module", missing)
+    for name in ("openvino", "onnxruntime", "tf2onnx"):
+        monkeypatch.setitem(sys.modules, name, None)         # `import name` now raises ImportError
     assert available_backends() == ["tensorflow"]
     det = Detector.load(trained_tiny[1], backend="auto")
     assert det.backend == "tensorflow" and "not installed" in det.backend_reason

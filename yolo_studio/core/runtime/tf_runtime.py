@@ -23,6 +23,8 @@ def decoded_function(model, spec: ModelSpec, input_size: int):
 
 def make_detect_function(model, spec: ModelSpec, input_size: int, on_trace=None):
     """A tf.function: uint8 RGB letterboxed batch + thresholds -> NMS-ed detections."""
+    if on_trace is not None:        # plain Python: autograph need not read its source
+        on_trace = tf.autograph.experimental.do_not_convert(on_trace)
 
     @tf.function(input_signature=[tf.TensorSpec([None, input_size, input_size, 3], tf.uint8),
                                   tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.float32),
