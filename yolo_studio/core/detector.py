@@ -227,7 +227,8 @@ class Detector:
         return dets
 
     def detect_batch(self, images, rgb: bool = False, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
-                     iou_threshold: float = DEFAULT_NMS_IOU, max_detections: int = 100) -> list[list[Detection]]:
+                     iou_threshold: float = DEFAULT_NMS_IOU,
+                     max_detections: int = 100) -> list[list[Detection]]:
         """Detections for several images of any sizes in one model call (folders: detect, eval)."""
         if not len(images):
             return []

@@ -130,9 +130,11 @@ def _choose_auto(detector, reference, on_message):
     if not names:
         return reference, "TensorFlow (onnxruntime and openvino are not installed)"
     folder, files = source_files(detector.source, detector.cfg)
+    if not files:       # an in-memory model (a trainer's): its weights may change under a snapshot
+        return reference, "TensorFlow (a model not loaded from files is not converted)"
     parts = [cpu_name(), detector.input_size] + [p for n in names for p in _key_parts(detector, n)]
-    cache = RuntimeCache(folder, content_key(files, *parts)) if files else None
-    stored = cache.read_choice() if cache else None
+    cache = RuntimeCache(folder, content_key(files, *parts))
+    stored = cache.read_choice()
     runtimes, notes = {TENSORFLOW: reference}, {}
     for name in names:
         if stored is not None and name != stored.get("choice"):
@@ -153,10 +155,10 @@ def _choose_auto(detector, reference, on_message):
         return runtimes[stored["choice"]], reason
     ms = measure(runtimes, detector.input_size)
     best = min(ms, key=ms.get)
-    reason = (f"{best}: fastest of " + ", ".join(f"{n} {v:.0f} ms" for n, v in sorted(ms.items(), key=lambda kv: kv[1]))
-              + " (batch 1, measured here)" + "".join(f"; {n} {t}" for n, t in notes.items()))
-    if cache is not None:
-        cache.write_choice({"choice": best, "ms": ms, "reason": reason, "cpu": cpu_name()})
+    ranked = ", ".join(f"{n} {v:.0f} ms" for n, v in sorted(ms.items(), key=lambda kv: kv[1]))
+    reason = (f"{best}: fastest of {ranked} (batch 1, measured here)"
+              + "".join(f"; {n} {t}" for n, t in notes.items()))
+    cache.write_choice({"choice": best, "ms": ms, "reason": reason, "cpu": cpu_name()})
     say(f"backend: {reason}")
     return runtimes[best], reason
 
