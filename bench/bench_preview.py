@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -207,6 +208,7 @@ def main(argv=None) -> int:
     print(f"load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
           "(other processes on these cores skew fps; the runs are interleaved so both see them)")
     panel.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)     # ~100 MB of model, video and conversions
     return 0
 
 
