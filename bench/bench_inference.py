@@ -1,20 +1,25 @@
-"""Inference latency per 416x416 image, batch 1: ours (Keras/TF) beside OpenCV DNN.
+"""Inference latency per 416x416 image, batch 1: every backend of ours beside OpenCV DNN.
 
 For YOLOv3 and YOLOv3-tiny with 80 classes and random weights (class biases
-tuned so about 40 (box, class) candidates pass the 0.25 score threshold):
-- model only: the compiled network on a letterboxed float image;
+tuned so about 40 (box, class) candidates pass the 0.25 score threshold),
+written as darknet cfg + weights and read by both OpenCV and our darknet reader:
 - end to end: BGR 640x480 image -> letterbox -> network -> decode -> NMS ->
-  boxes in image pixels (our Detector; OpenCV: blobFromImage, forward, numpy
-  decode of its [yolo] outputs, NMSBoxesBatched);
-- float32 vs Keras 'mixed_bfloat16' (model only and end to end; the
-  Detector's precision='bfloat16'), and XLA (jit_compile) model time.
-OpenCV reads the darknet cfg + weights our writer produced for the same model.
-Runs are interleaved round by round so a busy machine slows both sides alike.
-Prints median milliseconds and ratios; run ``python bench/bench_inference.py``.
+  boxes in image pixels (our Detector on each backend; OpenCV: blobFromImage,
+  forward, numpy decode of its [yolo] outputs, NMSBoxesBatched);
+- model only: the network + decode on a ready input (OpenCV: forward).
+Backends: TensorFlow float32 (today), OpenVINO and ONNX Runtime (float32,
+converted from our TF graph with the decode inside), what ``auto`` picks, and
+where the CPU has bf16/AMX, OpenVINO with its bf16 hint and TF mixed_bfloat16.
+All runs are interleaved round by round in one process, so a busy machine
+slows every side alike; prints medians (ms), ratios to OpenCV, conversion
+times and whether every backend's boxes equal TensorFlow's.
+Run ``nice -n 10 python bench/bench_inference.py``.
 """
 from __future__ import annotations
 
 import argparse
+import copy
+import gc
 import os
 import statistics
 import tempfile
@@ -28,11 +33,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from yolo_studio.core.detector import Detector  # noqa: E402
+from yolo_studio.core.detector import Detector, fast_bfloat16  # noqa: E402
 from yolo_studio.core.images import letterbox_image  # noqa: E402
 from yolo_studio.core.model import ModelSpec, build_model, darknet_conv_layers, output_layers  # noqa: E402
 from yolo_studio.core.model.darknet_cfg import write_cfg  # noqa: E402
 from yolo_studio.core.model.darknet_weights import write_darknet_weights  # noqa: E402
+from yolo_studio.core.runtime import OPTIONAL, available_backends  # noqa: E402
 
 SIZE, CLASSES, SCORE, IOU = 416, 80, 0.25, 0.45
 
@@ -100,67 +106,119 @@ def opencv_pipeline(cfg: Path, weights: Path):
     return model_only, end_to_end
 
 
-def bench_model(name: str, rounds: int, tmp: Path) -> None:
+def same_boxes(a, b) -> bool:
+    """Same count, and pairwise (sorted by score) same class, IoU > 0.99, score within 1e-3."""
+    from yolo_studio.core.boxes import iou
+
+    if len(a) != len(b):
+        return False
+    a, b = sorted(a, key=lambda d: -d.score), sorted(b, key=lambda d: -d.score)
+    for x, y in zip(a, b):
+        if x.class_id != y.class_id or abs(x.score - y.score) > 1e-3:
+            return False
+        if iou([x.x1, x.y1, x.x2, x.y2], [y.x1, y.y1, y.x2, y.y2])[0, 0] <= 0.99:
+            return False
+    return True
+
+
+def backends_for(weights: Path, cfg: Path, names: list[str]) -> tuple[dict, dict]:
+    """Detectors on every backend for the same darknet files, and seconds each conversion took.
+
+    One Keras model shared by all (shallow copies with their own runtime): the
+    full YOLOv3 loaded once per backend ran out of memory on the shared machine.
+    """
+    tf_det = Detector.load(weights, cfg=cfg)
+    detectors, seconds = {"tensorflow": tf_det}, {}
+    for name in names:
+        print(f"  converting for {name}...", flush=True)
+        det = copy.copy(tf_det)
+        t0 = time.perf_counter()
+        det.use_backend(name)
+        seconds[name] = time.perf_counter() - t0
+        detectors[name] = det
+        gc.collect()                 # the converter's copies of the graph
+    return detectors, seconds
+
+
+def openvino_bf16(detector):
+    """The OpenVINO IR of ``detector`` compiled with the bf16 hint (only where the CPU has bf16)."""
+    import openvino as ov
+
+    from yolo_studio.core.runtime.cache import content_key, source_files
+    from yolo_studio.core.runtime.select import _key_parts
+
+    folder, files = source_files(detector.source, detector.cfg)
+    xml = folder / f"{content_key(files, *_key_parts(detector, 'openvino'))}.xml"
+    compiled = ov.Core().compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY",
+                                                         "INFERENCE_PRECISION_HINT": "bf16"})
+    request = compiled.create_infer_request()
+    return lambda boxed: request.infer([boxed])
+
+
+def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
     rng = np.random.default_rng(1)
-    image = rng.integers(0, 256, (480, 640, 3), np.uint8)
-    image = cv2.GaussianBlur(image, (0, 0), 3)           # smoother, more photo-like statistics
+    image = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3), np.uint8), (0, 0), 3)
     model = make_model(name, image)
     spec = ModelSpec(name, CLASSES, SIZE)
     cfg = write_cfg(tmp / f"{name}.cfg", name, CLASSES, spec.anchors, SIZE)
     weights = write_darknet_weights(model, tmp / f"{name}.weights")
-    x = tf.constant(rng.random((1, SIZE, SIZE, 3), np.float32))
-    blob = np.ascontiguousarray(x.numpy().transpose(0, 3, 1, 2))
-
-    graph = tf.function(lambda t: model(t, training=False), input_signature=[tf.TensorSpec(x.shape)])
-    xla = tf.function(lambda t: model(t, training=False), input_signature=[tf.TensorSpec(x.shape)],
-                      jit_compile=True)
-    detector = Detector.from_model(model, spec)
+    del model
+    keras.backend.clear_session()
+    gc.collect()
     cv_model, cv_e2e = opencv_pipeline(cfg, weights)
-
-    bf16_model = build_model(name, CLASSES, SIZE, dtype="mixed_bfloat16")
-    bf16_model.set_weights(model.get_weights())
-    bf16 = tf.function(lambda t: bf16_model(t, training=False), input_signature=[tf.TensorSpec(x.shape)])
-    bf16_detector = Detector.from_model(bf16_model, spec)
-
-    cases = {"ours model": lambda: graph(x)[0].numpy(),
-             "ours model XLA": lambda: xla(x)[0].numpy(),
-             "ours model bf16": lambda: bf16(x)[0].numpy(),
-             "opencv model": lambda: cv_model(blob),
-             "ours end-to-end": lambda: detector.detect(image, score_threshold=SCORE, iou_threshold=IOU),
-             "ours end-to-end bf16": lambda: bf16_detector.detect(image, score_threshold=SCORE,
-                                                                  iou_threshold=IOU),
-             "opencv end-to-end": lambda: cv_e2e(image)}
-    for fn in cases.values():                             # warm-up: tracing, XLA compile, allocations
+    detectors, convert_s = backends_for(weights, cfg, backends)
+    t0 = time.perf_counter()
+    auto = copy.copy(detectors["tensorflow"])
+    auto.use_backend("auto")
+    auto_s = time.perf_counter() - t0
+    boxed = letterbox_image(image[:, :, ::-1].copy(), SIZE)[0][None]
+    blob = cv2.dnn.blobFromImage(boxed[0], 1 / 255.0)
+    kw = dict(score_threshold=SCORE, iou_threshold=IOU)
+    cases = {"opencv end-to-end": lambda: cv_e2e(image), "opencv model": lambda: cv_model(blob)}
+    for b, det in detectors.items():
+        cases[f"{b} end-to-end"] = lambda det=det: det.detect(image, **kw)
+        cases[f"{b} model"] = lambda det=det: det.runtime.decoded(boxed)
+    if fast_bfloat16():
+        bf16 = Detector.load(weights, cfg=cfg, precision="bfloat16")
+        cases["tensorflow bf16 end-to-end"] = lambda: bf16.detect(image, **kw)
+        if "openvino" in detectors:
+            ov_bf16 = openvino_bf16(detectors["openvino"])
+            cases["openvino bf16 model"] = lambda: ov_bf16(boxed)
+    for fn in cases.values():                             # warm-up: tracing, allocations
         fn(), fn()
     times = {k: [] for k in cases}
     for _ in range(rounds):
         for k, fn in cases.items():
             times[k].append(timed(fn))
     med = {k: statistics.median(v) for k, v in times.items()}
-    n_ours = len(detector.detect(image, score_threshold=SCORE, iou_threshold=IOU))
+    ref = detectors["tensorflow"].detect(image, **kw)
     print(f"\n{name}, 80 classes, {SIZE}x{SIZE}, batch 1, median of {rounds} interleaved rounds (ms):")
     for k, v in med.items():
-        print(f"  {k:<22} {v:8.1f}")
-    print(f"  detections after NMS: ours {n_ours}, opencv {cv_e2e(image)}")
-    print(f"  OpenCV / ours, model only:      {med['opencv model'] / med['ours model']:.2f}x")
-    print(f"  OpenCV / ours, end to end:      {med['opencv end-to-end'] / med['ours end-to-end']:.2f}x")
-    print(f"  OpenCV / ours bf16, end to end: {med['opencv end-to-end'] / med['ours end-to-end bf16']:.2f}x")
-    print(f"  float32 / mixed_bfloat16 model: {med['ours model'] / med['ours model bf16']:.2f}x")
-    print(f"  graph / XLA model:              {med['ours model'] / med['ours model XLA']:.2f}x")
-    print("  ours end-to-end split (last call): "
-          + ", ".join(f"{k} {v * 1000:.1f}" for k, v in detector.timings.items()))
+        ratio = med["opencv end-to-end" if "end-to-end" in k else "opencv model"] / v
+        print(f"  {k:<28} {v:8.1f}   OpenCV / this {ratio:5.2f}x   this / OpenCV {1 / ratio:5.2f}x")
+    print(f"  detections after NMS: opencv {cv_e2e(image)}, tensorflow {len(ref)}; same boxes as "
+          "TensorFlow: " + ", ".join(f"{b} {same_boxes(det.detect(image, **kw), ref)}"
+                                     for b, det in detectors.items() if b != "tensorflow"))
+    print("  conversion (first time, then cached): "
+          + ", ".join(f"{b} {s:.0f} s" for b, s in convert_s.items()))
+    print(f"  auto picked {auto.backend} in {auto_s:.0f} s: {auto.backend_reason}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--models", nargs="+", default=["yolov3-tiny", "yolov3"])
+    parser.add_argument("--backends", nargs="+", choices=OPTIONAL,
+                        default=[b for b in OPTIONAL if b in available_backends()],
+                        help="optional backends to convert and time (tf2onnx needs ~10 GB for the full "
+                             "YOLOv3; leave onnxruntime out where memory is short)")
     args = parser.parse_args()
     print(f"TensorFlow {tf.__version__}, OpenCV {cv2.__version__}, {os.cpu_count()} CPUs, "
-          f"cv2 threads {cv2.getNumThreads()}")
+          f"cv2 threads {cv2.getNumThreads()}, backends {', '.join(available_backends())}, "
+          f"CPU bf16 {'yes' if fast_bfloat16() else 'no'}; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            bench_model(name, args.rounds, Path(tmp))
+            bench_model(name, args.rounds, Path(tmp), args.backends)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ class FixedDetector:
         self.calls.append((image.shape, score_threshold, iou_threshold))
         return list(self.detections)
 
+    def detect_batch(self, images, **kw):
+        return [self.detect(image, **kw) for image in images]
+
 
 @pytest.fixture
 def project(tmp_path):

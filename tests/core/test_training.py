@@ -183,8 +183,8 @@ def test_transfer_from_darknet_weights_with_other_class_count(tiny_copy, tmp_pat
     assert any("5 classes" in m and "output" in m for m in rec.messages)
     frozen, thawed = seen[0], seen[1]
     for name, ws in frozen.items():      # epoch 1: backbone exactly as loaded
-        for a, b in zip(ws, src[name]):
-            np.testing.assert_array_equal(a, b)
+        for a, b in zip(ws, src[name]):  # (variances pass darknet's BN epsilon and back: 1 ulp)
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=0)
     changed = [n for n, ws in thawed.items() if ws and not np.array_equal(ws[0], src[n][0])]
     assert changed                       # epoch 2: backbone trains too
     assert trainer.model.outputs[0].shape[-1] == 3 * (5 + 3)

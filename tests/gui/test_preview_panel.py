@@ -337,3 +337,22 @@ def test_the_preview_idles_while_another_tab_is_shown(qtbot, tmp_path, checkpoin
         wait_frames(qtbot, p, 2)
     finally:
         p.shutdown()
+
+
+def test_preview_switches_to_a_faster_backend_in_the_background_and_the_hud_names_it(
+        qtbot, panel, tmp_path, monkeypatch):
+    """The model converts off the GUI thread while frames keep coming; then the HUD says so."""
+    from yolo_studio.core.runtime import available_backends
+
+    if "openvino" not in available_backends():
+        pytest.skip("openvino is not installed")
+    monkeypatch.setenv("YOLO_STUDIO_BACKEND", "openvino")
+    panel.source_picker.video_path.setText(str(write_video(tmp_path / "long.avi", n=600)))
+    assert panel.start()
+    wait_frames(qtbot, panel, 2)
+    assert any("(tensorflow)" in line for line in panel.view.hud_lines)     # at first
+    qtbot.waitUntil(lambda: panel.detector is not None and panel.detector.backend == "openvino",
+                    timeout=WAIT_MS * 3)
+    wait_frames(qtbot, panel, 3)
+    assert any("(openvino)" in line for line in panel.view.hud_lines)
+    assert "openvino" in panel.message_label.text()

@@ -41,9 +41,21 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=("float32", "bfloat16", "auto"), default="float32",
                    help="bfloat16 runs 1.4-2.3x faster on CPUs with AVX-512-BF16, scores within "
                         "a few hundredths; auto uses it where the CPU has it (default float32)")
+    add_backend_argument(p)
     p.add_argument("--max-frames", type=int, default=0,
                    help="stop a video or camera after this many frames (default: all / until Ctrl-C)")
     return p
+
+
+def add_backend_argument(p) -> None:
+    """--backend, shared by detect and eval."""
+    from yolo_studio.core.runtime import CHOICES, ENV_BACKEND, default_backend
+
+    p.add_argument("--backend", choices=CHOICES, default=default_backend(),
+                   help="inference runtime: auto starts on TensorFlow, converts the model once in the "
+                        "background (cached beside the weights) and switches to the fastest backend "
+                        "that gives TensorFlow's boxes; or name one (default: auto, or "
+                        f"${ENV_BACKEND})")
 
 
 def _check_args(args) -> None:
@@ -59,6 +71,7 @@ def run(args) -> int:
     """Check the source and the output folder first (fast), then load the model once and walk the source."""
     from yolo_studio.core.detector import Detector
     from yolo_studio.core.output_guard import OutputFolder, refuse_project
+    from yolo_studio.core.runtime.select import faster_backend
 
     _check_args(args)
     kind = _source_kind(args.source)
@@ -86,9 +99,10 @@ def run(args) -> int:
         print(detector.message)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        if images is not None:
-            return _run_images(detector, plan, guard, args)
-        return _run_stream(detector, kind, args.source, guard, args)
+        with faster_backend(detector, args.backend, print):
+            if images is not None:
+                return _run_images(detector, plan, guard, args)
+            return _run_stream(detector, kind, args.source, guard, args)
     except OSError as e:
         raise ConfigError(f"{e.filename or out}: cannot be written ({e.strerror or e})") from None
     finally:
@@ -100,8 +114,9 @@ def _prelabel_project(args, kind: str) -> int:
     from yolo_studio.core.detector import Detector
     from yolo_studio.core.errors import YoloStudioError
     from yolo_studio.core.images import read_image
-    from yolo_studio.core.prelabel import prelabel_image
+    from yolo_studio.core.prelabel import prelabel_images
     from yolo_studio.core.project import Project
+    from yolo_studio.core.runtime.select import faster_backend
 
     if kind not in ("image", "folder"):
         raise ConfigError("--project pre-labels images (a file or a folder), not a video or camera")
@@ -114,26 +129,28 @@ def _prelabel_project(args, kind: str) -> int:
                              precision=args.precision)
     added = labelled = boxes = failed = 0
     unknown: set[str] = set()
+    targets = []
     for path in images:
-        target = path
         try:
             if path.resolve() not in own:     # a new frame: a copy joins the project, never over a file
-                target = project.add_image(read_image(path), path.name)
+                targets.append((path, project.add_image(read_image(path), path.name)))
                 added += 1
-            outcome = prelabel_image(project, detector, target, args.conf, args.iou)
+            else:
+                targets.append((path, path))
         except (YoloStudioError, OSError) as e:
-            outcome = None
-            problem = str(e)
-        else:
-            problem = outcome.problem
-        if problem:
-            print(f"skipped {path}: {problem}")
+            print(f"skipped {path}: {e}")
             failed += 1
-            continue
-        unknown.update(outcome.unknown_classes)
-        labelled += outcome.changed
-        boxes += outcome.added
-        print(f"{target.name}: {outcome.added} pre-labels ({outcome.kept_human} boxes of a person kept)")
+    with faster_backend(detector, args.backend, print):
+        outcomes = prelabel_images(project, detector, [t for _, t in targets], args.conf, args.iou)
+        for (path, target), outcome in zip(targets, outcomes):
+            if outcome.problem:
+                print(f"skipped {path}: {outcome.problem}")
+                failed += 1
+                continue
+            unknown.update(outcome.unknown_classes)
+            labelled += outcome.changed
+            boxes += outcome.added
+            print(f"{target.name}: {outcome.added} pre-labels ({outcome.kept_human} boxes of a person kept)")
     if unknown:
         print(f"left out detections of classes the project does not have: {', '.join(sorted(unknown))}")
     print(f"pre-labelled {labelled} images of {project.root} with {boxes} unverified boxes "
@@ -205,22 +222,41 @@ def _detect(detector, image, args):
                            max_detections=args.max_det)
 
 
-def _run_images(detector, plan: dict[Path, list[str]], guard, args) -> int:
+def _detect_in_batches(detector, images: list[Path], args):
+    """Yield (path, image, detections, ms per image) in order, FOLDER_BATCH images per model call.
+
+    An unreadable image yields (path, None, its ImageFileError, 0).
+    """
     from yolo_studio.core.errors import ImageFileError
     from yolo_studio.core.images import read_image
+    from yolo_studio.core.runtime import FOLDER_BATCH
 
+    for start in range(0, len(images), FOLDER_BATCH):
+        read = {}
+        for path in images[start:start + FOLDER_BATCH]:
+            try:
+                read[path] = read_image(path)
+            except ImageFileError as e:
+                read[path] = e
+        good = [p for p, im in read.items() if not isinstance(im, ImageFileError)]
+        t0 = time.perf_counter()
+        found = dict(zip(good, detector.detect_batch([read[p] for p in good], score_threshold=args.conf,
+                                                     iou_threshold=args.iou, max_detections=args.max_det)))
+        ms = (time.perf_counter() - t0) * 1000 / max(1, len(good))
+        for path, im in read.items():
+            yield (path, None, im, 0.0) if path not in found else (path, im, found[path], ms)
+
+
+def _run_images(detector, plan: dict[Path, list[str]], guard, args) -> int:
     images = [p for p in plan if p != Path("classes.txt")]
     failed = labels = 0
-    for path in images:
-        try:
-            image = read_image(path)
-        except ImageFileError as e:
+    for path, image, dets, ms in _detect_in_batches(detector, images, args):
+        if image is None:
             if len(images) == 1:
-                raise
-            print(f"skipped {e}")
+                raise dets
+            print(f"skipped {dets}")
             failed += 1
             continue
-        dets = _detect(detector, image, args)
         guard.record(_write_image(image, dets, guard.path(plan[path][0])))
         if args.save_labels:
             for written in _save_labels(path, image.shape, dets, guard.path(plan[path][1]),
@@ -228,8 +264,8 @@ def _run_images(detector, plan: dict[Path, list[str]], guard, args) -> int:
                 guard.record(written)
             labels += 1
         summary = ", ".join(f"{d.label} {d.score:.2f}" for d in dets[:8]) + (" ..." if len(dets) > 8 else "")
-        ms = sum(detector.timings.values()) * 1000
-        print(f"{path.name}: {len(dets)} detections in {ms:.0f} ms{': ' + summary if dets else ''}")
+        print(f"{path.name}: {len(dets)} detections in {ms:.0f} ms ({detector.backend})"
+              f"{': ' + summary if dets else ''}")
     print(f"wrote {len(images) - failed} annotated images"
           + (f" and {labels} {args.save_labels} label files" if args.save_labels else "")
           + f" to {guard.folder}" + (f" ({failed} unreadable images skipped)" if failed else ""))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from yolo_studio.commands.model_args import add_model_args, add_threshold_args
 from yolo_studio.core.defaults import EVAL_SCORE_THRESHOLD
+from yolo_studio.commands.detect import add_backend_argument
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--save-detections", metavar="JSON",
                    help="write the detections as a COCO results file (a new file)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --save-detections file")
+    add_backend_argument(p)
     return p
 
 
@@ -38,7 +40,8 @@ def run(args) -> int:
         check_new_files([Path(args.save_detections)], "eval", args.overwrite)
     project = open_training_source(args.project, args.names, args.val)
     found = evaluate_checkpoint(project, args.weights, args.split, args.conf, args.iou,
-                                cfg=args.cfg, input_size=args.size)
+                                cfg=args.cfg, input_size=args.size, backend=args.backend,
+                                on_message=lambda m: print(m, file=sys.stderr))
     for p in found.problems[:20]:
         print(f"warning: {p}", file=sys.stderr)
     _print(found.result, len(found.annotations), args)

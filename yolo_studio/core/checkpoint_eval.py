@@ -8,6 +8,7 @@ from yolo_studio.core.annotations import Detection, ImageAnnotation
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError, ImageFileError, LabelFileError
 from yolo_studio.core.evaluation import EvalResult, evaluate
+from yolo_studio.core.runtime import FOLDER_BATCH, default_backend
 
 
 @dataclass
@@ -41,15 +42,16 @@ def ground_truth(project, split: str = "val") -> tuple[list[ImageAnnotation], li
 def evaluate_checkpoint(project, weights, split: str = "val",
                         score_threshold: float = EVAL_SCORE_THRESHOLD,
                         iou_threshold: float = DEFAULT_NMS_IOU, cfg=None, input_size=None,
-                        stop=None) -> CheckpointEval:
+                        stop=None, backend: str | None = None, on_message=None) -> CheckpointEval:
     """Detect on every labelled image of ``split`` and score it against the project's classes.
 
     Images that cannot be read are skipped and reported; detections of classes
     the project does not have are left out (they cannot be right or wrong).
     ``stop`` (a threading.Event) ends early with what was scored so far.
+    Images go to the model in batches, on ``backend`` (see core/runtime; None: the default).
     """
     from yolo_studio.core.detector import Detector
-    from yolo_studio.core.images import read_image
+    from yolo_studio.core.runtime.select import faster_backend
 
     anns, problems = ground_truth(project, split)
     detector = Detector.load(weights, cfg=cfg, input_size=input_size)
@@ -59,15 +61,27 @@ def evaluate_checkpoint(project, weights, split: str = "val",
         raise ConfigError(f"{weights}: the model's classes ({', '.join(detector.class_names)}) "
                           f"share none with the project's ({', '.join(classes)})")
     kept, detections = [], []
+    with faster_backend(detector, backend or default_backend(), on_message):
+        for start in range(0, len(anns), FOLDER_BATCH):
+            if stop is not None and stop.is_set():
+                break
+            batch = _read_images(anns[start:start + FOLDER_BATCH], problems)
+            found = detector.detect_batch([image for _, image in batch], score_threshold=score_threshold,
+                                          iou_threshold=iou_threshold)
+            for (ann, _), dets in zip(batch, found):
+                kept.append(ann)
+                detections.append([d for d in dets if d.label in shared])
+    return CheckpointEval(evaluate(kept, detections, classes), kept, detections, problems)
+
+
+def _read_images(anns, problems: list[str]) -> list:
+    """(annotation, BGR image) for each readable image; the others noted in ``problems``."""
+    from yolo_studio.core.images import read_image
+
+    out = []
     for ann in anns:
-        if stop is not None and stop.is_set():
-            break
         try:
-            image = read_image(ann.image_path)
+            out.append((ann, read_image(ann.image_path)))
         except ImageFileError as e:
             problems.append(str(e))
-            continue
-        dets = detector.detect(image, score_threshold=score_threshold, iou_threshold=iou_threshold)
-        kept.append(ann)
-        detections.append([d for d in dets if d.label in shared])
-    return CheckpointEval(evaluate(kept, detections, classes), kept, detections, problems)
+    return out

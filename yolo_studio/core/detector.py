@@ -1,7 +1,9 @@
 """Load any trained model and turn images into detections in the original image's pixels.
 
-The network runs as one compiled ``tf.function`` with a fixed input size and
-thresholds passed as tensors, so changing images or sliders never retraces.
+The network runs on a backend from core/runtime: TensorFlow first (one
+compiled ``tf.function`` with a fixed input size and thresholds passed as
+tensors, so changing images or sliders never retraces), then, after
+:meth:`Detector.use_backend`, the fastest converted one that matches it.
 """
 from __future__ import annotations
 
@@ -18,11 +20,16 @@ from yolo_studio.core.annotations import Detection
 from yolo_studio.core.boxes import Letterbox, unletterbox_boxes
 from yolo_studio.core.errors import ConfigError, YoloStudioError
 from yolo_studio.core.images import letterbox_image
-from yolo_studio.core.model import ModelSpec, decode_predictions, nms
+from yolo_studio.core.model import ModelSpec
 from yolo_studio.core.model.darknet import resolve_class_names
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model, model_kind
 from yolo_studio.core.model_family import check_input_size
+from yolo_studio.core.runtime import TENSORFLOW
+from yolo_studio.core.runtime.tf_runtime import TFRuntime, decoded_function, make_detect_function
 from yolo_studio.core.training.device import cpu_has_bfloat16
+
+__all__ = ["Detector", "DetectorInputError", "make_detect_function", "to_detections", "as_rgb_uint8",
+           "draw_detections", "resolve_precision", "fast_bfloat16"]
 
 
 # precision name -> Keras dtype policy of the hidden layers (outputs stay float32)
@@ -51,22 +58,6 @@ def resolve_precision(precision: str) -> str:
 
 class DetectorInputError(YoloStudioError):
     """An image array the detector cannot use (wrong shape or type)."""
-
-
-def make_detect_function(model, spec: ModelSpec, input_size: int, on_trace=None):
-    """A tf.function: uint8 RGB letterboxed batch + thresholds -> NMS-ed detections."""
-
-    @tf.function(input_signature=[tf.TensorSpec([None, input_size, input_size, 3], tf.uint8),
-                                  tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.float32),
-                                  tf.TensorSpec([], tf.int32)])
-    def detect(images, score_threshold, iou_threshold, max_detections):
-        if on_trace is not None:
-            on_trace()              # Python side effect: runs only while tracing
-        raw = model(tf.cast(images, tf.float32) / 255.0, training=False)
-        decoded = decode_predictions(raw, spec.anchors, spec.num_classes, spec.strides)
-        return nms(decoded, score_threshold, iou_threshold, max_detections)
-
-    return detect
 
 
 def to_detections(boxes, scores, classes, count: int, lb: Letterbox, width: int, height: int,
@@ -102,14 +93,24 @@ def as_rgb_uint8(image, rgb: bool) -> np.ndarray:
 
 
 class Detector:
-    """A loaded model with its classes, input size and anchors: image in, detections out."""
+    """A loaded model with its classes, input size and anchors: image in, detections out.
 
-    def __init__(self, run, spec: ModelSpec, input_size: int, source: str = "", message: str = ""):
-        self._run = run
+    It runs on a backend (``runtime``, see core/runtime/): TensorFlow at first;
+    :meth:`use_backend` swaps in a faster one, also while another thread is
+    detecting (each call reads ``runtime`` once).
+    """
+
+    def __init__(self, run, spec: ModelSpec, input_size: int, source: str = "", message: str = "",
+                 model=None, cfg=None):
+        self.tf_runtime = run if run is None or isinstance(run, TFRuntime) else TFRuntime(run)
+        self.runtime = self.tf_runtime
+        self.backend_reason = "TensorFlow"
         self.spec = spec
         self.input_size = int(input_size)
         self.source = source
         self.message = message
+        self.model = model          # the float32 Keras model other backends convert (else None)
+        self.cfg = cfg
         self.trace_count = 0
         # Seconds spent in the last detect(): for the preview's latency read-out.
         self.timings = {"preprocess": 0.0, "infer": 0.0, "postprocess": 0.0}
@@ -118,12 +119,32 @@ class Detector:
     def class_names(self) -> list[str]:
         return self.spec.class_names
 
+    @property
+    def backend(self) -> str:
+        """Name of the backend running the model now ('tensorflow', 'openvino', 'onnxruntime')."""
+        return self.runtime.name
+
+    def use_backend(self, backend: str = "auto", on_message=None) -> str:
+        """Switch to ``backend`` ('auto': the fastest that matches TensorFlow); returns why.
+
+        Converting takes seconds to a minute the first time (then it is cached
+        beside the weights): call it off the GUI thread.
+        """
+        from yolo_studio.core.runtime.select import choose
+
+        runtime, reason = choose(self, backend, on_message)
+        self.runtime, self.backend_reason = runtime, reason
+        return reason
+
     @classmethod
     def from_model(cls, model, spec: ModelSpec, input_size: int | None = None, source="", message=""):
         """Wrap an in-memory Keras model (e.g. the trainer's) in a compiled detector."""
         size = check_input_size(int(input_size or spec.input_size))
-        det = cls(None, spec, size, source, message)
-        det._run = make_detect_function(model, spec, size, det._count_trace)
+        # Only a float32 model is converted for the other backends (they run float32).
+        float32 = all(getattr(layer, "compute_dtype", "float32") == "float32" for layer in model.layers)
+        det = cls(None, spec, size, source, message, model=model if float32 else None)
+        det.tf_runtime = det.runtime = TFRuntime(make_detect_function(model, spec, size, det._count_trace),
+                                                 decoded_function(model, spec, size))
         return det
 
     def _count_trace(self) -> None:
@@ -131,14 +152,22 @@ class Detector:
 
     @classmethod
     def load(cls, path, classes=None, cfg=None, input_size: int | None = None,
-             precision: str = "float32") -> "Detector":
+             precision: str = "float32", backend: str = TENSORFLOW, on_message=None) -> "Detector":
         """Load a checkpoint, darknet .weights (+ cfg) or a SavedModel exported by the app.
 
         ``precision`` 'bfloat16' runs the hidden layers in bfloat16 (1.4-2.3x
         faster on CPUs with AVX-512-BF16, scores within a few hundredths); 'auto'
         uses it only where the CPU does bfloat16 natively. SavedModels keep the
-        precision they were exported with.
+        precision they were exported with. ``backend`` other than 'tensorflow'
+        converts (or takes from the cache) before returning: see :meth:`use_backend`.
         """
+        det = cls._load(path, classes, cfg, input_size, precision)
+        if backend != TENSORFLOW:
+            det.use_backend(backend, on_message)
+        return det
+
+    @classmethod
+    def _load(cls, path, classes, cfg, input_size, precision) -> "Detector":
         policy = resolve_precision(precision)
         if model_kind(path) == "savedmodel":
             det = cls._load_savedmodel(Path(path), classes)
@@ -148,7 +177,9 @@ class Detector:
             return det
         size = check_input_size(int(input_size)) if input_size else None
         model, spec, message = load_keras_model(path, classes, cfg, size, None, policy)
-        return cls.from_model(model, spec, spec.input_size, str(path), message)
+        det = cls.from_model(model, spec, spec.input_size, str(path), message)
+        det.cfg = cfg
+        return det
 
     @classmethod
     def _load_savedmodel(cls, path: Path, classes) -> "Detector":
@@ -185,14 +216,27 @@ class Detector:
         h, w = img.shape[:2]
         boxed, lb = letterbox_image(img, self.input_size)
         t1 = time.perf_counter()
-        boxes, scores, classes, valid = self._run(
-            tf.constant(boxed[None]), tf.constant(float(score_threshold), tf.float32),
-            tf.constant(float(iou_threshold), tf.float32), tf.constant(int(max_detections), tf.int32))
-        boxes, scores, classes, valid = boxes.numpy(), scores.numpy(), classes.numpy(), valid.numpy()
+        boxes, scores, classes, valid = self.runtime.detect(boxed[None], score_threshold, iou_threshold,
+                                                            max_detections)
         t2 = time.perf_counter()
         dets = to_detections(boxes[0], scores[0], classes[0], valid[0], lb, w, h, self.class_names)
         self.timings = {"preprocess": t1 - t0, "infer": t2 - t1, "postprocess": time.perf_counter() - t2}
         return dets
+
+    def detect_batch(self, images, rgb: bool = False, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+                     iou_threshold: float = DEFAULT_NMS_IOU,
+                     max_detections: int = 100) -> list[list[Detection]]:
+        """Detections for several images of any sizes in one model call (folders: detect, eval)."""
+        if not len(images):
+            return []
+        prepared = [letterbox_image(as_rgb_uint8(im, rgb), self.input_size) for im in images]
+        letterboxes = [lb for _, lb in prepared]
+        batch = np.stack([boxed for boxed, _ in prepared])
+        boxes, scores, classes, valid = self.runtime.detect(batch, score_threshold, iou_threshold,
+                                                            max_detections)
+        shapes = [np.shape(im)[:2] for im in images]
+        return [to_detections(boxes[i], scores[i], classes[i], valid[i], lb, w, h, self.class_names)
+                for i, (lb, (h, w)) in enumerate(zip(letterboxes, shapes))]
 
 
 def draw_detections(image_bgr: np.ndarray, detections: list[Detection]) -> np.ndarray:

@@ -20,6 +20,7 @@ from yolo_studio.core.annotations import Box, Detection, ImageAnnotation
 from yolo_studio.core.boxes import iou
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.images import read_image
+from yolo_studio.core.runtime import FOLDER_BATCH
 
 DUPLICATE_IOU = 0.5
 
@@ -105,16 +106,32 @@ def prelabel_image(project, detector, image_path, score_threshold: float = DEFAU
     A label file that cannot be read is left exactly as it is (its boxes may be
     someone's work) and reported in ``problem``; so is an unreadable image.
     """
-    image_path = Path(image_path)
-    try:
-        ann = project.load_annotation(image_path)
-        image = read_image(image_path)
-    except YoloStudioError as e:
-        return PrelabelOutcome(image_path, problem=str(e))
-    h, w = image.shape[:2]
+    return next(prelabel_images(project, detector, [image_path], score_threshold, iou_threshold))
+
+
+def prelabel_images(project, detector, image_paths, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+                    iou_threshold: float = DEFAULT_NMS_IOU, batch: int = FOLDER_BATCH):
+    """:func:`prelabel_image` for many images, ``batch`` per model call; yields one outcome per image."""
+    paths = [Path(p) for p in image_paths]
+    for start in range(0, len(paths), max(1, batch)):
+        ready, outcomes = [], {}
+        for path in paths[start:start + batch]:
+            try:
+                ready.append((path, project.load_annotation(path), read_image(path)))
+            except YoloStudioError as e:
+                outcomes[path] = PrelabelOutcome(path, problem=str(e))
+        found = detector.detect_batch([image for _, _, image in ready], score_threshold=score_threshold,
+                                      iou_threshold=iou_threshold)
+        for (path, ann, image), dets in zip(ready, found):
+            outcomes[path] = _save_prelabels(project, path, ann, image.shape, dets)
+        for path in paths[start:start + batch]:
+            yield outcomes[path]
+
+
+def _save_prelabels(project, image_path: Path, ann, shape, dets) -> PrelabelOutcome:
+    h, w = shape[:2]
     if not ann.width or not ann.height:
         ann.width, ann.height = w, h
-    dets = detector.detect(image, score_threshold=score_threshold, iou_threshold=iou_threshold)
     # A project without classes takes the model's (save_annotation adds them).
     dets, unknown = detections_for_project(dets, list(project.classes))
     merged = merge_predictions(ann, dets)

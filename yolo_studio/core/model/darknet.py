@@ -8,6 +8,7 @@ from yolo_studio.core.model_family import family
 from .darknet_cfg import DarknetFileError, parse_cfg
 from .darknet_weights import (FLOATS_BASE, FLOATS_PER_CLASS, LoadReport, load_darknet_weights,
                               read_floats, topology_for_size)
+from .layers import DARKNET_BN_EPSILON, set_bn_epsilon
 from .spec import ModelSpec
 
 # darknet's own yolov3-tiny.cfg uses masks 3,4,5 and 1,2,3 of its six anchors;
@@ -92,6 +93,7 @@ def load_darknet_model(weights, cfg=None, classes=None, input_size: int | None =
     names = resolve_class_names(classes, num_classes, source)
     size = int(input_size or size)
     keras_model = build_model(model, num_classes, build_size, dtype)
+    set_bn_epsilon(keras_model, DARKNET_BN_EPSILON)     # normalise exactly as darknet readers do
     report: LoadReport = load_darknet_weights(keras_model, weights, file_classes=num_classes)
     spec = ModelSpec(model, num_classes, size, anchors, names,
                      extra={"source": "darknet", "weights": weights.name})

@@ -17,7 +17,7 @@ from yolo_studio.core.atomic import atomic_write_bytes
 from yolo_studio.core.model_family import ANCHORS_PER_SCALE, FAMILIES, MODEL_NAMES
 
 from .darknet_cfg import DarknetFileError
-from .layers import conv_index, is_output_conv
+from .layers import DARKNET_BN_EPSILON, conv_index, is_output_conv
 
 # Floats in a .weights file = BASE + PER_CLASS * classes (equal to Keras'
 # count_params(); the tests check these against the built models).
@@ -192,8 +192,23 @@ def _set_conv(conv, bn, chunk: np.ndarray, path: Path, name: str) -> None:
         raise DarknetFileError(path, f"conv layer {conv_index(conv)}: batch-norm variances are "
                                      f"negative or not finite; the file does not hold {name} "
                                      f"weights in darknet order")
-    bn.set_weights([gamma, beta, mean, var])
+    bn.set_weights([gamma, beta, mean, model_variance(var, bn.epsilon)])
     conv.set_weights([kernel])
+
+
+def darknet_variance(var: np.ndarray, epsilon: float) -> np.ndarray:
+    """The variance a darknet reader needs to normalise as a batch norm with ``epsilon`` does.
+
+    sqrt(v + 1e-6) == sqrt(var + epsilon) for v = var + epsilon - 1e-6 (float64 sum).
+    """
+    return (np.asarray(var, np.float64) + (epsilon - DARKNET_BN_EPSILON)).astype(np.float32)
+
+
+def model_variance(var: np.ndarray, epsilon: float) -> np.ndarray:
+    """Inverse of :func:`darknet_variance` (clipped at 0 for a model with a larger epsilon)."""
+    if epsilon == DARKNET_BN_EPSILON:
+        return np.asarray(var, np.float32)
+    return np.maximum(np.asarray(var, np.float64) - (epsilon - DARKNET_BN_EPSILON), 0).astype(np.float32)
 
 
 def _reinit(conv) -> None:
@@ -212,6 +227,7 @@ def darknet_weights_bytes(model, seen: int = 0) -> bytes:
         weights = conv.get_weights()
         if bn is not None:
             gamma, beta, mean, var = bn.get_weights()
+            var = darknet_variance(var, bn.epsilon)
             buf.write(np.concatenate([beta, gamma, mean, var]).astype("<f4").tobytes())
         else:
             buf.write(np.asarray(weights[1], "<f4").tobytes())

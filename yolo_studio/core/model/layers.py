@@ -10,10 +10,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-# darknet normalises with sqrt(var + .00001f) (AlexeyAB) / sqrt(var) + .000001f
-# (pjreddie); OpenCV's importer uses 1e-6. Both differ by <1e-5 relative for any
-# sane variance, so we pick darknet's newer value.
+# Models built here train with Keras' usual 1e-5. darknet files mean something
+# else: OpenCV's darknet importer normalises with sqrt(var + 1e-6) (pjreddie's
+# darknet adds .000001f to sqrt(var), AlexeyAB's 1e-5 under the root). Trained
+# nets have channels with variances near 1e-4, where 1e-5 vs 1e-6 moves the
+# output by several percent, so a darknet-loaded model uses DARKNET_BN_EPSILON
+# and .weights files are written / read for it (darknet_weights.py converts).
 BN_EPSILON = 1e-5
+DARKNET_BN_EPSILON = 1e-6
 LEAKY_SLOPE = 0.1
 
 
@@ -65,3 +69,10 @@ def conv_index(layer: keras.layers.Layer) -> int:
 def is_output_conv(layer: keras.layers.Layer) -> bool:
     """True for the class-dependent convs right before a [yolo] layer."""
     return layer.name.startswith("output_")
+
+
+def set_bn_epsilon(model: keras.Model, epsilon: float) -> None:
+    """Give every batch norm of ``model`` this epsilon (before the model is first traced)."""
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.epsilon = float(epsilon)

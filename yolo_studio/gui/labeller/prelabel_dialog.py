@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, Q
 
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU
 from yolo_studio.core.errors import YoloStudioError
-from yolo_studio.core.prelabel import PrelabelOutcome, prelabel_image
+from yolo_studio.core.prelabel import PrelabelOutcome, prelabel_images
+from yolo_studio.core.runtime import FOLDER_BATCH
+from yolo_studio.gui.common.backend_worker import BackendWorker, needs_switch
 from yolo_studio.gui.common.model_picker import ModelPicker
 from yolo_studio.gui.common.model_picker import load_detector
 from yolo_studio.gui.common.sliders import ThresholdSlider
@@ -27,6 +29,7 @@ class PrelabelWorker(Worker):
     """Loads the model, then pre-labels image after image until done or cancelled."""
 
     modelLoaded = Signal(str)
+    detectorLoaded = Signal(object)  # the Detector, so the dialog can switch its backend
     progress = Signal(int, object)   # images done, PrelabelOutcome
 
     def __init__(self, project, model_path, images, score, iou, cancel: threading.Event):
@@ -40,15 +43,21 @@ class PrelabelWorker(Worker):
     def work(self) -> None:
         detector = load_detector(self.model_path)
         self.modelLoaded.emit(self.model_path.name)
-        for i, image in enumerate(self.images):
+        self.detectorLoaded.emit(detector)
+        done = 0
+        for start in range(0, len(self.images), FOLDER_BATCH):    # one model call per batch
             if self.cancel.is_set():
                 return
+            chunk = self.images[start:start + FOLDER_BATCH]
             try:
-                outcome = prelabel_image(self.project, detector, image, self.score, self.iou)
-            except Exception as e:  # one bad image must not end the batch
-                outcome = PrelabelOutcome(Path(image), problem=f"{image}: {type(e).__name__}: {e}")
-            self.outcomes.append(outcome)
-            self.progress.emit(i + 1, outcome)
+                outcomes = list(prelabel_images(self.project, detector, chunk, self.score, self.iou))
+            except Exception as e:  # one bad batch must not end the run
+                outcomes = [PrelabelOutcome(Path(image), problem=f"{image}: {type(e).__name__}: {e}")
+                            for image in chunk]
+            for outcome in outcomes:
+                done += 1
+                self.outcomes.append(outcome)
+                self.progress.emit(done, outcome)
 
 
 class PrelabelDialog(QDialog):
@@ -133,6 +142,7 @@ class PrelabelDialog(QDialog):
                                       self.score_slider.value(), self.iou_slider.value(),
                                       self._cancel)
         self._worker.modelLoaded.connect(self._model_loaded)
+        self._worker.detectorLoaded.connect(self._switch_backend)
         self._worker.progress.connect(self._progress)
         self._worker.failed.connect(self._failed)
         self._worker.finished.connect(self._finished)
@@ -148,9 +158,16 @@ class PrelabelDialog(QDialog):
         """Stop after the image in hand (its file is complete); close if nothing runs."""
         if self.is_running():
             self._cancel.set()
-            self.summary.setText("Cancelling after the current image\u2026")
+            self.summary.setText("Cancelling after the current batch of images\u2026")
         else:
             self.reject()
+
+    def _switch_backend(self, detector) -> None:
+        """Convert for a faster backend in its own worker; the batches switch when it is ready."""
+        if not needs_switch(detector):
+            return
+        detector._backend_tried = True
+        self._backend_thread = start_worker(BackendWorker(detector), "prelabel-backend")
 
     def _model_loaded(self, name: str) -> None:
         self.summary.setText(f"Pre-labelling with {name}\u2026")

@@ -29,6 +29,7 @@ from yolo_studio.gui.preview.stats import PreviewStats
 from yolo_studio.gui.colors import class_color as labeller_color
 from yolo_studio.gui.preview.view import PreviewView
 from yolo_studio.gui.settings import read_setting, write_settings
+from yolo_studio.gui.common.backend_worker import BackendWorker, needs_switch
 from yolo_studio.gui.workers import start_worker
 
 
@@ -46,6 +47,7 @@ class PreviewPanel(QWidget):
         self._detector_key = None
         self._grab = self._detect = None
         self._threads = []
+        self._backend_thread = None     # converting the model for a faster backend
         self._stop = None
         self._user_stopped = False
         self._mailbox = None
@@ -221,12 +223,31 @@ class PreviewPanel(QWidget):
         arch = getattr(spec, "model", "model")
         self.model_info.setText(f"{arch} at {size} px, {len(names)} classes")
         self._fill_classes(names)
+        self._switch_backend(detector)
+
+    def _switch_backend(self, detector) -> None:
+        """Convert the model for a faster backend in a worker (once per detector; cached on disk)."""
+        if not needs_switch(detector):
+            return
+        detector._backend_tried = True
+        worker = BackendWorker(detector)
+        worker.ready.connect(self._backend_ready)
+        worker.message.connect(self._info)
+        worker.failed.connect(self._backend_failed)
+        # Not in self._threads: Stop must not wait for a conversion (app exit does).
+        self._backend_thread = start_worker(worker, "preview-backend")
+
+    def _backend_ready(self, name: str, reason: str) -> None:
+        self._info(f"Inference backend: {reason}")
+
+    def _backend_failed(self, message: str) -> None:
+        self._info(f"Staying on TensorFlow: {message}")
 
     def _show_result(self, result) -> None:
         if not self._current(self._detect) or self._user_stopped:
             return
         self.last_result = result
-        self.stats.frame(result.grab_ms, result.infer_ms, result.dropped)
+        self.stats.frame(result.grab_ms, result.infer_ms, result.dropped, result.backend)
         self.view.show_result(result)
 
     def _painted(self, draw_ms: float, latency_ms: float) -> None:

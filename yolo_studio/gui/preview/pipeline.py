@@ -48,6 +48,7 @@ class PreviewResult:
     options: DetectOptions
     # ``rgb`` already scaled to the view (made off the GUI thread), or None.
     display: np.ndarray | None = None
+    backend: str = ""       # the inference backend that ran this frame (for the HUD)
 
 
 class GrabWorker(Worker):
@@ -152,6 +153,7 @@ class DetectWorker(Worker):
         """Run the model on one frame with the options in force now."""
         opts = self.options
         rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+        backend = getattr(self.detector, "backend", "")
         t0 = time.perf_counter()
         dets = self.detector.detect(rgb, rgb=True, score_threshold=opts.score_threshold,
                                     iou_threshold=opts.iou_threshold,
@@ -161,7 +163,7 @@ class DetectWorker(Worker):
             dets = [d for d in dets if d.label not in opts.hidden_classes]
         return PreviewResult(rgb, dets, frame.index, frame.name, frame.t_grabbed,
                              frame.grab_ms, infer_ms, self.mailbox.dropped, opts,
-                             fit_to(rgb, self.display_size))
+                             fit_to(rgb, self.display_size), backend)
 
 
 def idle_while_paused(paused: threading.Event, stop: threading.Event) -> bool:

@@ -14,6 +14,7 @@ class PreviewStats:
         self.window_s = window_s
         self._shown = deque()
         self._recent = {k: deque(maxlen=recent) for k in ("grab", "infer", "draw", "latency")}
+        self.backend = ""
         self.frames_shown = 0
         self.dropped = 0
         # Whole-session grab->paint latencies, for the bench's percentiles.
@@ -23,8 +24,9 @@ class PreviewStats:
         """Forget everything (a new Start)."""
         self.__init__(self.window_s, self._recent["grab"].maxlen)
 
-    def frame(self, grab_ms: float, infer_ms: float, dropped: int) -> None:
-        """A detected frame reached the GUI."""
+    def frame(self, grab_ms: float, infer_ms: float, dropped: int, backend: str = "") -> None:
+        """A detected frame reached the GUI (``backend``: the runtime that ran it)."""
+        self.backend = backend or self.backend
         self._recent["grab"].append(grab_ms)
         self._recent["infer"].append(infer_ms)
         self.dropped = dropped
@@ -56,5 +58,5 @@ class PreviewStats:
         """The on-screen figures, one short line each."""
         return [f"{self.fps():5.1f} fps shown   dropped {self.dropped}",
                 f"grab {self.median('grab'):.1f} ms   model {self.median('infer'):.1f} ms"
-                f"   draw {self.median('draw'):.1f} ms",
+                f"{' (' + self.backend + ')' if self.backend else ''}   draw {self.median('draw'):.1f} ms",
                 f"grab-to-paint {self.median('latency'):.0f} ms"]

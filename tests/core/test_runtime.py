@@ -1,0 +1,165 @@
+"""Inference backends: every one gives TensorFlow's boxes on a trained model; 'auto' picks and
+caches; no optional library installed still works; the cache never trusts or replaces a stranger."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from yolo_studio.core.boxes import iou
+from yolo_studio.core.checkpoint_eval import ground_truth
+from yolo_studio.core.detector import Detector
+from yolo_studio.core.images import read_image
+from yolo_studio.core.model import nms
+from yolo_studio.core.project import Project
+from yolo_studio.core import runtime as runtime_pkg
+from yolo_studio.core.runtime import OPTIONAL, available_backends
+from yolo_studio.core.runtime.nms import nms_batch
+from yolo_studio.core.runtime.select import BackendError
+
+SCORE = 0.02     # a one-epoch model is unsure: its scores lie between 0.01 and 0.05
+INSTALLED = [b for b in OPTIONAL if b in available_backends()]
+
+
+@pytest.fixture(scope="module")
+def val_images(trained_tiny):
+    root, _ = trained_tiny
+    anns, _ = ground_truth(Project.open(root), "val")
+    return [read_image(a.image_path) for a in anns]
+
+
+@pytest.fixture(scope="module")
+def tf_reference(trained_tiny, val_images):
+    det = Detector.load(trained_tiny[1])
+    ref = [det.detect(im, score_threshold=SCORE) for im in val_images]
+    assert sum(map(len, ref)) > 5, "the trained fixture should find boxes on the val images"
+    return ref
+
+
+def assert_same_boxes(got, ref):
+    """Same count, and each box has its twin: same class, IoU > 0.99, score within 1e-3."""
+    assert len(got) == len(ref)
+    if not ref:
+        return
+    a = np.array([[d.x1, d.y1, d.x2, d.y2] for d in got])
+    b = np.array([[d.x1, d.y1, d.x2, d.y2] for d in ref])
+    overlap = iou(a, b)
+    for i, d in enumerate(got):
+        twins = [j for j, r in enumerate(ref) if r.class_id == d.class_id and abs(r.score - d.score) < 1e-3
+                 and overlap[i, j] > 0.99]
+        assert twins, f"{d} has no twin among TensorFlow's boxes"
+
+
+@pytest.mark.parametrize("backend", INSTALLED)
+def test_every_backend_gives_tensorflows_boxes_on_val_images(backend, trained_tiny, val_images,
+                                                             tf_reference):
+    det = Detector.load(trained_tiny[1], backend=backend)
+    assert det.backend == backend
+    for image, ref in zip(val_images, tf_reference):
+        assert_same_boxes(det.detect(image, score_threshold=SCORE), ref)
+    # a folder goes through in batches: the same boxes as one image at a time
+    for got, ref in zip(det.detect_batch(val_images[:4], score_threshold=SCORE), tf_reference[:4]):
+        assert_same_boxes(got, ref)
+
+
+@pytest.mark.skipif(not INSTALLED, reason="neither onnxruntime nor openvino is installed")
+def test_auto_picks_a_matching_backend_once_and_then_reads_the_cache(trained_tiny, val_images,
+                                                                    tf_reference, monkeypatch):
+    det = Detector.load(trained_tiny[1], backend="auto")
+    assert det.backend in available_backends()
+    assert "fastest of" in det.backend_reason and "tensorflow" in det.backend_reason
+    cache = next(Path(trained_tiny[1]).parent.glob("*.runtime"))
+    assert (cache / ".yolo_studio_outputs.json").is_file()
+    # The second load converts and measures nothing: both come from the cache.
+    for name in INSTALLED:
+        monkeypatch.setattr(runtime_pkg.backend_module(name), "convert",
+                            lambda *a: pytest.fail("converted again despite the cache"))
+    monkeypatch.setattr("yolo_studio.core.runtime.select.measure",
+                        lambda *a, **k: pytest.fail("measured again despite the stored choice"))
+    again = Detector.load(trained_tiny[1], backend="auto")
+    assert again.backend == det.backend and "measured earlier" in again.backend_reason
+    assert_same_boxes(again.detect(val_images[0], score_threshold=SCORE), tf_reference[0])
+
+
+def test_without_onnxruntime_or_openvino_auto_runs_tensorflow(trained_tiny, val_images, tf_reference,
+                                                              monkeypatch):
+    import sys
+
+    for name in ("openvino", "onnxruntime", "tf2onnx"):
+        monkeypatch.setitem(sys.modules, name, None)         # `import name` now raises ImportError
+    assert available_backends() == ["tensorflow"]
+    det = Detector.load(trained_tiny[1], backend="auto")
+    assert det.backend == "tensorflow" and "not installed" in det.backend_reason
+    assert_same_boxes(det.detect(val_images[0], score_threshold=SCORE), tf_reference[0])
+    with pytest.raises(BackendError, match="'openvino' is not installed"):
+        Detector.load(trained_tiny[1], backend="openvino")
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_a_file_in_the_cache_we_did_not_write_is_neither_trusted_nor_replaced(tmp_path, trained_tiny,
+                                                                             monkeypatch):
+    import shutil
+
+    src = Path(trained_tiny[1])
+    for f in src.parent.glob(src.name + ".*"):            # the checkpoint and its cache folder
+        copy = shutil.copytree if f.is_dir() else shutil.copy
+        copy(f, tmp_path / f.name.replace(src.name, "best", 1))
+    ckpt = tmp_path / "best"
+    first = Detector.load(ckpt, backend="openvino")
+    assert first.runtime.note == "cached"                  # same bytes, same key: the copy's cache
+    xml = next((tmp_path / "best.runtime").glob("*.xml"))
+    genuine = {s: xml.with_suffix(s).read_bytes() for s in (".xml", ".bin")}
+    xml.write_text("<net>a person's edit</net>")            # no longer the file we wrote
+    converted = []
+
+    def convert(_fn, path):       # the real conversion's files, without paying for it again
+        converted.append(path)
+        for suffix, data in genuine.items():
+            path.with_suffix(suffix).write_bytes(data)
+
+    monkeypatch.setattr(runtime_pkg.backend_module("openvino"), "convert", convert)
+    again = Detector.load(ckpt, backend="openvino")         # converts again, elsewhere
+    assert converted and converted[0].parent != xml.parent
+    assert again.backend == "openvino" and "not cached" in again.runtime.note
+    assert xml.read_text() == "<net>a person's edit</net>"
+
+
+def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
+    rng = np.random.default_rng(0)
+    n, classes = 600, 4
+    xy = rng.uniform(0, 200, (1, n, 2))
+    wh = rng.uniform(5, 60, (1, n, 2))
+    decoded = np.concatenate([xy, xy + wh, rng.uniform(0, 1, (1, n, 1)),
+                              rng.uniform(0, 1, (1, n, classes))], axis=-1).astype(np.float32)
+    ref = [t.numpy() for t in nms(tf.constant(decoded), 0.3, 0.45, 50)]
+    got = nms_batch(decoded, 0.3, 0.45, 50)
+    assert got[3][0] == ref[3][0] == 50
+    k = int(ref[3][0])
+    np.testing.assert_allclose(got[1][0, :k], ref[1][0, :k], rtol=1e-6)
+    np.testing.assert_array_equal(got[2][0, :k], ref[2][0, :k])
+    np.testing.assert_allclose(got[0][0, :k], ref[0][0, :k], rtol=1e-6)
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(trained_tiny, tmp_path,
+                                                                            capsys):
+    import re
+
+    from yolo_studio.cli import main
+
+    root, ckpt = trained_tiny
+    counts = {}
+    for backend in ("tensorflow", "openvino"):
+        assert main(["detect", str(root / "images"), "--weights", str(ckpt), "--conf", str(SCORE),
+                     "--backend", backend, "--out", str(tmp_path / backend)]) == 0
+        lines = [line for line in capsys.readouterr().out.splitlines() if " detections in " in line]
+        assert lines and all(f"({backend})" in line for line in lines)
+        counts[backend] = [re.sub(r" in \d+ ms \(\w+\)", "", line) for line in lines]
+    assert counts["openvino"] == counts["tensorflow"]
+    maps = {}
+    for backend in ("tensorflow", "openvino"):
+        assert main(["eval", str(root), "--weights", str(ckpt), "--backend", backend]) == 0
+        maps[backend] = capsys.readouterr().out
+    assert maps["openvino"] == maps["tensorflow"]
