@@ -24,7 +24,7 @@ def test_train_eval_and_anchors_on_a_data_yaml(tmp_path, capsys):
     assert main(["train", str(data_yaml), "--epochs", "1", *FAST]) == 0
     out = capsys.readouterr().out
     assert f"on {len(train)} images ({len(val)} for validation)" in out and "mAP@0.5" in out
-    best = runs.checkpoint_stem(runs.list_runs(Project.open(data_yaml))[-1].path, "best")
+    best = runs.run_checkpoint(runs.list_runs(Project.open(data_yaml))[-1].path, "best")
     assert main(["eval", str(data_yaml), "--weights", f"{best}.weights.h5"]) == 0
     assert "mAP@0.5" in capsys.readouterr().out
     assert main(["anchors", str(data_yaml), "--model", "yolov3-tiny", "--size", "64"]) == 0

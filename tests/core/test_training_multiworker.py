@@ -30,7 +30,10 @@ EPOCHS = 2
 # learning rate whatever its gradient, so a larger rate amplifies rounding noise.
 LR = 1e-4
 FLAGS = ["--size", "64", "--batch", "8", "--epochs", str(EPOCHS), "--lr", str(LR),
-         "--warmup", "1", "--map-every", "1"]
+         "--warmup", "1", "--map-every", "1",
+         # float32 on every machine: `auto` picks bfloat16 where the CPU has it, and its
+         # rounding would swamp the one-vs-two-workers comparison below.
+         "--precision", "float32"]
 TIMEOUT = 900        # seconds per launch: generous, a shared 2-core machine can be very slow
 
 

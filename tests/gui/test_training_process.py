@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from yolo_studio.core.checkpoint_files import is_checkpoint
 from yolo_studio.core.project import Project
 from yolo_studio.core.training import runs
 from yolo_studio.core.training.events import TrainConfig
@@ -97,6 +98,6 @@ def test_a_dead_window_stops_its_training_process_with_a_checkpoint(demo_copy):
         time.sleep(0.2)
     assert _ended(said["pid"]), "the training process went on training without its window"
     run = max(runs.runs_dir(Project.open(demo_copy)).iterdir())
-    assert runs.has_checkpoint(runs.checkpoint_stem(run, "last"))     # stopped, not killed
+    assert is_checkpoint(runs.run_checkpoint(run, "last"))     # stopped, not killed
     assert (run / runs.RESUME_DIR / "checkpoint").is_file()
     assert len(runs.read_history(run)) < TINY.epochs

@@ -25,7 +25,7 @@ VERSION = 1
 
 def weights_files(weights) -> list[Path]:
     """The files whose bytes define a model: a checkpoint's two halves, or the one weights file."""
-    from yolo_studio.core.model.checkpoint import WEIGHTS_SUFFIX, checkpoint_stem, is_checkpoint
+    from yolo_studio.core.checkpoint_files import WEIGHTS_SUFFIX, checkpoint_stem, is_checkpoint
 
     p = Path(weights)
     if is_checkpoint(p):

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from yolo_studio.core.atomic import atomic_replace_file, atomic_write_text
-from yolo_studio.core.model.checkpoint import WEIGHTS_SUFFIX, checkpoint_stem
+from yolo_studio.core.checkpoint_files import WEIGHTS_SUFFIX, checkpoint_stem
 from yolo_studio.core.model.loading import model_kind
 from yolo_studio.core.output_guard import OutputFolder, OutputRefused
 
