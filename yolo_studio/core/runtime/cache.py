@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from yolo_studio.core.atomic import atomic_replace_file, atomic_write_text
+from yolo_studio.core.atomic import atomic_write_text
 from yolo_studio.core.checkpoint_files import WEIGHTS_SUFFIX, checkpoint_stem
 from yolo_studio.core.model.loading import model_kind
 from yolo_studio.core.output_guard import OutputFolder, OutputRefused
@@ -104,7 +104,7 @@ class RuntimeCache:
             make(tmp / f"model{suffixes[0]}")
             # The primary file last: when it is there, its companions are complete.
             for suffix, rel in reversed(list(zip(suffixes, rels))):
-                atomic_replace_file(tmp / f"model{suffix}", guard.path(rel))
+                os.replace(tmp / f"model{suffix}", guard.path(rel))   # same folder: atomic
                 guard.record(guard.path(rel))
             guard.close()
         finally:
