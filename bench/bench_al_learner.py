@@ -22,10 +22,10 @@ class Learner:
         import keras
         import tensorflow as tf
 
-        from yolo_studio.core import defaults
         from yolo_studio.core.active.probe import ModelProbe
         from yolo_studio.core.detector import Detector
         from yolo_studio.core.model import ModelSpec, build_model
+        from yolo_studio.core.model_family import family
         from yolo_studio.core.training.ema import WeightEMA
         from yolo_studio.core.training.init_weights import init_conv_kernels, init_output_biases
         from yolo_studio.core.training.steps import make_train_step
@@ -34,7 +34,7 @@ class Learner:
         self.pool, self.size, self.batch, self.seed, self.lr = pool, size, batch, seed, lr
         self.classes = list(pool.classes)
         self.anchors = pool.model_anchors("yolov3-tiny", size)
-        self.strides = defaults.strides("yolov3-tiny")
+        self.strides = list(family("yolov3-tiny").strides)
         self.model = build_model("yolov3-tiny", len(self.classes), None)
         init_conv_kernels(self.model, "normal", seed)
         init_output_biases(self.model, len(self.classes), size, self.strides, 3, 3.0)
