@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from .annotations import Box, ImageAnnotation
-from .demo_digits import place_objects
+from .demo_digits import object_size, place_objects
 from .errors import ConfigError
 from .paths import demo_project_dir
 from .project import PROJECT_FILE, Project
@@ -145,13 +145,7 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
 
 def _place_shape(rng: np.random.Generator, image: np.ndarray, boxes: list[Box]) -> Box | None:
     h, w = image.shape[:2]
-    r = rng.random()
-    for p, lo, hi in _SCALES:
-        if r < p:
-            break
-        r -= p
-    size = int(min(rng.uniform(lo, hi) * max(w, h), 0.9 * min(w, h)))
-    size = max(size, 10)
+    size = max(object_size(rng, _SCALES, w, h), 10)
     label = DEMO_CLASSES[int(rng.integers(len(DEMO_CLASSES)))]
     mask = _shape_mask(rng, label, size)
     ys, xs = np.nonzero(mask)

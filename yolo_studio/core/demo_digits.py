@@ -54,6 +54,17 @@ def place_objects(n: int, place, attempts: int = 30) -> list[Box]:
     return boxes
 
 
+def object_size(rng: np.random.Generator, scales, w: int, h: int) -> int:
+    """An object's side in pixels: a (share, low, high) band of ``scales`` drawn by share, then a
+    size in it as a fraction of the image's long side, capped to fit its short side."""
+    r = rng.random()
+    for p, lo, hi in scales:
+        if r < p:
+            break
+        r -= p
+    return int(min(rng.uniform(lo, hi) * max(w, h), 0.9 * min(w, h)))
+
+
 def glyph_mask(rng: np.random.Generator, digit: int, height: float) -> np.ndarray:
     """A binary mask of one digit about ``height`` px tall: random font, stroke, slant, rotation."""
     font = FONTS[int(rng.integers(len(FONTS)))] | (cv2.FONT_ITALIC if rng.random() < 0.2 else 0)

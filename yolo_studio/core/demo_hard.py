@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .annotations import Box
+from .demo_digits import object_size
 
 HARD_CLASSES = ["ellipse", "bar", "ring", "rectangle", "triangle", "cross"]
 # (probability, min, max) of the object's longer side as a fraction of the image's longer side.
@@ -96,12 +97,7 @@ def _poly(canvas: np.ndarray, c: float, size: int, corners, angle_deg: float) ->
 def _place(rng, image, owner, areas, boxes) -> bool:
     """Draw one object if it leaves every earlier one at least 60% visible; True if drawn."""
     h, w = image.shape[:2]
-    r = rng.random()
-    for p, lo, hi in SCALES:
-        if r < p:
-            break
-        r -= p
-    size = int(min(rng.uniform(lo, hi) * max(w, h), 0.9 * min(w, h)))
+    size = object_size(rng, SCALES, w, h)
     label = HARD_CLASSES[int(rng.integers(len(HARD_CLASSES)))]
     mask = shape_mask(rng, label, size) > 0
     mh, mw = mask.shape

@@ -19,6 +19,16 @@ Report = Optional[Callable[[Problem], None]]
 _ROUNDING = 1e-3
 
 
+def read_text(path: Path) -> str:
+    """A label file's text (a UTF-8 BOM dropped); LabelFileError naming it if unreadable."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise LabelFileError(path, "is not UTF-8 text") from None
+    except OSError as e:
+        raise LabelFileError(path, f"cannot be read ({e.strerror or e})") from None
+
+
 def parse_float(text: str | None, path: Path, what: str) -> float:
     """A finite float from label-file text; LabelFileError naming the field otherwise."""
     try:

@@ -20,7 +20,7 @@ from ..annotations import Box, ImageAnnotation
 from ..atomic import atomic_write_text
 from ..errors import ConfigError, LabelFileError, Problem
 from ..class_names import class_name_problem
-from .checks import Report, check_boxes, unknown_class
+from .checks import Report, check_boxes, read_text, unknown_class
 
 
 def read_coco(json_path: str | Path, image_root: str | Path | None = None,
@@ -160,12 +160,9 @@ def _skip(report: Report, err: LabelFileError) -> None:
 
 
 def _load_json(path: Path) -> dict:
+    text = read_text(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as e:
-        raise LabelFileError(path, f"cannot be read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise LabelFileError(path, "is not UTF-8 text") from None
+        data = json.loads(text)
     except ValueError as e:
         raise LabelFileError(path, f"malformed JSON ({e})") from None
     if not isinstance(data, dict):

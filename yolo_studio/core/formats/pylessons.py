@@ -21,7 +21,7 @@ from ..atomic import atomic_write_text
 from ..errors import ImageFileError, LabelFileError, Problem
 from ..class_names import class_name_problem
 from ..images import image_size, is_image_file
-from .checks import Report, check_boxes, parse_float, unknown_class
+from .checks import Report, check_boxes, parse_float, read_text, unknown_class
 from .yolo_txt import read_classes, write_classes
 
 # A token of numbers and commas, or of five comma-separated parts, is a box
@@ -45,12 +45,7 @@ def read_pylessons(list_path: str | Path, names_path: str | Path | None = None, 
         why = class_name_problem(name)
         if why:
             raise LabelFileError(names_file, f"class {name!r}: {why}")
-    try:
-        text = list_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LabelFileError(list_path, "is not UTF-8 text") from None
-    except OSError as e:
-        raise LabelFileError(list_path, f"cannot be read ({e.strerror or e})") from None
+    text = read_text(list_path)
     anns: list[ImageAnnotation] = []
     first_line: dict[str, tuple[int, ImageAnnotation]] = {}
     for n, line in enumerate(text.splitlines(), 1):

@@ -29,7 +29,7 @@ from ..annotations import Box, HiddenBox, ImageAnnotation
 from ..atomic import atomic_write_bytes, atomic_write_text
 from ..class_names import check_class_name, class_name_problem
 from ..errors import LabelFileError, Problem
-from .checks import Report, box_name, fit_box, parse_float, unknown_class
+from .checks import Report, box_name, fit_box, parse_float, read_text, unknown_class
 
 EXTENSION = ".txt"
 CLASSES_FILE = "classes.txt"
@@ -38,12 +38,7 @@ CLASSES_FILE = "classes.txt"
 def read_classes(path: str | Path) -> list[str]:
     """Class names, one per non-empty line (classes.txt or a darknet .names file)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LabelFileError(path, "is not UTF-8 text") from None
-    except OSError as e:
-        raise LabelFileError(path, f"cannot be read ({e.strerror or e})") from None
+    text = read_text(path)
     names = []
     for n, line in enumerate(text.splitlines(), 1):
         if line.strip():

@@ -11,13 +11,14 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit,
+from PySide6.QtWidgets import (QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QVBoxLayout)
 
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU
 from yolo_studio.core.errors import YoloStudioError
 from yolo_studio.core.prelabel import PrelabelOutcome, prelabel_images
 from yolo_studio.core.runtime import FOLDER_BATCH
+from yolo_studio.gui.common.job_dialog import JobDialog
 from yolo_studio.gui.common.backend_worker import BackendWorker, needs_switch
 from yolo_studio.gui.common.model_picker import ModelPicker
 from yolo_studio.gui.common.model_picker import load_detector
@@ -60,8 +61,10 @@ class PrelabelWorker(Worker):
                 self.progress.emit(done, outcome)
 
 
-class PrelabelDialog(QDialog):
+class PrelabelDialog(JobDialog):
     """Pick the model and threshold, run, watch progress, cancel at any time."""
+
+    cancelling_text = "Cancelling after the current batch of images\u2026"
 
     def __init__(self, context, image_paths=None, parent=None):
         super().__init__(parent)
@@ -71,9 +74,6 @@ class PrelabelDialog(QDialog):
         self.changed: list[Path] = []
         self.problems: list[str] = []
         self.added = 0
-        self._thread = None
-        self._worker = None
-        self._cancel = threading.Event()
         self._reported = False
         self._classes_before = len(getattr(context.project, "classes", []) or [])
         self._build()
@@ -138,29 +138,14 @@ class PrelabelDialog(QDialog):
         self.model_picker.remember(model_path)
         self._cancel.clear()
         self._reported = False
-        self._worker = PrelabelWorker(self.context.project, model_path, self.images,
-                                      self.score_slider.value(), self.iou_slider.value(),
-                                      self._cancel)
-        self._worker.modelLoaded.connect(self._model_loaded)
-        self._worker.detectorLoaded.connect(self._switch_backend)
-        self._worker.progress.connect(self._progress)
-        self._worker.failed.connect(self._failed)
-        self._worker.finished.connect(self._finished)
-        self.run_button.setEnabled(False)
-        self.summary.setText(f"Loading {model_path.name}\u2026")
-        self._thread = start_worker(self._worker, "prelabel")
+        worker = PrelabelWorker(self.context.project, model_path, self.images,
+                                self.score_slider.value(), self.iou_slider.value(), self._cancel)
+        worker.modelLoaded.connect(self._model_loaded)
+        worker.detectorLoaded.connect(self._switch_backend)
+        worker.progress.connect(self._progress)
+        worker.failed.connect(self._failed)
+        self._run(worker, "prelabel", f"Loading {model_path.name}\u2026")
         return True
-
-    def is_running(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
-
-    def cancel(self) -> None:
-        """Stop after the image in hand (its file is complete); close if nothing runs."""
-        if self.is_running():
-            self._cancel.set()
-            self.summary.setText("Cancelling after the current batch of images\u2026")
-        else:
-            self.reject()
 
     def _switch_backend(self, detector) -> None:
         """Convert for a faster backend in its own worker; the batches switch when it is ready."""
@@ -215,16 +200,6 @@ class PrelabelDialog(QDialog):
         self.context.statusMessage.emit(text)
         self.cancel_button.setText("Close")
         self.run_button.setEnabled(False)
-
-    def done(self, result: int) -> None:
-        # Closing while running cancels and waits (the worker is writing label
-        # files), then reports what was written: the labeller must reload it.
-        if self.is_running():
-            self._cancel.set()
-            self._thread.quit()
-            self._thread.wait(30000)
-            self._finished()
-        super().done(result)
 
 
 def left_out_classes(outcomes) -> dict[str, int]:

@@ -12,14 +12,15 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QDialogButtonBox, QFormLayout, QLabel,
                                QProgressBar, QSpinBox, QVBoxLayout)
 
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU, DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import YoloStudioError
+from yolo_studio.gui.common.job_dialog import JobDialog
 from yolo_studio.gui.common.model_picker import ModelPicker
 from yolo_studio.gui.settings import read_setting, write_settings
-from yolo_studio.gui.workers import Worker, start_worker
+from yolo_studio.gui.workers import Worker
 
 COUNT_KEY = "labeller/suggestCount"
 PRELABEL_KEY = "labeller/suggestPrelabel"
@@ -63,9 +64,10 @@ class SuggestWorker(Worker):
             self.progress.emit("Pre-labelling", i + 1, len(images))
 
 
-class SuggestDialog(QDialog):
+class SuggestDialog(JobDialog):
     """Model, how many, pre-label or not, when to offer a retrain; then run with progress and Cancel."""
 
+    cancelling_text = "Cancelling after the current batch\u2026"
     suggested = Signal(list)     # [Path] most useful first
     labelsWritten = Signal(list)  # images that got pre-labels
 
@@ -73,8 +75,6 @@ class SuggestDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Suggest what to label next")
         self.context = context
-        self._cancel = threading.Event()
-        self._thread = self._worker = None
         self._done = False
         self.model_picker = ModelPicker(context)
         if not getattr(context, "model_path", None):
@@ -128,27 +128,13 @@ class SuggestDialog(QDialog):
             return False
         write_settings(self.settings())
         self._cancel.clear()
-        self._worker = SuggestWorker(self.context.project, weights, self.count.value(),
-                                     self.prelabel.isChecked(), self._cancel)
-        self._worker.progress.connect(self._progress)
-        self._worker.result.connect(self._result)
-        self._worker.failed.connect(self.summary.setText)
-        self._worker.finished.connect(self._finished)
-        self.run_button.setEnabled(False)
-        self.summary.setText(f"Loading {weights.name}\u2026")
-        self._thread = start_worker(self._worker, "suggest")
+        worker = SuggestWorker(self.context.project, weights, self.count.value(),
+                               self.prelabel.isChecked(), self._cancel)
+        worker.progress.connect(self._progress)
+        worker.result.connect(self._result)
+        worker.failed.connect(self.summary.setText)
+        self._run(worker, "suggest", f"Loading {weights.name}\u2026")
         return True
-
-    def is_running(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
-
-    def cancel(self) -> None:
-        """Stop within one batch (what was scored stays cached); close if nothing runs."""
-        if self.is_running():
-            self._cancel.set()
-            self.summary.setText("Cancelling after the current batch\u2026")
-        else:
-            self.reject()
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
@@ -176,12 +162,3 @@ class SuggestDialog(QDialog):
         if self._worker.prelabelled:
             self.labelsWritten.emit(list(self._worker.prelabelled))
         self.cancel_button.setText("Close")
-
-    def done(self, result: int) -> None:
-        # Closing while running cancels and waits (pre-labels may be being written).
-        if self.is_running():
-            self._cancel.set()
-            self._thread.quit()
-            self._thread.wait(30000)
-            self._finished()
-        super().done(result)
