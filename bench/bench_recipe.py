@@ -15,8 +15,10 @@ Writes ``recipe.csv`` (one row per variant, seed and epoch), ``recipe.png``
 medians over seeds. Rows already in the CSV are kept and skipped, so an
 interrupted bench continues where it stopped.
 
-Usage (small, for a shared 2-core machine):
-  python bench/bench_recipe.py --out bench-out --images 250 --size 128 --glyph-px 12 56 --epochs 6
+Usage (the README's table, on a shared 2-core machine: one process per seed,
+one TensorFlow thread each, then --plot-only on a folder holding both CSVs' rows):
+  python bench/bench_recipe.py --out bench-s0 --images 480 --size 192 --glyph-px 12 80 \
+      --epochs 8 --seeds 0 --ablation-seeds 0 --threads 1
 Full size (the founders' comparison):
   python bench/bench_recipe.py --out bench-full --images 1250 --size 416 --image-size 416 \
       --epochs 8 --seeds 0 1 --ablation-seeds 0 1
