@@ -15,8 +15,10 @@ Writes ``recipe.csv`` (one row per variant, seed and epoch), ``recipe.png``
 medians over seeds. Rows already in the CSV are kept and skipped, so an
 interrupted bench continues where it stopped.
 
-Usage (small, for a shared 2-core machine):
-  python bench/bench_recipe.py --out bench-out --images 250 --size 128 --glyph-px 12 56 --epochs 6
+Usage (the README's table, on a shared 2-core machine: one process per seed,
+one TensorFlow thread each, then --plot-only on a folder holding both CSVs' rows):
+  python bench/bench_recipe.py --out bench-s0 --images 480 --size 192 --glyph-px 12 80 \
+      --epochs 8 --seeds 0 --ablation-seeds 0 --threads 1
 Full size (the founders' comparison):
   python bench/bench_recipe.py --out bench-full --images 1250 --size 416 --image-size 416 \
       --epochs 8 --seeds 0 1 --ablation-seeds 0 1
@@ -44,12 +46,16 @@ TUTORIAL = dict(lr_init=1e-4, lr_end=1e-6, batch_size=4, assignment="multi", ass
                 ema_decay=0.0, lr_reference_batch=0, hflip=True)
 
 
-def variants(new: dict) -> list[tuple[str, dict]]:
-    """(name, TrainConfig overrides) in the order they run: the most telling first."""
+def variants(new: dict, extra: bool = False) -> list[tuple[str, dict]]:
+    """(name, TrainConfig overrides) in the order they run: the most telling first.
+
+    The main rows switch one difference at a time against the new defaults; ``extra``
+    adds lr-scaling and "old + one tutorial difference" rows.
+    """
     def flip(key, a, b):
         return a if new[key] == b else b
 
-    return [
+    main = [
         ("new defaults", {}),
         ("ours old defaults", OLD),
         ("tutorial recipe", TUTORIAL),
@@ -66,10 +72,15 @@ def variants(new: dict) -> list[tuple[str, dict]]:
          {"label_smoothing": flip("label_smoothing", 0.01, 0.0)}),
         (f"new, BN momentum {'auto' if new['bn_momentum'] else '0.99'}",
          {"bn_momentum": 0.0 if new["bn_momentum"] else 0.99}),
-        ("old defaults, lr 1e-3", {**OLD, "lr_init": 1e-3, "lr_end": 1e-5}),
         ("new, batch 4 same lr", {"batch_size": 4, "lr_reference_batch": 0}),
-        ("new, batch 4 lr scaled", {"batch_size": 4, "lr_reference_batch": 8}),
         ("new, lr 1e-4", {"lr_init": 1e-4, "lr_end": 1e-6}),
+        # 'auto' is bfloat16 on a CPU with AVX-512 BF16 / AMX: the mAP must not suffer for it
+        (f"new, precision {flip('precision', 'float32', 'auto')}",
+         {"precision": flip("precision", "float32", "auto")}),
+    ]
+    return main if not extra else main + [
+        ("old defaults, lr 1e-3", {**OLD, "lr_init": 1e-3, "lr_end": 1e-5}),
+        ("new, batch 4 lr scaled", {"batch_size": 4, "lr_reference_batch": 8}),
         # The other direction: which tutorial difference closes the gap at lr 1e-4 (the
         # founders' 0.084 vs 0.789). Too step-starved to tell apart in the small bench.
         ("old + multi", {**OLD, "assignment": "multi"}),
@@ -100,12 +111,21 @@ def main() -> int:
                    help="seeds for old and new defaults")
     p.add_argument("--ablation-seeds", type=int, nargs="+", default=[0],
                    help="seeds for every other variant")
+    p.add_argument("--extra", action="store_true",
+                   help="also the lr-scaling and 'old + one tutorial difference' rows")
+    p.add_argument("--threads", type=int, default=0,
+                   help="TensorFlow threads per op pool (0: TF's choice); 1 lets two bench "
+                        "processes share two cores without fighting")
     p.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop starting new runs after this much wall time")
     p.add_argument("--plot-only", action="store_true", help="redraw the table and PNG from the CSV")
     args = p.parse_args()
 
+    if args.threads:
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "recipe.csv"
@@ -116,7 +136,7 @@ def main() -> int:
     # project's own settings (the digits demo turns horizontal flip off).
     new = {**TrainConfig().to_dict(), **(project.train_settings if project else {})}
     plan = []
-    for name, overrides in variants(new):
+    for name, overrides in variants(new, args.extra):
         if args.only and not any(k in name for k in args.only):
             continue
         seeds = args.seeds if name in ("new defaults", "ours old defaults") else args.ablation_seeds
@@ -145,6 +165,7 @@ def main() -> int:
         print("no results yet")
         return 1
     _print_table(rows)
+    _print_time_to_reach(rows)
     _plot(rows, out / "recipe.png")
     print(f"wrote {csv_path} and {out / 'recipe.png'}")
     return 0
@@ -250,6 +271,34 @@ def _print_table(rows) -> None:
         cpu = c[-1]["cpu_s"] / 60
         print(f"| {name} | {c[-1]['seeds']} | " + " | ".join(maps) +
               f" | {cpu:.1f} | {c[-1]['map50'] / max(cpu, 1e-9):.4f} |")
+
+
+def _reach(curve: list[dict], target: float, key: str) -> float | None:
+    """Time (``key``) at which a median curve first reaches ``target``, linear between epochs."""
+    prev = {"map50": 0.0, key: 0.0}
+    for p in curve:
+        if p["map50"] >= target:
+            frac = (target - prev["map50"]) / max(p["map50"] - prev["map50"], 1e-12)
+            return prev[key] + frac * (p[key] - prev[key])
+        prev = p
+    return None
+
+
+def _print_time_to_reach(rows, ref: str = "tutorial recipe") -> None:
+    """Per variant: when it reaches the reference's last-epoch mAP, as a share of its time."""
+    curves = _curves(rows)
+    if ref not in curves:
+        return
+    goal = curves[ref][-1]
+    print(f"\ntime to reach the {ref}'s epoch-{goal['epoch']} mAP@0.5 {goal['map50']:.3f} "
+          f"({goal['cpu_s'] / 60:.1f} CPU min, {goal['wall_s'] / 60:.1f} wall min):")
+    for name, c in curves.items():
+        cpu, wall = _reach(c, goal["map50"], "cpu_s"), _reach(c, goal["map50"], "wall_s")
+        if cpu is None:
+            print(f"  {name}: not reached (best {max(p['map50'] for p in c):.3f})")
+        else:
+            print(f"  {name}: {cpu / 60:.1f} CPU min = {cpu / goal['cpu_s']:.2f}x; "
+                  f"{wall / 60:.1f} wall min = {wall / goal['wall_s']:.2f}x")
 
 
 def _plot(rows, path: Path) -> None:

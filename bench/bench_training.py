@@ -5,6 +5,8 @@ The bare step uses a trivial loss (mean of the raw outputs) on one batch that
 stays in memory, so the difference is what the pipeline and the real loss cost.
 Runs alternate (bare, end to end, bare, ...) and medians are reported, so
 other load on the machine hits both sides alike.
+The end-to-end side is the trainer's default recipe: its target assignment and
+smoothing in the pipeline, and the weight EMA's update after every step.
 Usage: python bench/bench_training.py [--size 416] [--steps 4] [--repeats 2] [--models yolov3-tiny,yolov3]
 """
 from __future__ import annotations
@@ -28,13 +30,18 @@ def _setup(model_name: str, size: int, root: str):
     from yolo_studio.core.model_family import family
     from yolo_studio.core.model import build_model
     from yolo_studio.core.project import Project
+    from yolo_studio.core.training.events import TrainConfig
     from yolo_studio.core.training.pipeline import DataSource, load_samples
 
     project = Project.open(root)
     samples, _ = load_samples(project, project.image_paths(), project.classes)
     anchors = project.model_anchors(model_name, size)
     strides = list(family(model_name).strides)
-    source = DataSource(samples, len(project.classes), size, anchors, strides, augment=True)
+    cfg = TrainConfig()
+    targets = {"assignment": cfg.assignment, "assign_iou": cfg.assign_iou,
+               "label_smoothing": cfg.label_smoothing}
+    source = DataSource(samples, len(project.classes), size, anchors, strides, augment=True,
+                        target_options=targets)
     keras.utils.set_random_seed(0)
     model = build_model(model_name, len(project.classes), size)
     return tf, keras, model, source, anchors, strides
@@ -66,13 +73,15 @@ def _time_bare(step, images, steps: int) -> list[float]:
 
 
 def _time_e2e(tf, keras, model, source, anchors, strides, batch: int, steps: int,
-              epoch: int) -> list[float]:
+              epoch: int, ema_decay: float) -> list[float]:
+    from yolo_studio.core.training.ema import WeightEMA
     from yolo_studio.core.training.steps import make_train_step
 
     opt = keras.optimizers.Adam(1e-4)
     opt.build(model.trainable_variables)
+    ema = WeightEMA(model, ema_decay) if ema_decay > 0 else None
     step = make_train_step(tf.distribute.get_strategy(), model, opt, model.trainable_variables,
-                           anchors, strides, batch)
+                           anchors, strides, batch, ema=ema)
     it = iter(source.dataset(epoch, batch, train=True))
     images, targets, truth, _ = next(it)
     step(images, targets, truth).numpy()     # trace + warm up, pipeline already primed
@@ -100,14 +109,19 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--models", default="yolov3-tiny,yolov3")
+    p.add_argument("--ema", type=float, default=None,
+                   help="weight-EMA decay on the end-to-end side (default: TrainConfig's)")
     args = p.parse_args()
+    from yolo_studio.core.training.events import TrainConfig
+    ema = TrainConfig().ema_decay if args.ema is None else args.ema
 
     from yolo_studio.core.demo import generate_demo_project
 
     root = os.path.join(tempfile.mkdtemp(prefix="yolo-bench-"), "demo")
     generate_demo_project(root, n_images=80, seed=0)
     print(f"{os.cpu_count()} CPU cores, input {args.size}px, demo images 256-640 px (JPEG decode + "
-          f"flip/crop/translate/HSV + letterbox + targets per image)")
+          f"flip/crop/translate/HSV + letterbox + targets per image); EMA {ema:g} on the "
+          f"end-to-end side")
     for name in args.models.split(","):
         tf, keras, model, source, anchors, strides = _setup(name, args.size, root)
         batch = BATCH.get(name, 4)
@@ -116,7 +130,7 @@ def main() -> int:
         bare, e2e = [], []
         for r in range(args.repeats):
             bare += _time_bare(bare_step, images, args.steps)
-            e2e += _time_e2e(tf, keras, model, source, anchors, strides, batch, args.steps, r)
+            e2e += _time_e2e(tf, keras, model, source, anchors, strides, batch, args.steps, r, ema)
         pipe = _time_pipeline(source, batch, 6)
         # Median steps show typical speed; the fastest steps are the least disturbed by
         # other load on a shared machine, so their ratio is the steadier overhead figure.

@@ -129,3 +129,23 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(source_parts):
     first, last = losses[0], losses[-1]
     assert last.sum() < 0.5 * first.sum()
     assert last[0] < first[0] and last[1] < first[1] and last[2] < first[2]   # every part learns
+
+
+def test_recipe_target_options_reach_the_batches(source_parts):
+    """Multi-anchor assignment and label smoothing shape what the model is trained towards."""
+    samples, n_classes = source_parts
+    counts, cells = {}, {}
+    for name, options in (("best", {}),
+                          ("multi", {"assignment": "multi", "assign_iou": 0.3,
+                                     "label_smoothing": 0.1})):
+        src = DataSource(samples, n_classes, 96, YOLOV3_TINY_ANCHORS, STRIDES,
+                         target_options=options)
+        _, targets, _, meta = next(iter(src.dataset(0, 8, train=False)))
+        positives = [t.numpy()[t.numpy()[..., 4] > 0] for t in targets]
+        counts[name] = sum(len(p) for p in positives)
+        cells[name] = np.concatenate(positives)[:, 5:]
+    boxes = sum(len(samples[i].boxes) for i in range(8))
+    assert counts["best"] == boxes and counts["multi"] > boxes      # extra anchors own boxes
+    np.testing.assert_array_equal(np.unique(cells["best"]), [0.0, 1.0])
+    smoothed = np.unique(cells["multi"])
+    np.testing.assert_allclose(smoothed, [0.1 / n_classes, 0.9 + 0.1 / n_classes], rtol=1e-5)

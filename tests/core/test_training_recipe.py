@@ -173,3 +173,37 @@ def test_a_run_started_without_ema_resumes_without_it(ema_root, tmp_path):
     end = again.run(threading.Event())
     assert end.reason == "finished" and again.ema is None
     assert any("without a weight average" in m for m in messages)
+
+
+def test_ema_ramps_its_decay_and_averages_each_weight():
+    from yolo_studio.core.training.ema import WeightEMA
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    kernel = model.layers[0].kernel
+    ema = WeightEMA(model, decay=0.9)
+    start = kernel.numpy().copy()
+    expected = start.copy()
+    for n, value in enumerate([1.0, 2.0, 3.0, 4.0, 5.0] * 4):
+        d = min(0.9, (1 + n) / (10 + n))      # the first updates forget the random start fast
+        assert float(ema.current_decay()) == pytest.approx(d)
+        kernel.assign(np.full_like(start, value))
+        ema.update()
+        expected = d * expected + (1 - d) * value
+    np.testing.assert_allclose(ema.shadow[0].numpy(), expected, rtol=1e-5)
+    assert 2.5 < float(ema.shadow[0].numpy().mean()) < 4.5    # lags the last weight (5), smoothly
+
+
+def test_ema_swap_puts_the_training_weights_back_even_when_evaluation_fails():
+    from yolo_studio.core.training.ema import WeightEMA
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    ema = WeightEMA(model, decay=0.5)
+    raw = [w.numpy().copy() for w in model.weights]
+    for s in ema.shadow:
+        s.assign(s.numpy() + 7.0)
+    with pytest.raises(RuntimeError):
+        with ema.applied():
+            np.testing.assert_allclose(model.weights[0].numpy(), raw[0] + 7.0)
+            raise RuntimeError("validation crashed")
+    for w, r in zip(model.weights, raw):
+        np.testing.assert_array_equal(w.numpy(), r)
