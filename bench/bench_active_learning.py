@@ -66,6 +66,7 @@ def parse_args(argv):
 def make_data(out: Path, args):
     """The pool and held-out projects (made once), with anchors fitted to the pool at --size."""
     from yolo_studio.core import anchors as anchor_fit
+    from yolo_studio.core.model_family import AnchorSet
     from yolo_studio.core.demo import generate_demo_project
     from yolo_studio.core.project import Project
 
@@ -76,8 +77,8 @@ def make_data(out: Path, args):
         generate_demo_project(pool_dir, args.pool, seed=100, min_size=lo, max_size=hi, kind="hard")
         pool = Project.open(pool_dir)
         anns, _ = pool.load_all()
-        wh, _ = anchor_fit.box_sizes(anns, args.size)
-        pool.anchors = anchor_fit.group_anchors(anchor_fit.fit_anchors(wh, 6, seed=0), "yolov3-tiny")
+        wh = anchor_fit.collect_box_sizes(anns, args.size).wh
+        pool.anchors = AnchorSet.grouped(anchor_fit.fit_anchors(wh, 6, seed=0), "yolov3-tiny").to_json()
         pool.anchors_size = args.size
         pool.save()
     if not (held_dir / "yolo_studio.json").is_file():

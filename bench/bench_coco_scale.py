@@ -127,14 +127,14 @@ def measure(root: Path, what: str) -> dict:
         out.update(anchors_boxes=len(sizes.wh), anchors_load_s=t_load,
                    anchors_total_s=time.perf_counter() - t, anchors_rss_mb=_rss_mb())
     if what == "stream":
-        from yolo_studio.core import defaults
+        from yolo_studio.core.model_family import family
         from yolo_studio.core.training.pipeline import DataSource, load_samples
         train, _val = project.split()
         t = time.perf_counter()
         samples, _problems = load_samples(project, train, project.classes)
         t_samples = time.perf_counter() - t
-        source = DataSource(samples, len(project.classes), 416, defaults.default_anchors("yolov3"),
-                            defaults.strides("yolov3"))
+        source = DataSource(samples, len(project.classes), 416, family("yolov3").default_anchors,
+                            list(family("yolov3").strides))
         it = iter(source.dataset(0, 16, train=True))
         t = time.perf_counter()
         next(it)

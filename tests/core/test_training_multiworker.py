@@ -177,7 +177,9 @@ def _assert_same_weights(mine: dict, ref: dict) -> None:
     decides a step of about the learning rate), so a trained weight may differ
     by up to twice the summed learning rates; the moving batch-norm
     statistics follow the slightly different activations (observed: 0.3% at
-    most per tensor, 0.02% in the median).
+    most per tensor on an AMD EPYC, 1.4% on an Intel Xeon whose oneDNN kernels
+    round otherwise, where a moving mean close to zero makes the relative
+    difference large; 0.02% in the median).
     """
     assert mine.keys() == ref.keys()
     steps_taken = EPOCHS * 2                  # 16 training images, global batch 8
@@ -188,7 +190,7 @@ def _assert_same_weights(mine: dict, ref: dict) -> None:
         rel[name] = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-12))
         moving = name.startswith("layers/batch_normalization") and name[-1] in "23"
         if moving:
-            assert rel[name] < 1e-2, (name, rel[name])
+            assert rel[name] < 5e-2, (name, rel[name])
         else:
             assert np.max(np.abs(a - b)) <= adam_bound, (name, float(np.max(np.abs(a - b))))
     assert np.median(list(rel.values())) < 1e-3, rel
