@@ -5,7 +5,7 @@ import argparse
 import time
 from pathlib import Path
 
-from yolo_studio.commands.model_args import add_model_args, add_threshold_args
+from yolo_studio.commands.model_args import add_backend_argument, add_model_args, add_threshold_args
 from yolo_studio.core.defaults import DEFAULT_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError
 
@@ -45,17 +45,6 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, default=0,
                    help="stop a video or camera after this many frames (default: all / until Ctrl-C)")
     return p
-
-
-def add_backend_argument(p) -> None:
-    """--backend, shared by detect and eval."""
-    from yolo_studio.core.runtime import CHOICES, ENV_BACKEND, default_backend
-
-    p.add_argument("--backend", choices=CHOICES, default=default_backend(),
-                   help="inference runtime: auto starts on TensorFlow, converts the model once in the "
-                        "background (cached beside the weights) and switches to the fastest backend "
-                        "that gives TensorFlow's boxes; or name one (default: auto, or "
-                        f"${ENV_BACKEND})")
 
 
 def _check_args(args) -> None:

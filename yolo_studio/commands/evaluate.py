@@ -6,9 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from yolo_studio.commands.model_args import add_model_args, add_threshold_args
+from yolo_studio.commands.model_args import add_backend_argument, add_model_args, add_threshold_args
 from yolo_studio.core.defaults import EVAL_SCORE_THRESHOLD
-from yolo_studio.commands.detect import add_backend_argument
 
 
 def add_parser(sub, name: str) -> argparse.ArgumentParser:

@@ -24,3 +24,14 @@ def add_threshold_args(p: argparse.ArgumentParser, score: float, score_note: str
                    help=f"score threshold (default {score}{score_note})")
     p.add_argument("--iou", type=float, default=DEFAULT_NMS_IOU,
                    help=f"NMS IoU threshold (default {DEFAULT_NMS_IOU})")
+
+
+def add_backend_argument(p: argparse.ArgumentParser) -> None:
+    """--backend, shared by detect and eval."""
+    from yolo_studio.core.runtime import CHOICES, ENV_BACKEND, default_backend
+
+    p.add_argument("--backend", choices=CHOICES, default=default_backend(),
+                   help="inference runtime: auto starts on TensorFlow, converts the model once in the "
+                        "background (cached beside the weights) and switches to the fastest backend "
+                        "that gives TensorFlow's boxes; or name one (default: auto, or "
+                        f"${ENV_BACKEND})")
