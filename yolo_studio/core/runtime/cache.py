@@ -60,6 +60,9 @@ def content_key(files, *parts) -> str:
     return h.hexdigest()[:16]
 
 
+# An uncached conversion goes to a system temp folder of this name; discard() removes only such.
+_UNCACHED_PREFIX = "yolo-studio-runtime-"
+
 class RuntimeCache:
     """One model's cache folder (or none: conversions then live in a temporary folder)."""
 
@@ -97,7 +100,7 @@ class RuntimeCache:
             tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=self.folder))
         except (OSError, OutputRefused) as e:
             self.message = f"conversion not cached ({e})"
-            tmp = Path(tempfile.mkdtemp(prefix="yolo-studio-runtime-"))
+            tmp = Path(tempfile.mkdtemp(prefix=_UNCACHED_PREFIX))
             make(tmp / f"model{suffixes[0]}")
             return tmp / f"model{suffixes[0]}", False
         try:
@@ -110,6 +113,13 @@ class RuntimeCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return guard.path(rels[0]), True
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        """Remove an uncached conversion's temp folder (one ``store`` made); nothing else."""
+        folder = Path(path).parent
+        if folder.name.startswith(_UNCACHED_PREFIX) and folder.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def read_choice(self) -> dict | None:
         """The measured 'auto' choice stored for this key, if ours."""

@@ -8,7 +8,6 @@ converters' versions and the CPU, so later loads skip the measurement.
 """
 from __future__ import annotations
 
-import shutil
 import statistics
 import threading
 import time
@@ -77,7 +76,7 @@ def make_runtime(detector, name: str, on_message=None):
             return module.RUNTIME(path, note=note)
         finally:
             if not cached:          # a temporary folder: the runtime has read what it needs
-                shutil.rmtree(path.parent, ignore_errors=True)
+                cache.discard(path)
     except ImportError as e:
         raise BackendError(f"backend '{name}' is not installed here ({e}); "
                            f"available: {', '.join(available_backends())}") from e
