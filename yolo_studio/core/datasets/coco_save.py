@@ -20,6 +20,7 @@ from ..errors import LabelFileError
 def edited_entries(mine: list, boxes: list[Box], visible: set, cat_ids: dict, f: Path, next_id: int,
                    image_id) -> list:
     """The image's entries after a save: moved ones updated, deleted ones gone, new ones added."""
+    _check_ids(mine, f, image_id)
     used: set[int] = set()
     out = []
     for a in mine:
@@ -38,6 +39,19 @@ def edited_entries(mine: list, boxes: list[Box], visible: set, cat_ids: dict, f:
                     "bbox": [b.x1, b.y1, b.width, b.height], "area": b.width * b.height, "iscrowd": 0})
         next_id += 1
     return out
+
+
+def _check_ids(mine: list, f: Path, image_id) -> None:
+    # A box finds its entry by id: with none, or one shared, a save would add a copy of the
+    # entry, or write one box's coordinates into another (a crowd region) and drop the box.
+    ids = [a.get("id") for a in mine]
+    bad = [i for i in ids if not isinstance(i, int) or isinstance(i, bool) or ids.count(i) > 1]
+    if bad:
+        what = "an annotation without a whole-number 'id'" if not isinstance(bad[0], int) or \
+            isinstance(bad[0], bool) else f"two annotations with id {bad[0]}"
+        raise LabelFileError(f, f"image id {image_id} has {what}; YOLO Studio matches boxes to "
+                                "annotations by id, so nothing was saved: give each annotation "
+                                "its own id there")
 
 
 def _check_finite(b: Box, f: Path, what: str) -> None:

@@ -1,0 +1,52 @@
+"""Hostile COCO instances files opened in place (docs/reliability-2.md): a save never
+duplicates, merges or renumbers what the file holds, and bad files get a message."""
+import json
+
+import pytest
+
+from layout_fixtures import image, write
+from yolo_studio.core.annotations import Box
+from yolo_studio.core.errors import LabelFileError, YoloStudioError
+from yolo_studio.core.project import Project
+
+
+def _dataset(root, annotations, categories=None, images=("a.jpg", "b.jpg")):
+    imgs = []
+    for k, name in enumerate(images, 1):
+        image(root / "val" / name)
+        imgs.append({"id": k, "file_name": name, "width": 64, "height": 48})
+    data = {"images": imgs, "annotations": annotations,
+            "categories": categories or [{"id": 1, "name": "cat"}, {"id": 3, "name": "dog"}]}
+    return write(root / "annotations" / "instances_val.json", json.dumps(data, indent=1))
+
+
+def _ann(ann_id, image_id, cat=1, bbox=(10, 10, 20, 20), **extra):
+    out = {"image_id": image_id, "category_id": cat, "bbox": list(bbox), "area": 400, "iscrowd": 0, **extra}
+    if ann_id is not None:
+        out["id"] = ann_id
+    return out
+
+
+def _save_moved(project, image_path):
+    ann = project.load_annotation(image_path)
+    ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + 1, x2=ann.boxes[0].x2 + 1)
+    project.save_annotation(ann)
+
+
+def test_an_annotation_without_id_is_not_duplicated_by_saves(tmp_path):
+    f = _dataset(tmp_path, [_ann(None, 1), _ann(4, 2)])
+    for _ in range(2):
+        project = Project.open(tmp_path)
+        a = tmp_path / "val" / "a.jpg"
+        with pytest.raises(LabelFileError, match="id"):
+            project.save_annotation(project.load_annotation(a))
+    assert len(json.loads(f.read_text())["annotations"]) == 2
+
+
+def test_a_visible_box_sharing_its_id_with_a_crowd_region_is_not_merged_into_it(tmp_path):
+    f = _dataset(tmp_path, [_ann(9, 1, cat=3, bbox=(1, 1, 5, 5), iscrowd=1), _ann(9, 1, bbox=(30, 10, 10, 10))])
+    before = f.read_bytes()
+    project = Project.open(tmp_path)
+    with pytest.raises(LabelFileError, match="9"):
+        _save_moved(project, tmp_path / "val" / "a.jpg")
+    assert f.read_bytes() == before
