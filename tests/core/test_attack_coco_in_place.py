@@ -50,3 +50,13 @@ def test_a_visible_box_sharing_its_id_with_a_crowd_region_is_not_merged_into_it(
     with pytest.raises(LabelFileError, match="9"):
         _save_moved(project, tmp_path / "val" / "a.jpg")
     assert f.read_bytes() == before
+
+
+def test_a_new_box_never_reuses_the_id_of_an_annotation_that_could_not_be_read(tmp_path):
+    f = _dataset(tmp_path, [_ann(1, 1), {"id": 2, "image_id": 1, "category_id": 1, "bbox": "hand-edited"}])
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(tmp_path / "val" / "b.jpg")
+    ann.boxes.append(Box(5, 5, 30, 30, "dog"))
+    project.save_annotation(ann)
+    ids = [a["id"] for a in json.loads(f.read_text())["annotations"]]
+    assert len(ids) == 3 and len(set(ids)) == 3

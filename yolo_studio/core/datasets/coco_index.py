@@ -24,7 +24,7 @@ from ..formats.coco_stream import SPANS, read_text, stream_coco
 from ..paths import user_data_dir
 from .coco_save import separators
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2   # 2: next_id counts the ids of annotations that could not be read
 ANN_COLUMNS = {"x": np.float64, "y": np.float64, "w": np.float64, "h": np.float64, "cat": np.int64,
                "crowd": bool, "ann_id": np.int64, "place": np.int64, "image_id": np.int64}
 IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
@@ -48,6 +48,7 @@ def parse(f: Path) -> dict:
     """The columns of one instances file, walked one object at a time."""
     cols = {k: [] for k in (*ANN_COLUMNS, *IMG_COLUMNS, "img_name")}
     bad, bad_images, starts, ends = [], [], [], []
+    bad_top = [0]    # the highest id among annotations that could not be read: taken all the same
 
     def on_image(n, img, _s, _e):
         ok = isinstance(img, dict) and _whole(img.get("id")) and isinstance(img.get("file_name"), str) \
@@ -74,6 +75,9 @@ def parse(f: Path) -> dict:
                 raise ValueError
         except (KeyError, TypeError, ValueError, IndexError):
             bad.append(n)
+            taken = a.get("id") if isinstance(a, dict) else None
+            if _whole(taken) and taken > bad_top[0]:
+                bad_top[0] = taken
             return
         add["x"](x)
         add["y"](y)
@@ -95,7 +99,7 @@ def parse(f: Path) -> dict:
                array=to_original(rest[SPANS].get("annotations", (0, 0))),
                sep=text[ends[0]:starts[1]] if len(starts) > 1 else ", ", seps=separators(sample),
                stamp=st, categories=rest.get("categories"), bad_images=bad_images,
-               next_id=int(max(cols["ann_id"], default=0)) + 1)
+               next_id=int(max(max(cols["ann_id"], default=0), bad_top[0])) + 1)
     return out
 
 
