@@ -60,3 +60,11 @@ def test_a_new_box_never_reuses_the_id_of_an_annotation_that_could_not_be_read(t
     project.save_annotation(ann)
     ids = [a["id"] for a in json.loads(f.read_text())["annotations"]]
     assert len(ids) == 3 and len(set(ids)) == 3
+
+
+def test_moving_a_box_with_escaped_unicode_in_an_ascii_file_saves_it(tmp_path):
+    f = _dataset(tmp_path, [_ann(1, 1, note="caf\u00e9")])     # json.dumps writes caf\u00e9
+    assert f.read_bytes().isascii()
+    _save_moved(Project.open(tmp_path), tmp_path / "val" / "a.jpg")
+    saved = json.loads(f.read_text())["annotations"][0]
+    assert saved["note"] == "caf\u00e9" and saved["bbox"][0] == 11

@@ -298,7 +298,7 @@ class CocoLayout(Layout):
         visible = {b.ref for b in self.read(ann.image_path, None, classes, None).boxes}
         edited = edited_entries(mine, ann.boxes, visible, self._cat_ids[k], f, state["next_id"], image_id)
         by_id = {id(d): r for d, r in zip(mine, raw)}
-        new = [entry_text(e, by_id, state["seps"]) for e in edited]
+        new = [entry_text(e, by_id, state["seps"], isinstance(text, bytes)) for e in edited]
         if isinstance(text, bytes):
             new = [t if isinstance(t, bytes) else t.encode("ascii") for t in new]
         sep = state["sep"].encode("ascii") if isinstance(text, bytes) else state["sep"]

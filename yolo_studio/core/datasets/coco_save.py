@@ -85,6 +85,7 @@ def separators(sample: str) -> tuple[str, str]:
     return (", ", ": ") if '": ' in sample else (",", ":")
 
 
-def entry_text(entry: dict, raw: dict, seps: tuple[str, str]) -> str:
-    """An entry's JSON: its original text when unchanged, else in the file's style."""
-    return raw.get(id(entry)) or json.dumps(entry, separators=seps, ensure_ascii=False)
+def entry_text(entry: dict, raw: dict, seps: tuple[str, str], ascii_only: bool = False) -> str:
+    """An entry's JSON: its original text when unchanged, else in the file's style
+    (``ascii_only`` for an ASCII file: a non-ASCII string read from a ``\\u`` escape stays escaped)."""
+    return raw.get(id(entry)) or json.dumps(entry, separators=seps, ensure_ascii=ascii_only)
