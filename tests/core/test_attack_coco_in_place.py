@@ -68,3 +68,13 @@ def test_moving_a_box_with_escaped_unicode_in_an_ascii_file_saves_it(tmp_path):
     _save_moved(Project.open(tmp_path), tmp_path / "val" / "a.jpg")
     saved = json.loads(f.read_text())["annotations"][0]
     assert saved["note"] == "caf\u00e9" and saved["bbox"][0] == 11
+
+
+@pytest.mark.parametrize("categories", [
+    [{"id": 1, "name": "cat"}, {"id": 3, "name": "dog"}, {"id": 3, "name": "bird"}],
+    [{"id": 1, "name": "cat"}, {"id": 3, "name": "dog"}, {"id": 4, "name": "dog"}]])
+def test_categories_listing_an_id_or_a_name_twice_are_refused_naming_the_file(tmp_path, categories):
+    f = _dataset(tmp_path, [_ann(1, 1, cat=3)], categories)
+    with pytest.raises(YoloStudioError, match="twice") as e:
+        Project.open(tmp_path)
+    assert str(f) in str(e.value)

@@ -108,6 +108,12 @@ class CocoLayout(Layout):
         for c in cats:
             if not isinstance(c, dict) or not isinstance(c.get("id"), int) or class_name_problem(str(c.get("name"))):
                 raise LabelFileError(f, f"category {c!r} needs a whole-number 'id' and a usable 'name'")
+            # Either twice would label one category's boxes with the other's name, or save them so.
+            twice = f"id {c['id']}" if c["id"] in names else \
+                f"name {c['name']!r}" if c["name"] in names.values() else ""
+            if twice:
+                raise LabelFileError(f, f"'categories' lists {twice} twice; give each category its own "
+                                        "id and name there")
             names[c["id"]] = c["name"]
         return names
 
