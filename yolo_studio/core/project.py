@@ -28,7 +28,7 @@ import numpy as np
 from .annotations import Box, ImageAnnotation
 from .atomic import MissingFolderError, finish_interrupted, remove_orphan_temps, write_together
 from .class_names import check_new_class
-from .datasets.base import Layout
+from .datasets.base import Layout, PerFileLayout
 from .datasets.detect import find_layout, open_layout
 from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
 from .formats import edit
@@ -41,7 +41,8 @@ from .project_file import (KNOWN_KEYS, PROJECT_FILE, PROJECT_VERSION, check_clas
                            gather_voc_classes, validated)
 from .project_relabel import relabel_files
 from .project_scan import detect_format as _detect_format, entries as _entries, has_images as _has_images, \
-    refuse_non_file as _refuse_non_file, scan_images as _scan_images, write_new_image
+    label_sharers, refuse_non_file as _refuse_non_file, refuse_shared, scan_images as _scan_images, \
+    sharer_problems, write_new_image
 
 __all__ = ["PROJECT_FILE", "PROJECT_VERSION", "LABEL_FORMATS", "Project"]
 LABEL_FORMATS = tuple(CODECS)
@@ -313,6 +314,7 @@ class Project:
         label = self.label_path(ann.image_path)
         if new or self.label_format == "yolo":   # YOLO ids mean whatever the list on disk says
             self._require_current_classes()
+        refuse_shared(self._sharers(), ann.image_path, label)
         ann.hidden = self._hidden_on_disk(ann, label)
         if self.dataset is not None:
             files = self.dataset.save_files(ann, classes)
@@ -356,7 +358,18 @@ class Project:
             if ann is not None:
                 anns.append(ann)
         problems.extend(self.dataset.orphans() if self.dataset else self._orphan_labels())
-        return anns, problems
+        return anns, problems + sharer_problems(self._sharers())
+
+    def _sharers(self) -> dict:
+        """Label files two images would use (none where one file holds every image: COCO)."""
+        # Kept while the cached image list is the same list; never fills that cache itself.
+        images = self._images
+        if images is None or getattr(self, "_shared", (None,))[0] is not images:
+            images = images if images is not None else \
+                self.dataset.images() if self.dataset else _scan_images(self.image_dirs)
+            one_file = self.dataset is not None and not isinstance(self.dataset, PerFileLayout)
+            self._shared = images, {} if one_file else label_sharers(images, self.label_path)
+        return self._shared[1]
 
     def _load_checked(self, image: Path, label: Path, problems: list[Problem]) -> ImageAnnotation | None:
         try:

@@ -75,3 +75,32 @@ def write_new_image(img, folder: Path, name_hint, taken) -> Path:
         raise ImageFileError(path, "could not be encoded")
     atomic_write_bytes(path, data.tobytes())
     return path
+
+
+def label_sharers(images, label_path) -> dict[str, list[Path]]:
+    """{label file: its images} for label files that more than one image would use.
+
+    ``a.jpg`` and ``a.png`` side by side both take ``a.xml`` (LabelImg's rule,
+    and ultralytics' ``labels/a.txt``): saving one would replace the other's labels.
+    """
+    by_label: dict[str, list[Path]] = {}
+    for image in images:
+        by_label.setdefault(str(label_path(image)), []).append(Path(image))
+    return {label: found for label, found in by_label.items() if len(found) > 1}
+
+
+def sharer_problems(sharers: dict[str, list[Path]]) -> list:
+    """One problem per shared label file, naming its images."""
+    from .errors import Problem
+    return [Problem(label, f"is the label file of {', '.join(p.name for p in found)}; their labels cannot "
+                           "be told apart and a save of either is refused: rename one of the images")
+            for label, found in sorted(sharers.items())]
+
+
+def refuse_shared(sharers: dict[str, list[Path]], image: Path, label: Path) -> None:
+    """LabelFileError when ``label`` is also another image's label file."""
+    others = [p.name for p in sharers.get(str(label), []) if p != Path(image)]
+    if others:
+        raise LabelFileError(label, f"is also the label file of {', '.join(others)}; saving "
+                                    f"{Path(image).name} would replace its labels, so nothing was saved: "
+                                    "rename one of the images")

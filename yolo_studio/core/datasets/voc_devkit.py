@@ -53,9 +53,10 @@ class VocDevkitLayout(PerFileLayout):
             raise ConfigError(f"{self.source}: no VOC year folder (with JPEGImages/ and Annotations/) found")
         images, train, val = [], [], []
         for year in self.years:
-            by_id = {Path(e.name).stem: Path(e.path) for e in entries(year / "JPEGImages")
-                     if is_image_file(e.name)}
-            images.extend(by_id.values())
+            found = sorted(Path(e.path) for e in entries(year / "JPEGImages") if is_image_file(e.name))
+            # 1.jpg beside 1.png: both are listed (the project reports their shared XML), one is by_id's.
+            by_id = {p.stem: p for p in reversed(found)}
+            images.extend(found)
             t, v = self._year_split(year, by_id)
             train.extend(t)
             val.extend(v)
