@@ -38,10 +38,17 @@ _MAX_SIDE = 1 << 20
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def parse_voc_tree(data: bytes, path: Path) -> Element:
-    """Parse XML bytes safely: external entities, DTD entities and entity bombs are refused."""
+def parse_voc_tree(data: bytes, path: Path, keep_comments: bool = False) -> Element:
+    """Parse XML bytes safely: external entities, DTD entities and entity bombs are refused.
+
+    ``keep_comments`` keeps comments and processing instructions in the tree (for editing a file).
+    """
     try:
-        root = DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        parser = DET.DefusedXMLParser(target=ET.TreeBuilder(insert_comments=keep_comments,
+                                                            insert_pis=keep_comments),
+                                      forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        parser.feed(data)
+        root = parser.close()
     except DefusedXmlException as e:
         raise LabelFileError(path, f"refused: the XML declares entities or external references "
                                    f"({type(e).__name__}); remove the DOCTYPE") from None

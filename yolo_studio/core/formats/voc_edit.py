@@ -12,6 +12,7 @@ appended as LabelImg writes them. The verified flag is kept in sync.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -23,7 +24,7 @@ from .voc import parse_voc, parse_voc_tree, voc_xml
 def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
     """``data`` (the VOC file on disk) with ``ann``'s boxes; unchanged objects byte-identical in text."""
     before = parse_voc(data, path, ann.image_path, None, (ann.width, ann.height))
-    root = parse_voc_tree(data, path)
+    root = parse_voc_tree(data, path, keep_comments=True)
     objects = list(root.iter("object"))
     read = {b.ref: b for b in before.boxes}
     keep_hidden = set(range(len(objects))) - set(read)   # objects the reader could not show
@@ -56,8 +57,34 @@ def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
             root.set("verified", "yes")
         else:
             root.attrib.pop("verified", None)
-    head = b'<?xml version="1.0" encoding="utf-8"?>\n' if data.lstrip().startswith(b"<?xml") else b""
-    return head + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"
+    return _assembled(data, root)
+
+
+# What may come before the root element: a BOM, the declaration, comments, PIs, a DOCTYPE.
+_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml.*?\?>\s*)?"
+                     rb"(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*", re.S)
+_END = b"</annotation>"
+
+
+def _assembled(data: bytes, root) -> bytes:
+    """The edited ``root`` between the file's own bytes before and after it, in its encoding and
+    line endings: the user's comments, declaration, BOM and last newline stay as they were."""
+    root.tail = None
+    body = ET.tostring(root, encoding="unicode")
+    if b"\r\n" in data:
+        body = body.replace("\n", "\r\n")     # the parser reads CRLF as LF
+    prolog = _PROLOG.match(data)
+    end = data.rfind(_END)
+    if not data.startswith(b"<annotation", prolog.end()) or end < 0:
+        head = b'<?xml version="1.0" encoding="utf-8"?>\n' if data.lstrip().startswith(b"<?xml") else b""
+        return head + body.encode("utf-8") + b"\n"
+    declared = re.search(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding=[\"']([\w.:-]+)", data)
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        encoded = body.encode(encoding, "xmlcharrefreplace")
+    except LookupError:
+        encoded = body.encode("utf-8")
+    return data[:prolog.end()] + encoded + data[end + len(_END):]
 
 
 def _remove(parent, obj) -> None:

@@ -1,0 +1,26 @@
+"""Saving a box into a VOC devkit XML changes that box's numbers and nothing else: comments,
+declaration, BOM, CRLF and the last newline stay as the user's file had them (docs/reliability-2.md)."""
+import pytest
+
+from layout_fixtures import DEVKIT_XML, voc_devkit
+from yolo_studio.core.project import Project
+
+PROLOG = "<?xml version='1.0' encoding='UTF-8'?>\n<!-- checked by Anna, 2021-03 -->\n"
+
+
+@pytest.mark.parametrize("bom,newline,last", [("", "\n", "\n"), ("\ufeff", "\r\n", ""), ("", "\r\n", "\r\n")])
+def test_moving_a_box_changes_only_its_numbers(tmp_path, bom, newline, last):
+    dev = voc_devkit(tmp_path)
+    xml = dev / "VOC2007" / "Annotations" / "000001.xml"
+    body = DEVKIT_XML.format(stem="000001").replace("<segmented>0</segmented>",
+                                                    "<segmented>0</segmented>\n\t<!-- the dog is hard -->")
+    text = bom + PROLOG + body.rstrip("\n") + last
+    xml.write_bytes(text.replace("\n", newline).replace("\r\r", "\r").encode("utf-8"))
+    before = xml.read_bytes()
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(dev / "VOC2007" / "JPEGImages" / "000001.jpg")
+    person = next(i for i, b in enumerate(ann.boxes) if b.label == "person")
+    ann.boxes[person] = ann.boxes[person].moved(x1=ann.boxes[person].x1 + 1, x2=ann.boxes[person].x2 + 1)
+    project.save_annotation(ann)
+    expected = before.replace(b"<xmin>8</xmin>", b"<xmin>9</xmin>").replace(b"<xmax>40</xmax>", b"<xmax>41</xmax>")
+    assert xml.read_bytes() == expected
