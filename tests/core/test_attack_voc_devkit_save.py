@@ -2,7 +2,7 @@
 declaration, BOM, CRLF and the last newline stay as the user's file had them (docs/reliability-2.md)."""
 import pytest
 
-from layout_fixtures import DEVKIT_XML, voc_devkit
+from layout_fixtures import DEVKIT_XML, image, voc_devkit, write
 from yolo_studio.core.project import Project
 
 PROLOG = "<?xml version='1.0' encoding='UTF-8'?>\n<!-- checked by Anna, 2021-03 -->\n"
@@ -24,3 +24,19 @@ def test_moving_a_box_changes_only_its_numbers(tmp_path, bom, newline, last):
     project.save_annotation(ann)
     expected = before.replace(b"<xmin>8</xmin>", b"<xmin>9</xmin>").replace(b"<xmax>40</xmax>", b"<xmax>41</xmax>")
     assert xml.read_bytes() == expected
+
+
+def test_a_plain_voc_project_keeps_what_another_tool_wrote_in_the_xml(tmp_path):
+    # Annotations copied beside their images from a VOC devkit, CVAT or Label Studio export.
+    Project.create(tmp_path, ["person", "dog"])
+    image(tmp_path / "images" / "000001.jpg")
+    xml = write(tmp_path / "images" / "000001.xml",
+                PROLOG + DEVKIT_XML.format(stem="000001").replace("<pose>Left</pose>",
+                                                                  "<pose>Left</pose>\n\t\t<occluded>1</occluded>"))
+    before = xml.read_bytes()
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(tmp_path / "images" / "000001.jpg")
+    ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + 1, x2=ann.boxes[0].x2 + 1)
+    project.save_annotation(ann)
+    assert xml.read_bytes() == before.replace(b"<xmin>8</xmin>", b"<xmin>9</xmin>").replace(
+        b"<xmax>40</xmax>", b"<xmax>41</xmax>")

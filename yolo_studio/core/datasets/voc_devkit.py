@@ -7,7 +7,7 @@ set). The split is the files': ``train.txt`` ids train, ``val.txt`` ids
 validate; a year with only ``trainval.txt`` trains on it; ``test.txt`` ids
 are in neither. A year without split files is split by a hash of the image
 name and says so. Saving edits the image's own XML in place
-(:mod:`~yolo_studio.core.formats.voc_edit`), so devkit elements such as
+(the VOC codec's :mod:`~yolo_studio.core.formats.voc_edit`), so devkit elements such as
 ``<part>``, ``<pose>`` and ``<occluded>`` survive.
 """
 from __future__ import annotations
@@ -15,11 +15,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..annotations import ImageAnnotation
-from ..errors import ConfigError, LabelFileError, Problem
+from ..errors import ConfigError, Problem
 from ..images import is_image_file
 from ..project_file import gather_voc_classes
-from ..formats.voc_edit import voc_edited
 from .base import PerFileLayout, entries
 
 SPLIT_FILES = ("train", "val", "trainval", "test")
@@ -104,17 +102,6 @@ class VocDevkitLayout(PerFileLayout):
         """VOC<year>/Annotations/<id>.xml for VOC<year>/JPEGImages/<id>.jpg."""
         image = Path(image)
         return image.parent.parent / "Annotations" / f"{image.stem}.xml"
-
-    def save_files(self, ann: ImageAnnotation, classes: list[str]) -> dict:
-        """The image's XML, edited in place (a new one LabelImg-style when it had none)."""
-        label = self.label_path(ann.image_path)
-        if not label.is_file():
-            return super().save_files(ann, classes)
-        try:
-            data = label.read_bytes()
-        except OSError as e:
-            raise LabelFileError(label, f"cannot be read ({e.strerror or e})") from None
-        return {label: voc_edited(data, ann, label)}
 
     def orphans(self) -> list[Problem]:
         """Annotations/*.xml whose image is not in JPEGImages/."""

@@ -55,7 +55,15 @@ def _read_voc(label: Path, image: Path, size, class_names, report: Report) -> Im
 
 
 def _voc_files(ann: ImageAnnotation, label: Path, class_names) -> dict:
+    """An existing XML is edited in place (what another tool wrote there stays); a new one is LabelImg's."""
     from .voc import voc_xml
+    from .voc_edit import voc_edited
+    if label.is_file():
+        try:
+            data = label.read_bytes()
+        except OSError as e:
+            raise LabelFileError(label, f"cannot be read ({e.strerror or e})") from None
+        return {label: voc_edited(data, ann, label)}
     return {label: voc_xml(ann, label).encode("utf-8")}
 
 
