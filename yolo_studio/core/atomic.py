@@ -52,6 +52,31 @@ class MissingFolderError(YoloStudioError, FileNotFoundError):
         return str(self.args[0])
 
 
+class ReadOnlyFileError(YoloStudioError, PermissionError):
+    """The file to replace allows no writing: its owner protected it, so it is left as it is."""
+
+    def __init__(self, target: Path):
+        super().__init__(f"{target}: is read-only (its permissions allow no writing), so it was not "
+                         "replaced and nothing was saved; make it writable to save here")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def refuse_read_only(path: Path) -> None:
+    """ReadOnlyFileError when ``path`` exists with no write permission bit at all.
+
+    A rename over a file needs only the folder's permission (and root needs
+    none), so an atomic save would replace a file its owner made read-only.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not mode & 0o222:
+        raise ReadOnlyFileError(path)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, make_parents: bool = True) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never half.
 
@@ -80,6 +105,7 @@ def _stage(path: Path, data: bytes) -> Path:
     """A flushed temporary copy of ``data`` next to ``path``, with the mode ``path`` will have."""
     if not path.parent.is_dir():
         raise MissingFolderError(path.parent, path)
+    refuse_read_only(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.ys-", suffix=".tmp", dir=path.parent)
     except FileNotFoundError:
@@ -132,6 +158,9 @@ def write_together(root: str | Path, changes: dict) -> None:
     journal = root / f"{JOURNAL_PREFIX}{uuid.uuid4().hex[:12]}.json"
     if not root.is_dir():
         raise MissingFolderError(root, journal)
+    for path, data in changes.items():
+        if data is None:
+            refuse_read_only(path)     # a deletion too (writes check in _stage)
     steps: list[tuple[Path, Path | None]] = []
     try:
         for path, data in changes.items():
