@@ -179,3 +179,13 @@ def test_signals_rise_with_doubt_and_with_disagreement():
     assert signals.disagreement(sure, sure) == 0.0
     assert signals.disagreement(sure, moved) == pytest.approx(2 * 0.99 * 0.99)
     assert signals.consistency(sure, sure, cands(np.zeros((0, 8)))) == pytest.approx(0.99 * 0.99)
+
+
+def test_a_file_where_the_cache_folder_goes_costs_only_the_cache(project, base):
+    # runs/active_cache is someone's file: the scores are still given, the file stays, a note says why.
+    folder = cache.cache_path(project.runs_dir, "x").parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_bytes(b"someone's file")
+    result = suggest(project, base[1], n=3, probe=base[3])
+    assert folder.read_bytes() == b"someone's file" and len(result.order) == 10
+    assert any("not cached" in n and str(folder) in n for n in result.notes)

@@ -107,7 +107,10 @@ def suggest(project, weights=None, n: int = 50, seed: int = 0, strategy: str = "
     job = score_images(probe, todo, table, batch_size, progress, cancel)
     result.scored_now, result.cancelled, result.problems = job.scored, job.cancelled, job.problems
     if job.scored and note is None:
-        cache.save(path, key, table)
+        try:
+            cache.save(path, key, table)
+        except OSError as e:     # a file where the folder goes, a read-only runs/: the scores stand
+            result.notes.append(f"{path.parent}: scores not cached ({e})")
     rows = [(p, table.get(keys[p], _stamp(p))) for p in pool]
     rows = [(p, r) for p, r in rows if r is not None]
     if not rows:
