@@ -20,6 +20,7 @@ class Layout:
 
     kind = ""           # the name the project file and the README use
     label_format = ""   # the codec each image's label file is in ('' for one-file layouts)
+    images_at_any_depth = False   # True where a split folder's images are found in its subfolders too
 
     def __init__(self, source: Path):
         self.source = Path(source)          # the file or folder the user opened

@@ -82,6 +82,7 @@ class UltralyticsLayout(PerFileLayout):
     """A data.yaml dataset: YOLO txt labels in ``labels/<split>/``, the yaml's split."""
 
     kind = "ultralytics"
+    images_at_any_depth = True
 
     def __init__(self, yaml_path: Path):
         yaml_path = Path(yaml_path).absolute()

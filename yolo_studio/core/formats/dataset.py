@@ -38,6 +38,8 @@ class Dataset:
     image_root: Path | None = None      # folder the image paths are relative to
     # image path -> 'train' | 'val' | 'test' when the source had a split (layouts do)
     splits: dict = field(default_factory=dict)
+    # True when the source reads images below its image folders too (ultralytics split folders)
+    images_at_any_depth: bool = False
 
     def box_count(self) -> int:
         return sum(len(a.boxes) for a in self.annotations)
@@ -125,7 +127,8 @@ def export_project(project, fmt: str, out_dir, overwrite: bool = False) -> Writt
     anns, problems = project.load_all()
     train, val = project.split()
     splits = {**{p: "train" for p in train}, **{p: "val" for p in val}}
-    ds = Dataset(anns, list(project.classes), problems, Path(project.root), splits)
+    ds = Dataset(anns, list(project.classes), problems, Path(project.root), splits,
+                 getattr(project.dataset, "images_at_any_depth", False))
     out_dir = Path(out_dir)
     if target.target == "folder":
         written = write_dataset(fmt, ds, out_dir, overwrite=overwrite, command="export")

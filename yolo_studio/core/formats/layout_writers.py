@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -21,7 +22,7 @@ import yaml
 from ..annotations import ImageAnnotation
 from ..atomic import atomic_write_bytes
 from ..errors import ConfigError, LabelFileError, Problem
-from ..output_guard import OutputFolder
+from ..output_guard import OutputFolder, OutputRefused
 from .coco import coco_dict
 from .dataset import Dataset, Written, _link_image, _not_an_image
 from .registry import DatasetFormat, register
@@ -40,7 +41,7 @@ def _read_layout(kind: str, src: Path) -> Dataset:
     train, val = project.split()
     splits = {str(p): "train" for p in train} | {str(p): "val" for p in val}
     splits = {Path(p): splits.get(str(p), "test") for p in project.image_paths()}
-    return Dataset(anns, list(project.classes), problems, layout.root, splits)
+    return Dataset(anns, list(project.classes), problems, layout.root, splits, layout.images_at_any_depth)
 
 
 def split_of(ds: Dataset, image: Path) -> str:
@@ -58,6 +59,7 @@ class _Plan:
     def __init__(self, ds: Dataset, dst: Path, command: str, overwrite: bool):
         self.guard = OutputFolder(dst, command, overwrite)
         self.dst = self.guard.folder
+        _refuse_source_folder(ds, self.dst, command)
         self.ds = ds
         self.problems: list[Problem] = []
         self.items: list[tuple[ImageAnnotation, str, Path, Path]] = []   # ann, split, image, label
@@ -92,6 +94,20 @@ class _Plan:
             self.guard.close()
         done = [a for a, *_ in self.items]
         return Written(len(done), sum(len(a.boxes) for a in done), self.problems)
+
+
+def _refuse_source_folder(ds: Dataset, dst: Path, command: str) -> None:
+    """OutputRefused (even with --overwrite) when ``dst`` is the source's root or a folder its
+    images come from (or below one, for a source that reads images at any depth: ultralytics):
+    the written images would join the dataset being read, and change its split."""
+    folders = {os.path.realpath(Path(a.image_path).parent) for a in ds.annotations}
+    root = os.path.realpath(ds.image_root) if ds.image_root is not None else None
+    out = os.path.realpath(dst)
+    hit = [f for f in sorted(folders) if out == f or (ds.images_at_any_depth and out.startswith(f.rstrip(os.sep) + os.sep))]
+    if out == root or hit:
+        raise OutputRefused(f"{dst}: is {'the root' if out == root else 'inside an image folder'} of the "
+                            f"source dataset ({root or hit[0]}); {command} never writes into the dataset it "
+                            "reads, so choose a folder outside it")
 
 
 def _label_files(plan: _Plan, make) -> dict:
