@@ -78,3 +78,11 @@ def test_categories_listing_an_id_or_a_name_twice_are_refused_naming_the_file(tm
     with pytest.raises(YoloStudioError, match="twice") as e:
         Project.open(tmp_path)
     assert str(f) in str(e.value)
+
+
+def test_a_byte_order_mark_stays_through_a_save(tmp_path):
+    f = _dataset(tmp_path, [_ann(1, 1, note="caf\u00e9"), _ann(2, 2)])
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps(json.loads(f.read_text()), ensure_ascii=False).encode("utf-8"))
+    _save_moved(Project.open(tmp_path), tmp_path / "val" / "b.jpg")
+    data = f.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and json.loads(data.decode("utf-8-sig"))["annotations"][1]["bbox"][0] == 11

@@ -311,7 +311,7 @@ class CocoLayout(Layout):
         out, new_starts, new_ends, old_to_new, new_index = spliced(
             text, starts, ends, set(places), min(places) if places else len(starts), new, state["array"], sep)
         self._pending = (k, key, image_id, edited, new_starts, new_ends, old_to_new, new_index, lo, hi)
-        return {f: out if isinstance(out, bytes) else out.encode("utf-8")}
+        return {f: out if isinstance(out, bytes) else _bom(f) + out.encode("utf-8")}
 
     def change_stamp(self, image):
         """Per image, though one JSON holds them all: our own save of another image is no change
@@ -366,6 +366,13 @@ def _saved_text(f: Path):
     except OSError as e:
         raise LabelFileError(f, f"cannot be read ({e.strerror or e})") from None
     return data if data.isascii() else read_text(f)
+
+
+def _bom(f: Path) -> bytes:
+    """The file's UTF-8 byte order mark, if it starts with one (the text read has it dropped)."""
+    with open(f, "rb") as fh:
+        head = fh.read(3)
+    return head if head == b"\xef\xbb\xbf" else b""
 
 
 def _lookup(rows: dict, image_ids: np.ndarray) -> np.ndarray:
