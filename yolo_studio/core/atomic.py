@@ -87,12 +87,19 @@ def atomic_write_bytes(path: str | Path, data: bytes, make_parents: bool = True)
     path = Path(path)
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
+    path = through_link(path)
     tmp = _stage(path, data)
     try:
         os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
         raise
+
+
+def through_link(path: Path) -> Path:
+    """The file a symbolic link at ``path`` points to (else ``path``): a save edits that file and
+    keeps the user's link, where a rename onto the link would replace it with a copy."""
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8",
@@ -150,7 +157,7 @@ def write_together(root: str | Path, changes: dict) -> None:
     completes on the next open; before the journal exists nothing has changed.
     """
     root = Path(root)
-    changes = {Path(p): d for p, d in changes.items()}
+    changes = {Path(p) if d is None else through_link(Path(p)): d for p, d in changes.items()}
     writes = [(p, d) for p, d in changes.items() if d is not None]
     if len(changes) == 1 and writes:
         atomic_write_bytes(*writes[0], make_parents=False)  # one file is already atomic on its own
