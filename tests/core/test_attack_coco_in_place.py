@@ -86,3 +86,15 @@ def test_a_byte_order_mark_stays_through_a_save(tmp_path):
     _save_moved(Project.open(tmp_path), tmp_path / "val" / "b.jpg")
     data = f.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and json.loads(data.decode("utf-8-sig"))["annotations"][1]["bbox"][0] == 11
+
+
+@pytest.mark.parametrize("key", ["annotations", "images"])
+def test_a_top_level_key_given_twice_is_refused_naming_the_file(tmp_path, key):
+    # json.load and pycocotools keep the last; walking both arrays numbered one's entries as the
+    # other's, and a save then spliced an edit into the wrong array.
+    f = _dataset(tmp_path, [_ann(1, 1)])
+    text = f.read_text().rstrip().rstrip("}")
+    f.write_text(text + f',\n "{key}": []\n}}')
+    with pytest.raises(YoloStudioError, match="twice") as e:
+        Project.open(tmp_path)
+    assert str(f) in str(e.value)

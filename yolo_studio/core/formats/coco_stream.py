@@ -57,9 +57,14 @@ def _walk(text: str, on: dict) -> dict:
     _c, pos = _expect(text, 0, "{")
     if text.startswith("}", _WS.match(text, pos).end()):
         return other
+    seen = set()
     while True:
         pos = _WS.match(text, pos).end()
         key, pos = _DECODER.raw_decode(text, pos)
+        if key in seen:
+            # json.load keeps the last; walking both would mix their elements' places.
+            raise ValueError(f"key {key!r} appears twice at the top level (keep one)")
+        seen.add(key)
         _c, pos = _expect(text, pos, ":")
         pos = _WS.match(text, pos).end()
         if key in on and text.startswith("[", pos):
