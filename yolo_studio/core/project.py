@@ -225,6 +225,10 @@ class Project:
         if not self.root.is_dir():
             raise MissingFolderError(self.root, self.project_file)
         finish_interrupted(self.root)
+        if self.dataset is not None:    # a layout's label folder below the root (labels/val/) may be new
+            for path in files:
+                if path.parent.is_relative_to(self.root):
+                    path.parent.mkdir(parents=True, exist_ok=True)
         write_together(self.root, files)
 
     # --- images -------------------------------------------------------------------
