@@ -98,3 +98,23 @@ def test_a_top_level_key_given_twice_is_refused_naming_the_file(tmp_path, key):
     with pytest.raises(YoloStudioError, match="twice") as e:
         Project.open(tmp_path)
     assert str(f) in str(e.value)
+
+
+@pytest.mark.parametrize("where", ["annotation id", "image id", "category id"])
+def test_ids_past_64_bits_are_reported_not_a_crash(tmp_path, where):
+    big = 2 ** 64 + 1
+    f = _dataset(tmp_path, [_ann(big if where == "annotation id" else 1, 1), _ann(2, 2)])
+    data = json.loads(f.read_text())
+    if where == "image id":
+        data["images"][0]["id"] = data["annotations"][0]["image_id"] = big
+    if where == "category id":
+        data["categories"][0]["id"] = data["annotations"][0]["category_id"] = big
+    f.write_text(json.dumps(data))
+    try:
+        project = Project.open(tmp_path)
+    except YoloStudioError as e:          # a category is the file's class list: refused, named
+        assert where == "category id" and str(f) in str(e)
+        return
+    _anns, problems = project.load_all()
+    assert project.load_annotation(tmp_path / "val" / "b.jpg").labels() == ["cat"]
+    assert any(p.path == str(f) for p in problems)

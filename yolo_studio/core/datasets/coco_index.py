@@ -36,8 +36,12 @@ def stamp(f: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _whole(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+_INT64 = 2 ** 63   # ids are kept in int64 columns: one past them is reported like a bad id
+
+
+def whole(v) -> bool:
+    """A whole number (not a bool) that fits the int64 columns ids are kept in."""
+    return isinstance(v, int) and not isinstance(v, bool) and -_INT64 <= v < _INT64
 
 
 def _size(v) -> bool:
@@ -51,7 +55,7 @@ def parse(f: Path) -> dict:
     bad_top = [0]    # the highest id among annotations that could not be read: taken all the same
 
     def on_image(n, img, _s, _e):
-        ok = isinstance(img, dict) and _whole(img.get("id")) and isinstance(img.get("file_name"), str) \
+        ok = isinstance(img, dict) and whole(img.get("id")) and isinstance(img.get("file_name"), str) \
             and _size(img.get("width")) and _size(img.get("height"))
         if not ok:
             bad_images.append(f"images[{n}] ({img!r:.80})")
@@ -71,12 +75,13 @@ def parse(f: Path) -> dict:
             x, y, w, h = float(b[0]), float(b[1]), float(b[2]), float(b[3])
             cat, image_id, ann_id = a["category_id"], a["image_id"], a.get("id", -1)
             if len(b) != 4 or type(cat) is not int or type(image_id) is not int or type(ann_id) is not int \
-                    or not (isfinite(x) and isfinite(y) and isfinite(w) and isfinite(h)):
+                    or not (isfinite(x) and isfinite(y) and isfinite(w) and isfinite(h)) \
+                    or not (-_INT64 <= cat < _INT64 and -_INT64 <= image_id < _INT64 and -_INT64 <= ann_id < _INT64):
                 raise ValueError
         except (KeyError, TypeError, ValueError, IndexError):
             bad.append(n)
             taken = a.get("id") if isinstance(a, dict) else None
-            if _whole(taken) and taken > bad_top[0]:
+            if whole(taken) and taken > bad_top[0]:
                 bad_top[0] = taken
             return
         add["x"](x)
@@ -179,5 +184,5 @@ def after_save(parsed: dict, image_id: int, edited: list, starts, ends, old_to_n
            "ann_id": [e.get("id", -1) for e in edited], "place": new_index, "image_id": [image_id] * len(edited)}
     for key, t in ANN_COLUMNS.items():
         parsed[key] = np.concatenate([parsed[key], np.asarray(new[key], dtype=t)])
-    ids = [e["id"] for e in edited if _whole(e.get("id"))]
+    ids = [e["id"] for e in edited if whole(e.get("id"))]
     parsed.update(starts=starts, ends=ends, stamp=new_stamp, next_id=max([parsed["next_id"] - 1, *ids]) + 1)
