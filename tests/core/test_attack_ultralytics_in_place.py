@@ -1,7 +1,11 @@
 """An ultralytics dataset whose labels/<split>/ folder does not exist yet (nothing labelled in
-that split) can be labelled in place (docs/reliability-2.md)."""
+that split) can be labelled in place; a data.yaml whose names or paths are not text is refused
+with a short message naming the line (docs/reliability-2.md)."""
+import pytest
+
 from layout_fixtures import image, write
 from yolo_studio.core.annotations import Box, ImageAnnotation
+from yolo_studio.core.errors import ConfigError
 from yolo_studio.core.project import Project
 
 
@@ -13,3 +17,36 @@ def test_the_first_label_of_a_split_makes_its_labels_folder(tmp_path):
     project.save_annotation(ImageAnnotation(b, 64, 48, [Box(1, 1, 20, 20, "cat")], verified=True))
     assert (tmp_path / "labels" / "val" / "b.txt").is_file()
     assert Project.open(tmp_path).load_annotation(b).labels() == ["cat"]
+
+
+def _yaml(tmp_path, text):
+    write(tmp_path / "data.yaml", text)
+    image(tmp_path / "images" / "train" / "a.jpg")
+    return tmp_path / "data.yaml"
+
+
+@pytest.mark.parametrize("names", ["[cat, null]", "[cat, [a, b]]", "{0: cat, 1: {x: 1}}"])
+def test_a_class_name_that_is_not_text_is_refused_naming_the_line(tmp_path, names):
+    f = _yaml(tmp_path, f"train: images/train\nval: images/train\nnames: {names}\n")
+    with pytest.raises(ConfigError, match="line 3") as e:
+        Project.open(tmp_path)
+    assert str(f) in str(e.value) and "class 1" in str(e.value)
+
+
+@pytest.mark.parametrize("key", ["names", "train", "nc", "path"])
+def test_a_yaml_alias_bomb_is_refused_with_a_short_message(tmp_path, key):
+    # Aliases share one list, so loading is cheap; turning it into text was not (9^8 items).
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 5)]
+    body = {"names": "train: images/train\nval: images/train\nnames: *a4\n",
+            "train": "train: *a4\nval: images/train\nnames: [cat]\n",
+            "nc": "train: images/train\nval: images/train\nnames: [cat]\nnc: *a4\n",
+            "path": "path: *a4\ntrain: images/train\nval: images/train\nnames: [cat]\n"}[key]
+    _yaml(tmp_path, "\n".join(lines) + "\n" + body)
+    try:
+        project = Project.open(tmp_path)
+    except ConfigError as e:
+        assert len(str(e)) < 400 and key == "names"
+        return
+    _anns, problems = project.load_all()
+    assert key != "names" and any(key in p.message and len(p.message) < 400 for p in problems)

@@ -56,6 +56,10 @@ def yaml_names(data: dict, path: Path, lines: dict, problems: list | None = None
         names = [names[i] for i in ids]
     if not isinstance(names, list):
         raise ConfigError(f"{where} is missing or not a list of class names")
+    for i, n in enumerate(names):
+        # null, a list (an alias bomb's is 9^8 items as text), or YAML 1.1's yes/no read as a bool
+        if isinstance(n, bool) or not isinstance(n, (str, int, float)):
+            raise ConfigError(f"{where}: class {i} is {_kind(n)}, not a name (quote it if it is one)")
     names = [str(n) for n in names]
     for i, n in enumerate(names):
         why = class_name_problem(n)
@@ -65,9 +69,15 @@ def yaml_names(data: dict, path: Path, lines: dict, problems: list | None = None
         raise ConfigError(f"{where} lists a class twice")
     nc = data.get("nc")
     if nc is not None and nc != len(names) and problems is not None:
-        problems.append(Problem(str(path), f"line {lines.get('nc', '?')}: nc is {nc!r} but names lists "
+        shown = nc if isinstance(nc, (int, float)) else _kind(nc)
+        problems.append(Problem(str(path), f"line {lines.get('nc', '?')}: nc is {shown} but names lists "
                                            f"{len(names)} classes; the names are used"))
     return names
+
+
+def _kind(value) -> str:
+    """What a YAML value is, in a few words (never the value itself: it may be huge)."""
+    return "empty (null)" if value is None else f"a {type(value).__name__}"
 
 
 def label_path_of(image: Path) -> Path:
@@ -105,7 +115,10 @@ class UltralyticsLayout(PerFileLayout):
                 continue
             found: list[str] = []
             for entry in value if isinstance(value, list) else [value]:
-                found.extend(self._split_images(str(entry), key))
+                if isinstance(entry, (str, int, float)) and not isinstance(entry, bool):
+                    found.extend(self._split_images(str(entry), key))
+                else:
+                    self._say(key, f"{key}: an entry is {_kind(entry)}, not a path; it is not used")
             splits[key] = sorted({os.path.normpath(p) for p in found})
         self._train = [Path(p) for p in splits.get("train", [])]
         self._val = [Path(p) for p in splits.get("val", [])]
@@ -123,6 +136,9 @@ class UltralyticsLayout(PerFileLayout):
     def _base(self, path) -> Path:
         folder = self.source.parent
         if path in (None, ""):
+            return folder
+        if not isinstance(path, str):
+            self._say("path", f"path is {_kind(path)}, not a folder; the yaml's own folder is used")
             return folder
         base = Path(os.path.normpath(folder / str(path)))
         if not inside(base, folder):
