@@ -50,3 +50,16 @@ def test_a_yaml_alias_bomb_is_refused_with_a_short_message(tmp_path, key):
         return
     _anns, problems = project.load_all()
     assert key != "names" and any(key in p.message and len(p.message) < 400 for p in problems)
+
+
+def test_a_segmentation_label_says_it_is_a_polygon_and_is_left_as_it_is(tmp_path):
+    write(tmp_path / "data.yaml", "train: images/train\nval: images/train\nnames: [cat]\n")
+    a = image(tmp_path / "images" / "train" / "a.jpg")
+    txt = write(tmp_path / "labels" / "train" / "a.txt", "0 0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3\n")
+    project = Project.open(tmp_path)
+    from yolo_studio.core.errors import LabelFileError
+    with pytest.raises(LabelFileError, match="polygon"):
+        project.load_annotation(a)
+    with pytest.raises(LabelFileError):
+        project.save_annotation(ImageAnnotation(a, 64, 48, [Box(1, 1, 20, 20, "cat")]))
+    assert txt.read_text() == "0 0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3\n"

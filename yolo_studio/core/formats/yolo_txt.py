@@ -110,8 +110,11 @@ def _parse_line(line: str, n: int, path: Path, width: int, height: int,
                 class_names: list[str], report: Report) -> Box | None:
     fields = line.split()
     if len(fields) not in (5, 6):
-        raise LabelFileError(path, f"line {n} has {len(fields)} fields, expected 5 "
-                                   f"(class_id cx cy w h): {line.strip()!r}")
+        polygon = len(fields) >= 7 and len(fields) % 2 == 1
+        raise LabelFileError(path, f"line {n} has {len(fields)} fields, expected 5 (class_id cx cy w h)"
+                                   + (", not a segmentation polygon (class_id x1 y1 x2 y2 ...): YOLO Studio "
+                                      "labels boxes, so this file is left as it is" if polygon else "")
+                                   + f": {line.strip()[:80]!r}")
     cid = parse_float(fields[0], path, f"line {n} class id")
     if cid != int(cid) or cid < 0:
         raise LabelFileError(path, f"line {n}: class id {fields[0]!r} is not a whole number >= 0")
