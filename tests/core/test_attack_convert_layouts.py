@@ -28,3 +28,18 @@ def test_export_of_a_plain_project_may_go_below_its_image_folder(tmp_path):
     project.save_annotation(ImageAnnotation(image(tmp_path / "a.jpg"), 64, 48, [Box(1, 1, 20, 20, "cat")]))
     written = export_project(Project.open(tmp_path), "ultralytics", tmp_path / "exports" / "ul")
     assert written.images == 1 and (tmp_path / "exports" / "ul" / "data.yaml").is_file()
+
+
+def test_a_linked_folder_in_the_output_counts_as_someone_elses(tmp_path, capsys):
+    # out/JPEGImages -> the user's photos: the walk did not follow it, so the folder looked
+    # empty and convert put its images among the photos.
+    ultralytics_dataset(tmp_path / "ds")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "holiday.jpg").write_bytes(b"a photo")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "JPEGImages").symlink_to(photos)
+    rc = main(["convert", "--from", "ultralytics", "--to", "voc-devkit", str(tmp_path / "ds"),
+               str(tmp_path / "out")])
+    assert rc != 0 and "JPEGImages" in capsys.readouterr().err
+    assert [p.name for p in photos.iterdir()] == ["holiday.jpg"]

@@ -125,8 +125,11 @@ class OutputFolder:
             return []
         found = []
         # Empty folders hold no one's work, so only files count.
-        for dirpath, _dirnames, filenames in os.walk(self.folder):
-            for name in filenames:
+        for dirpath, dirnames, filenames in os.walk(self.folder):
+            # A linked folder is not walked into, yet writing below it writes into its target,
+            # which may hold anyone's files: the link itself is in the way.
+            links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            for name in links + filenames:
                 rel = Path(os.path.relpath(os.path.join(dirpath, name), self.folder)).as_posix()
                 if rel != MANIFEST and not self.is_own(rel):
                     found.append(rel)
