@@ -40,3 +40,17 @@ def test_a_plain_voc_project_keeps_what_another_tool_wrote_in_the_xml(tmp_path):
     project.save_annotation(ann)
     assert xml.read_bytes() == before.replace(b"<xmin>8</xmin>", b"<xmin>9</xmin>").replace(
         b"<xmax>40</xmax>", b"<xmax>41</xmax>")
+
+
+def test_an_edit_in_place_writes_the_images_real_size_where_size_was_wrong(tmp_path):
+    # LabelImg sometimes wrote <width>0</width>; the reader uses the image's size and says so,
+    # so a save makes the file agree (tools that normalise by <size> would misplace every box).
+    Project.create(tmp_path, ["person", "dog"])
+    image(tmp_path / "images" / "000001.jpg")
+    xml = write(tmp_path / "images" / "000001.xml", DEVKIT_XML.format(stem="000001").replace(
+        "<width>64</width>", "<width>0</width>"))
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(tmp_path / "images" / "000001.jpg")
+    ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + 1, x2=ann.boxes[0].x2 + 1)
+    project.save_annotation(ann)
+    assert "<width>64</width>" in xml.read_text() and "<height>48</height>" in xml.read_text()

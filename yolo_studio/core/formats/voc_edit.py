@@ -52,6 +52,7 @@ def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
                 last.tail = "\n\t"
             root.append(obj)
             last = obj
+    _sync_size(root, ann)
     if ann.verified != before.verified:
         if ann.verified:
             root.set("verified", "yes")
@@ -85,6 +86,21 @@ def _assembled(data: bytes, root) -> bytes:
     except LookupError:
         encoded = body.encode("utf-8")
     return data[:prolog.end()] + encoded + data[end + len(_END):]
+
+
+def _sync_size(root, ann: ImageAnnotation) -> None:
+    # The reader uses the image's real size (and reports a <size> that differs); the file
+    # follows, or a tool that normalises by <size> would misplace every box. Agreeing ones stay.
+    size = root.find("size")
+    for tag, real in (("width", int(ann.width)), ("height", int(ann.height))):
+        el = size.find(tag) if size is not None else None
+        if el is not None and real > 0 and (el.text or "").strip() != str(real):
+            try:
+                if float(el.text) == real:
+                    continue        # "64.0": the same number in the file's own style
+            except (TypeError, ValueError):
+                pass
+            el.text = str(real)
 
 
 def _remove(parent, obj) -> None:
