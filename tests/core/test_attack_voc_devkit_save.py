@@ -54,3 +54,15 @@ def test_an_edit_in_place_writes_the_images_real_size_where_size_was_wrong(tmp_p
     ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + 1, x2=ann.boxes[0].x2 + 1)
     project.save_annotation(ann)
     assert "<width>64</width>" in xml.read_text() and "<height>48</height>" in xml.read_text()
+
+
+def test_accepting_a_pre_label_drops_its_score_from_the_xml(tmp_path):
+    from yolo_studio.core.annotations import Box, ImageAnnotation
+    project = Project.create(tmp_path, ["dog"])
+    img = image(tmp_path / "images" / "a.jpg")
+    project.save_annotation(ImageAnnotation(img, 64, 48, [Box(1, 1, 20, 20, "dog", predicted=True, score=0.87)]))
+    ann = project.load_annotation(img)
+    ann.boxes = [b.moved(predicted=False, score=None) for b in ann.boxes]      # the labeller's accept
+    project.save_annotation(ann)
+    again = Project.open(tmp_path).load_annotation(img).boxes[0]
+    assert not again.predicted and again.score is None

@@ -133,6 +133,11 @@ def _update(obj, b: Box, path: Path, i: int) -> None:
         _set(obj, "difficult", str(int(b.difficult)))
     if b.predicted or obj.find("predicted") is not None:
         _set(obj, "predicted", str(int(b.predicted)))
+    score = obj.find("score")
+    if b.score is not None:
+        _set(obj, "score", repr(float(b.score)))
+    elif score is not None:
+        _remove(obj, score)         # accepted by a person: no longer a model's guess
 
 
 def _set(obj, tag: str, text: str) -> None:
