@@ -66,3 +66,14 @@ def test_accepting_a_pre_label_drops_its_score_from_the_xml(tmp_path):
     project.save_annotation(ann)
     again = Project.open(tmp_path).load_annotation(img).boxes[0]
     assert not again.predicted and again.score is None
+
+
+def test_renaming_a_class_changes_only_the_name_in_each_file(tmp_path):
+    Project.create(tmp_path, ["person", "dog"])
+    image(tmp_path / "images" / "000001.jpg")
+    text = PROLOG + DEVKIT_XML.format(stem="000001").replace("<segmented>", "<!-- hard -->\n\t<segmented>")
+    xml = tmp_path / "images" / "000001.xml"
+    xml.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    before = xml.read_bytes()
+    Project.open(tmp_path).rename_class("dog", "hound")
+    assert xml.read_bytes() == before.replace(b"<name>dog</name>", b"<name>hound</name>")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..errors import LabelFileError
-from .voc import element_text, parse_voc_tree
+from .voc import edited_bytes, parse_voc_tree
 from .yolo_txt import txt_hash
 
 IdMap = Callable[[int], Optional[int]]   # old class id -> new id, or None: the line goes
@@ -34,7 +34,7 @@ def voc_relabel(path: Path, data: bytes, old: str, new: str | None) -> tuple[byt
     Returns (the new content, or None if nothing changes; objects renamed or removed).
     LabelFileError if the file cannot be parsed.
     """
-    root = parse_voc_tree(data, path)
+    root = parse_voc_tree(data, path, keep_comments=True)
     count = 0
     if new is None:
         for parent in [root, *root.iter()]:
@@ -48,7 +48,7 @@ def voc_relabel(path: Path, data: bytes, old: str, new: str | None) -> tuple[byt
             if name is not None and (name.text or "").strip() == old:
                 name.text = new
                 count += 1
-    return (element_text(root).encode("utf-8") if count else None), count
+    return (edited_bytes(data, root) if count else None), count
 
 
 def voc_count(path: Path, name: str) -> int:

@@ -238,10 +238,32 @@ def write_voc(ann: ImageAnnotation, xml_path: str | Path) -> None:
     atomic_write_text(xml_path, voc_xml(ann, xml_path))
 
 
-def element_text(root: Element) -> str:
-    """Serialise a parsed VOC tree back to text (used to edit files in place)."""
-    return ET.tostring(root, encoding="unicode") + "\n"
+# What may come before the root element: a BOM, the declaration, comments, PIs, a DOCTYPE.
+_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml.*?\?>\s*)?"
+                     rb"(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*", re.S)
+_END = b"</annotation>"
+
+
+def edited_bytes(data: bytes, root: Element) -> bytes:
+    """The edited ``root`` between the file's own bytes before and after it, in its encoding and
+    line endings: the user's comments, declaration, BOM and last newline stay as they were."""
+    root.tail = None
+    body = ET.tostring(root, encoding="unicode")
+    if b"\r\n" in data:
+        body = body.replace("\n", "\r\n")     # the parser reads CRLF as LF
+    prolog = _PROLOG.match(data)
+    end = data.rfind(_END)
+    if not data.startswith(b"<annotation", prolog.end()) or end < 0:
+        head = b'<?xml version="1.0" encoding="utf-8"?>\n' if data.lstrip().startswith(b"<?xml") else b""
+        return head + body.encode("utf-8") + b"\n"
+    declared = re.search(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding=[\"']([\w.:-]+)", data)
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        encoded = body.encode(encoding, "xmlcharrefreplace")
+    except LookupError:
+        encoded = body.encode("utf-8")
+    return data[:prolog.end()] + encoded + data[end + len(_END):]
 
 
 __all__ = ["EXTENSION", "read_voc", "parse_voc", "parse_voc_tree", "voc_xml", "write_voc",
-           "element_text"]
+           "edited_bytes"]

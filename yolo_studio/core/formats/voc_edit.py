@@ -12,13 +12,12 @@ appended as LabelImg writes them. The verified flag is kept in sync.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from ..annotations import Box, ImageAnnotation
 from ..errors import LabelFileError
-from .voc import parse_voc, parse_voc_tree, voc_xml
+from .voc import edited_bytes, parse_voc, parse_voc_tree, voc_xml
 
 
 def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
@@ -58,34 +57,7 @@ def voc_edited(data: bytes, ann: ImageAnnotation, path: Path) -> bytes:
             root.set("verified", "yes")
         else:
             root.attrib.pop("verified", None)
-    return _assembled(data, root)
-
-
-# What may come before the root element: a BOM, the declaration, comments, PIs, a DOCTYPE.
-_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml.*?\?>\s*)?"
-                     rb"(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*", re.S)
-_END = b"</annotation>"
-
-
-def _assembled(data: bytes, root) -> bytes:
-    """The edited ``root`` between the file's own bytes before and after it, in its encoding and
-    line endings: the user's comments, declaration, BOM and last newline stay as they were."""
-    root.tail = None
-    body = ET.tostring(root, encoding="unicode")
-    if b"\r\n" in data:
-        body = body.replace("\n", "\r\n")     # the parser reads CRLF as LF
-    prolog = _PROLOG.match(data)
-    end = data.rfind(_END)
-    if not data.startswith(b"<annotation", prolog.end()) or end < 0:
-        head = b'<?xml version="1.0" encoding="utf-8"?>\n' if data.lstrip().startswith(b"<?xml") else b""
-        return head + body.encode("utf-8") + b"\n"
-    declared = re.search(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding=[\"']([\w.:-]+)", data)
-    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
-    try:
-        encoded = body.encode(encoding, "xmlcharrefreplace")
-    except LookupError:
-        encoded = body.encode("utf-8")
-    return data[:prolog.end()] + encoded + data[end + len(_END):]
+    return edited_bytes(data, root)
 
 
 def _sync_size(root, ann: ImageAnnotation) -> None:
