@@ -260,6 +260,29 @@ def case_bbox_huge():
     try: p = Project.open(d); p.load_all(); return f"opened; a.jpg {p.load_annotation(d/'val/a.jpg').labels()}"
     except Exception as e: return f"{type(e).__name__}: {str(e)[:150]}"
 
+def case_unicode_text_path():
+    data = base(); data["info"]["description"] = "caf\u00e9 \U0001F408 \u65e5\u672c"
+    data["categories"][0]["name"] = "ch\u00e4t"
+    data["annotations"][3]["attributes"] = {"n": "\u00fc\U0001F408"}
+    d, f = make("c_unicode", None, raw=json.dumps(data, indent=1, ensure_ascii=False))
+    before = f.read_text(encoding="utf-8")
+    p = Project.open(d); move_first(p, d / "val/b.jpg")
+    after = f.read_text(encoding="utf-8")
+    import difflib
+    dl = [l for l in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)][2:]
+    return f"{len(dl)} diff lines: {[l[:100] for l in dl]}"
+
+def case_untouched_box_past_the_border():
+    data = base(); data["annotations"][0]["bbox"] = [190, 10, 20, 20]   # x2 = 210 on a 200 px image
+    d, f = make("c_border", data)
+    p = Project.open(d)
+    ann = p.load_annotation(d / "val/a.jpg")
+    i = next(k for k, b in enumerate(ann.boxes) if b.label == "cat")
+    ann.boxes[i] = ann.boxes[i].moved(x1=ann.boxes[i].x1 + 1, x2=ann.boxes[i].x2 + 1)   # move the other box
+    p.save_annotation(ann)
+    a5 = next(a for a in json.loads(f.read_text())["annotations"] if a["id"] == 5)
+    return f"untouched annotation 5 bbox now {a5['bbox']} (was [190, 10, 20, 20])"
+
 for name, fn in list(globals().items()):
     if name.startswith("case_") and (len(sys.argv) < 2 or name[5:] in sys.argv[1:]):
         run(name, fn)

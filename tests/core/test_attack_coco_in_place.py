@@ -118,3 +118,16 @@ def test_ids_past_64_bits_are_reported_not_a_crash(tmp_path, where):
     _anns, problems = project.load_all()
     assert project.load_annotation(tmp_path / "val" / "b.jpg").labels() == ["cat"]
     assert any(p.path == str(f) for p in problems)
+
+
+def test_a_box_past_the_border_that_was_not_touched_is_not_clipped_in_the_file(tmp_path):
+    # The reader clips it for display (and says so); saving another box of the image rewrote it
+    # clipped, 20 px wide to 10, though nobody edited it.
+    f = _dataset(tmp_path, [_ann(1, 1, bbox=(54, 10, 20, 20)), _ann(2, 1, bbox=(5, 5, 10, 10))])
+    before = json.loads(f.read_text())["annotations"][0]
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(tmp_path / "val" / "a.jpg")
+    ann.boxes[1] = ann.boxes[1].moved(x1=ann.boxes[1].x1 + 1, x2=ann.boxes[1].x2 + 1)
+    project.save_annotation(ann)
+    after = json.loads(f.read_text())["annotations"]
+    assert after[0] == before and after[1]["bbox"][0] == 6

@@ -301,8 +301,8 @@ class CocoLayout(Layout):
         starts, ends = state["starts"], state["ends"]
         raw = [text[starts[i]:ends[i]] for i in places]
         mine = [json.loads(r) for r in raw]
-        visible = {b.ref for b in self.read(ann.image_path, None, classes, None).boxes}
-        edited = edited_entries(mine, ann.boxes, visible, self._cat_ids[k], f, state["next_id"], image_id)
+        as_read = {b.ref: b for b in self.read(ann.image_path, None, classes, None).boxes}
+        edited = edited_entries(mine, ann.boxes, as_read, self._cat_ids[k], f, state["next_id"], image_id)
         by_id = {id(d): r for d, r in zip(mine, raw)}
         new = [entry_text(e, by_id, state["seps"], isinstance(text, bytes)) for e in edited]
         if isinstance(text, bytes):

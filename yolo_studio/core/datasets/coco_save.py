@@ -17,20 +17,24 @@ from ..annotations import Box
 from ..errors import LabelFileError
 
 
-def edited_entries(mine: list, boxes: list[Box], visible: set, cat_ids: dict, f: Path, next_id: int,
+def edited_entries(mine: list, boxes: list[Box], as_read: dict, cat_ids: dict, f: Path, next_id: int,
                    image_id) -> list:
-    """The image's entries after a save: moved ones updated, deleted ones gone, new ones added."""
+    """The image's entries after a save: moved ones updated, deleted ones gone, new ones added.
+
+    ``as_read``: {annotation id: the box the reader made of it} for the entries it could show.
+    """
     _check_ids(mine, f, image_id)
     used: set[int] = set()
     out = []
     for a in mine:
         box = next((b for b in boxes if b.ref is not None and b.ref == a.get("id") and id(b) not in used), None)
         if box is None:
-            if a.get("id") not in visible:
+            if a.get("id") not in as_read:
                 out.append(a)   # hidden (crowd, unknown category, unusable): kept as read
             continue
         used.add(id(box))
-        out.append(_updated(a, box, cat_ids, f))
+        # As the reader gave it (a box past the border is shown clipped): not edited, kept as is.
+        out.append(a if box == as_read[a.get("id")] else _updated(a, box, cat_ids, f))
     for b in boxes:
         if id(b) in used:
             continue
