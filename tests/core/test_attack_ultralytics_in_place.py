@@ -63,3 +63,19 @@ def test_a_segmentation_label_says_it_is_a_polygon_and_is_left_as_it_is(tmp_path
     with pytest.raises(LabelFileError):
         project.save_annotation(ImageAnnotation(a, 64, 48, [Box(1, 1, 20, 20, "cat")]))
     assert txt.read_text() == "0 0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3\n"
+
+
+def test_lines_of_boxes_nobody_edited_are_written_back_as_they_were(tmp_path):
+    # A box past the border is shown clipped; saving another box of the image rewrote it clipped
+    # (and every untouched line to 7 decimals). Now only the edited line changes.
+    write(tmp_path / "data.yaml", "train: images/train\nval: images/train\nnames: [cat, dog]\n")
+    a = image(tmp_path / "images" / "train" / "a.jpg")
+    txt = write(tmp_path / "labels" / "train" / "a.txt", "0 0.5 0.5 0.25 0.25\n1 0.95 0.5 0.2 0.2\n0 0.3 0.3 0.1 0.1 0.75\n")
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(a)
+    ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + 1, x2=ann.boxes[0].x2 + 1)
+    project.save_annotation(ann)
+    lines = txt.read_text().splitlines()
+    assert lines[1:] == ["1 0.95 0.5 0.2 0.2", "0 0.3 0.3 0.1 0.1 0.75"] and lines[0] != "0 0.5 0.5 0.25 0.25"
+    again = Project.open(tmp_path).load_annotation(a)
+    assert [b.label for b in again.boxes] == ["cat", "dog", "cat"] and again.boxes[2].score == 0.75

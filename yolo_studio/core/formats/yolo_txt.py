@@ -90,7 +90,7 @@ def read_yolo(path: str | Path, width: int, height: int, class_names: list[str],
         box = _parse_line(line, n, path, width, height, class_names, report)
         if box is None:
             continue
-        box = _apply_meta(box, meta, line.strip())
+        box = _apply_meta(box, meta, line.strip()).moved(ref=line.strip())   # see yolo_lines
         fitted, why = fit_box(box, width, height)
         if why:
             notes.append(f"line {n}: {box_name(n, box)} {why}" + ("" if fitted else " (kept in the file)"))
@@ -179,10 +179,26 @@ def yolo_lines(ann: ImageAnnotation, class_names: list[str]) -> list[str]:
         if b.label not in index:
             raise LabelFileError(ann.image_path, f"class {b.label!r} is not in the class list "
                                                  f"({', '.join(class_names)}); not written")
+        if _reads_as(b.ref, b, ann, class_names):
+            lines.append(b.ref)      # nobody edited it: its line as written (not clipped, not reformatted)
+            continue
         # 7 decimals keep a 10,000 px image within 1/1000 px.
         lines.append(f"{index[b.label]} {(b.x1 + b.x2) / 2 / w:.7f} {(b.y1 + b.y2) / 2 / h:.7f} "
                      f"{b.width / w:.7f} {b.height / h:.7f}")
     return lines
+
+
+def _reads_as(line, b: Box, ann: ImageAnnotation, class_names: list[str]) -> bool:
+    """True when ``line`` (the text ``b`` was read from, if any) reads back as ``b`` here."""
+    if not isinstance(line, str):
+        return False
+    try:
+        again = _parse_line(line, 0, Path(ann.image_path), int(ann.width), int(ann.height), class_names, None)
+    except LabelFileError:
+        return False
+    fitted = fit_box(again, ann.width, ann.height)[0] if again is not None else None
+    return fitted is not None and fitted.xyxy() == b.xyxy() and fitted.label == b.label \
+        and (fitted.score == b.score or len(line.split()) == 5)
 
 
 def yolo_files(ann: ImageAnnotation, path: str | Path, class_names: list[str]) -> dict:
