@@ -189,3 +189,13 @@ def test_a_file_where_the_cache_folder_goes_costs_only_the_cache(project, base):
     result = suggest(project, base[1], n=3, probe=base[3])
     assert folder.read_bytes() == b"someone's file" and len(result.order) == 10
     assert any("not cached" in n and str(folder) in n for n in result.notes)
+
+
+@pytest.mark.parametrize("out", [".", "lists"])
+def test_suggest_out_naming_a_folder_says_so(tmp_path, capsys, monkeypatch, out):
+    from yolo_studio.cli import main
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lists").mkdir()
+    assert main(["suggest", str(tmp_path / "nowhere"), "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "()" not in err

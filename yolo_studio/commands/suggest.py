@@ -44,6 +44,9 @@ def run(args) -> int:
     out_folder = None
     if args.out:
         out = Path(args.out)
+        if out.is_dir() or not out.name:
+            raise ConfigError(f"{args.out}: is a folder; --out names the list file to write, "
+                              f"for example {out / 'suggestions.txt'}")
         # One file beside whatever else is there; only a list suggest wrote itself may be replaced.
         out_folder = OutputFolder(out.parent if str(out.parent) else Path("."), "suggest", overwrite=True)
         out_folder.check([out.name])
