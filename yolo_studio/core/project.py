@@ -68,6 +68,7 @@ class Project:
         self.anchors_size = int(anchors_size)
         self.train_settings: dict = dict(train_settings or {})
         self._images: list[Path] | None = None
+        self._shared: tuple = (None, {})    # (image list, label files two of its images share)
         self._split: tuple[list[Path], list[Path]] | None = None
         # Keys of yolo_studio.json this version does not know (a plugin's, a
         # later version's): kept and written back, never dropped.
@@ -368,7 +369,7 @@ class Project:
         """Label files two images would use (none where one file holds every image: COCO)."""
         # Kept while the cached image list is the same list; never fills that cache itself.
         images = self._images
-        if images is None or getattr(self, "_shared", (None,))[0] is not images:
+        if images is None or self._shared[0] is not images:
             images = images if images is not None else \
                 self.dataset.images() if self.dataset else _scan_images(self.image_dirs)
             one_file = self.dataset is not None and not isinstance(self.dataset, PerFileLayout)
