@@ -106,7 +106,8 @@ class CocoLayout(Layout):
     def _categories(self, f: Path, cats: list) -> dict:
         names = {}
         for c in cats:
-            if not isinstance(c, dict) or not coco_index.whole(c.get("id")) or class_name_problem(str(c.get("name"))):
+            if not isinstance(c, dict) or not coco_index.whole(c.get("id")) \
+                    or class_name_problem(str(c.get("name"))):
                 raise LabelFileError(f, f"category {c!r} needs a whole-number 'id' and a usable 'name'")
             # Either twice would label one category's boxes with the other's name, or save them so.
             twice = f"id {c['id']}" if c["id"] in names else \

@@ -76,7 +76,8 @@ def parse(f: Path) -> dict:
             cat, image_id, ann_id = a["category_id"], a["image_id"], a.get("id", -1)
             if len(b) != 4 or type(cat) is not int or type(image_id) is not int or type(ann_id) is not int \
                     or not (isfinite(x) and isfinite(y) and isfinite(w) and isfinite(h)) \
-                    or not (-_INT64 <= cat < _INT64 and -_INT64 <= image_id < _INT64 and -_INT64 <= ann_id < _INT64):
+                    or not (-_INT64 <= cat < _INT64 and -_INT64 <= image_id < _INT64
+                            and -_INT64 <= ann_id < _INT64):
                 raise ValueError
         except (KeyError, TypeError, ValueError, IndexError):
             bad.append(n)

@@ -103,7 +103,8 @@ def _refuse_source_folder(ds: Dataset, dst: Path, command: str) -> None:
     folders = {os.path.realpath(Path(a.image_path).parent) for a in ds.annotations}
     root = os.path.realpath(ds.image_root) if ds.image_root is not None else None
     out = os.path.realpath(dst)
-    hit = [f for f in sorted(folders) if out == f or (ds.images_at_any_depth and out.startswith(f.rstrip(os.sep) + os.sep))]
+    below = ds.images_at_any_depth
+    hit = [f for f in sorted(folders) if out == f or (below and out.startswith(f.rstrip(os.sep) + os.sep))]
     if out == root or hit:
         raise OutputRefused(f"{dst}: is {'the root' if out == root else 'inside an image folder'} of the "
                             f"source dataset ({root or hit[0]}); {command} never writes into the dataset it "
