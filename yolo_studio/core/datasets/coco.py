@@ -29,6 +29,7 @@ from ..formats.coco_stream import read_text, spliced
 from . import coco_index
 from .coco_save import edited_entries, entry_text
 from .base import Layout, entries
+from .box_table import BoxTable
 
 PREFIX = "instances_"
 CROWD = "a crowd region (iscrowd 1): kept in the file; as in COCO, not trained on"
@@ -69,6 +70,7 @@ class CocoLayout(Layout):
         self._versions: dict[str, int] = {}  # image -> saves made here (see change_stamp)
         self._files: list[dict] = []        # per file: its stamp and the spans of its annotations
         cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
+        self._states = None                 # per box: class index, shown as stored, odd (see _box_states)
         self._keys: list[str] = []          # image row -> path
         for k, f in enumerate(self.files):
             self._load(k, f, cols)
@@ -177,9 +179,11 @@ class CocoLayout(Layout):
         self._ann_id = cols[6].astype(np.int64)[order]
         self._place = cols[7].astype(np.int64)[order]
         self._row_file = np.asarray([self._where[p][0] for p in self._keys], dtype=np.int64)
+        self._row_wh = np.asarray([self._where[p][2:] for p in self._keys], dtype=np.float64).reshape(-1, 2)
         self._row_of = {p: i for i, p in enumerate(self._keys)}
         self._names = [{i: n for n, i in c.items()} for c in self._cat_ids]
         by_name = sorted(range(len(self._keys)), key=self._keys.__getitem__)
+        self._order = np.asarray(by_name, dtype=np.int64)     # place in images() -> image row
         self._images = [self._paths[i] for i in by_name]
         self._train = [self._paths[i] for i in sorted(self._train, key=self._keys.__getitem__)]
         self._val = [self._paths[i] for i in sorted(self._val, key=self._keys.__getitem__)]
@@ -254,7 +258,7 @@ class CocoLayout(Layout):
         860,000 boxes) in a few seconds: an image with a crowd region, an
         unknown category or a box outside it goes through :meth:`read`.
         """
-        wh = np.asarray([self._where[p][2:] for p in self._keys], dtype=np.float64).reshape(-1, 2)[self._row]
+        wh = self._row_wh[self._row]
         x, y, w, h = self._xywh.T
         known = np.zeros(len(self._row), dtype=bool)
         row_file = self._row_file[self._row]
@@ -278,6 +282,63 @@ class CocoLayout(Layout):
                 Box(xs[i], ys[i], xs[i] + ws[i], ys[i] + hs[i], names[cats[i]], ref=ids[i])
                 for i in range(bounds[row], bounds[row + 1])]))
         return anns
+
+    # --- questions about every box, answered from the columns ------------------------
+
+    def _box_states(self) -> tuple:
+        """Per box: class index (-1: not in 'categories'), shown as stored, odd (not crowd, not
+        plain: only :meth:`read`'s checks say how it shows); {odd image row: labels it shows}.
+        Kept until a save changes the columns."""
+        if self._states is None:
+            cls = np.full(len(self._cat), -1, dtype=np.int64)
+            box_file = self._row_file[self._row]
+            for k, names in enumerate(self._names):
+                ids = np.fromiter(names, dtype=np.int64, count=len(names))
+                at = np.asarray([self.classes.index(names[i]) for i in names], dtype=np.int64)
+                sel = np.flatnonzero(box_file == k)
+                if len(ids) and len(sel):
+                    order = np.argsort(ids)
+                    ids, at = ids[order], at[order]
+                    pos = np.clip(np.searchsorted(ids, self._cat[sel]), 0, len(ids) - 1)
+                    cls[sel] = np.where(ids[pos] == self._cat[sel], at[pos], -1)
+            x, y, w, h = self._xywh.T
+            iw, ih = self._row_wh[self._row].T
+            plain = (cls >= 0) & ~self._crowd & (x >= 0) & (y >= 0) & (w > 0) & (h > 0) & (x + w <= iw) & \
+                (y + h <= ih)
+            odd = ~plain & ~self._crowd
+            labels = {row: {b.label for b in self.read(self._paths[row], None, self.classes, None).boxes}
+                      for row in np.unique(self._row[odd]).tolist()}
+            self._states = cls, plain, odd, labels
+        return self._states
+
+    def images_with_class(self, name: str) -> np.ndarray:
+        """Per image of :meth:`images`: True when it shows a box of class ``name``."""
+        cls, plain, _odd, odd_labels = self._box_states()
+        has = np.zeros(len(self._keys), dtype=bool)
+        if name in self.classes:
+            has[self._row[plain & (cls == self.classes.index(name))]] = True
+        for row, labels in odd_labels.items():
+            has[row] = name in labels
+        return has[self._order]
+
+    def box_table(self, report: Report) -> BoxTable:
+        """The boxes :meth:`read_all` gives, as columns (no Box objects but for odd images)."""
+        cls, plain, _odd, odd_labels = self._box_states()
+        odd_rows = np.fromiter(odd_labels, dtype=np.int64, count=len(odd_labels))
+        keep = plain & ~np.isin(self._row, odd_rows)
+        rank = np.empty(len(self._keys), dtype=np.int64)
+        rank[self._order] = np.arange(len(self._keys))
+        rows = self._row[keep]
+        x, y, w, h = self._xywh[keep].T
+        # rows is sorted: a box's index in its image is its distance from the image's first box
+        parts = [(rank[rows], np.arange(len(rows)) - np.searchsorted(rows, rows),
+                  np.column_stack([(x + w) - x, (y + h) - y]), cls[keep])]
+        for row in odd_rows.tolist():
+            boxes = self.read(self._paths[row], None, self.classes, report).boxes
+            parts.append((np.full(len(boxes), rank[row]), np.arange(len(boxes)),
+                          np.asarray([(b.width, b.height) for b in boxes]).reshape(-1, 2),
+                          np.asarray([self.classes.index(b.label) for b in boxes], dtype=np.int64)))
+        return BoxTable.build(self._images, self._row_wh[self._order], parts, self.classes)
 
     def save_files(self, ann: ImageAnnotation, classes: list[str]) -> dict:
         """The image's instances JSON with only that image's annotations changed."""
@@ -321,6 +382,7 @@ class CocoLayout(Layout):
 
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
+        self._states = None
         k, key, image_id, edited, starts, ends, old_to_new, new_index, lo, hi = self._pending
         self._versions[key] = self._versions.get(key, 0) + 1
         coco_index.after_save(self._files[k], image_id, edited, starts, ends, old_to_new, new_index,

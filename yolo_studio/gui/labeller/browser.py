@@ -132,7 +132,7 @@ class ImageBrowser(QWidget):
     def apply_filter(self) -> None:
         """Apply the filter widgets (parses label files only when a state/class filter is set)."""
         state, cls = self.state_box.currentData() or "", self.class_box.currentData() or ""
-        if (state or cls) and not self._read_states():
+        if (state or cls) and not self._read_states(state, cls):
             self._restore_filter_widgets()
             return
         current = self.current_path()
@@ -156,9 +156,15 @@ class ImageBrowser(QWidget):
             w.blockSignals(False)
         self.apply_filter()
 
-    def _read_states(self) -> bool:
-        """Read every label file not read yet, with progress and Cancel; False if cancelled."""
-        missing = [r for r in range(self.model.rowCount()) if not self.model.is_cached(r)]
+    def _read_states(self, state: str, cls: str) -> bool:
+        """Read the label files the filter needs and that are not read yet, with progress and
+        Cancel; False if cancelled. A dataset with an index of its boxes (COCO) says which
+        images have a class without reading them: then only those are read, and only for a state."""
+        has = self.model.class_index(cls) if cls else None
+        if has is not None and not state:
+            return True
+        missing = [r for r in range(self.model.rowCount())
+                   if not self.model.is_cached(r) and (has is None or has[r])]
         if len(missing) < PROGRESS_MIN_ROWS:
             return True
         progress = QProgressDialog("Reading label files to filter the list…", "Cancel", 0,

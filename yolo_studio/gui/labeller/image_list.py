@@ -98,6 +98,16 @@ class ImageListModel(QAbstractListModel):
         """True when ``row``'s state is known without reading its label file."""
         return row in self._info or row in self._broken
 
+    def cached_info(self, row: int) -> ImageInfo | None:
+        """The state of ``row`` if it is known without reading anything, else None."""
+        return self.info(row) if self.is_cached(row) else None
+
+    def class_index(self, name: str) -> list[bool] | None:
+        """Per row, whether the project's index of its boxes has class ``name`` (None: no index,
+        each label file must be read). Rows already read or edited here answer from their state."""
+        has = self.project.images_with_class(name) if self.project is not None else None
+        return has.tolist() if has is not None and len(has) == len(self._paths) else None
+
     def info(self, row: int) -> ImageInfo:
         """The state of image ``row``, computed on first use."""
         if row in self._broken:
@@ -189,6 +199,7 @@ class ImageFilter(QSortFilterProxyModel):
         self._state = ""
         self._cls = ""
         self._text = ""
+        self._has: list[bool] | None = None  # per source row: has the class filtered on, by the index
         self._rank: dict[int, int] = {}      # source row -> place in the suggestion order
         # Re-filtering on every edit would yank the image being edited out of view.
         self.setDynamicSortFilter(False)
@@ -199,6 +210,8 @@ class ImageFilter(QSortFilterProxyModel):
         if begin is not None:
             begin()
         self._state, self._cls, self._text = state, cls, text.lower()
+        model = self.sourceModel()
+        self._has = model.class_index(cls) if cls and model is not None else None
         if begin is not None:
             self.endFilterChange()
         else:
@@ -230,6 +243,14 @@ class ImageFilter(QSortFilterProxyModel):
             return False
         if not (self._state or self._cls):
             return True
+        if self._has is not None:
+            # The project's index answers "has this class" for rows not read yet; a row read or
+            # edited here answers from its state (an unsaved edit counts).
+            info = model.cached_info(row)
+            if info is None and not self._has[row]:
+                return False
+            if info is None and not self._state:
+                return True
         info = model.info(row)
         if self._state and info.state != self._state:
             return False

@@ -1,0 +1,113 @@
+"""A COCO dataset's boxes as columns: the class filter and anchors read them, not Box objects."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from layout_fixtures import image, write
+
+from yolo_studio.core.anchor_fit import FitRequest, LoadedLabels, fit_and_measure, load_boxes
+from yolo_studio.core.datasets import coco_index
+from yolo_studio.core.project import Project
+
+
+def synthetic_coco(root: Path, n_images: int = 30, seed: int = 0) -> Path:
+    """train2017 with boxes of every kind read() treats apart: plain, crowd, unknown category,
+    partly outside (clipped), wholly outside and zero-sized (hidden), and images without boxes."""
+    rng = random.Random(seed)
+    cats = [{"id": i, "name": n} for i, n in ((3, "car"), (1, "person"), (44, "bottle"))]
+    imgs, anns = [], []
+    for i in range(n_images):
+        name = f"{i + 1:012d}.jpg"
+        image(root / "train2017" / name)
+        imgs.append({"id": i + 1, "file_name": name, "width": 64, "height": 48})
+    for k in range(5 * n_images):
+        x, y, w, h = rng.uniform(0, 50), rng.uniform(0, 36), rng.uniform(1, 14), rng.uniform(1, 12)
+        kind = k % 17
+        if kind == 1:
+            x = 58.0                      # partly outside: clipped
+        elif kind == 2:
+            x = 70.0                      # wholly outside: hidden
+        elif kind == 3:
+            w = 0.0                       # zero-sized: hidden
+        anns.append({"id": 10 * k + 7, "image_id": rng.randrange(n_images - 3) + 1,   # the last 3: no boxes
+                     "category_id": 99 if kind == 4 else rng.choice([3, 1, 44]),   # 99: not in categories
+                     "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
+                     "iscrowd": int(kind == 5), "area": 1.0, "segmentation": [[x, y, x + w, y, x + w, y + h]]})
+    write(root / "annotations" / "instances_train2017.json",
+          json.dumps({"images": imgs, "annotations": anns, "categories": cats}))
+    return root
+
+
+def test_class_filter_from_the_columns_equals_reading_every_image(tmp_path):
+    project = Project.open(synthetic_coco(tmp_path / "ds"))
+    paths = project.image_paths()
+    for name in [*project.classes, "not a class"]:
+        expected = [name in project.load_annotation(p).labels() for p in paths]
+        assert project.images_with_class(name).tolist() == expected
+    assert 0 < sum(project.images_with_class("car")) < len(paths)
+
+
+def test_class_filter_follows_a_save(tmp_path):
+    project = Project.open(synthetic_coco(tmp_path / "ds"))
+    paths = project.image_paths()
+    i = next(i for i, p in enumerate(paths) if project.images_with_class("car")[i])
+    ann = project.load_annotation(paths[i])
+    ann.boxes = [b.moved(label="person") if b.label == "car" else b for b in ann.boxes]
+    project.save_annotation(ann)
+    assert not project.images_with_class("car")[i] and project.images_with_class("person")[i]
+    reopened = Project.open(tmp_path / "ds")      # from the cache the save stored
+    assert reopened.images_with_class("car").tolist() == project.images_with_class("car").tolist()
+
+
+def test_anchor_boxes_from_the_columns_equal_those_from_box_objects(tmp_path):
+    project = Project.open(synthetic_coco(tmp_path / "ds"))
+    request = FitRequest("yolov3-tiny", 128, 6, genetic=False)
+    columns = load_boxes(project, request)
+    objects = load_boxes(project, request, LoadedLabels(*project.load_all()))
+    assert columns.labels.table is not None and objects.labels.table is None
+    assert len(columns.wh) > 100 and np.array_equal(columns.wh, objects.wh)
+    assert columns.refs == objects.refs and columns.classes == objects.classes
+    assert sorted(map(str, columns.labels.problems)) == sorted(map(str, objects.labels.problems))
+    assert any("clipped" in str(p) for p in columns.labels.problems)
+    assert columns.labels.images_with_boxes() == objects.labels.images_with_boxes()
+    fit_and_measure(project, columns)
+    fit_and_measure(project, objects)
+    assert np.array_equal(columns.sets["fitted"], objects.sets["fitted"])
+
+
+def test_the_cache_is_walked_again_when_the_json_changes(tmp_path, monkeypatch):
+    project = Project.open(synthetic_coco(tmp_path / "ds"))
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    walked = []
+    real = coco_index.parse
+    monkeypatch.setattr(coco_index, "parse", lambda f: walked.append(f.name) or real(f))
+    assert Project.open(tmp_path / "ds").images_with_class("car").tolist() == \
+        project.images_with_class("car").tolist() and walked == []
+    data = json.loads(f.read_text())
+    for a in data["annotations"]:
+        a["category_id"] = 1 if a["category_id"] == 3 else a["category_id"]
+    f.write_text(json.dumps(data))
+    again = Project.open(tmp_path / "ds")
+    assert walked == ["instances_train2017.json"] and not again.images_with_class("car").any()
+
+
+@pytest.mark.parametrize("foreign", [b"PK\x03\x04 not really a zip", b"\x93NUMPY garbage", "npz"])
+def test_a_foreign_or_corrupt_cache_file_is_ignored_and_left_as_it_is(tmp_path, foreign):
+    synthetic_coco(tmp_path / "ds")
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    cache = coco_index._cache_file(f)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    if foreign == "npz":      # a well-formed file that is not ours, claiming to be for this JSON
+        np.savez(cache, meta=np.asarray(json.dumps({"version": coco_index.CACHE_VERSION,
+                                                    "stamp": list(coco_index.stamp(f))})),
+                 x=np.zeros(3))
+    else:
+        cache.write_bytes(foreign)
+    before = cache.read_bytes()
+    project = Project.open(tmp_path / "ds")
+    fresh = [project.load_annotation(p).boxes for p in project.image_paths()]
+    assert sum(map(len, fresh)) > 100 and cache.read_bytes() == before
