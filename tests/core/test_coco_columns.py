@@ -111,3 +111,40 @@ def test_a_foreign_or_corrupt_cache_file_is_ignored_and_left_as_it_is(tmp_path, 
     project = Project.open(tmp_path / "ds")
     fresh = [project.load_annotation(p).boxes for p in project.image_paths()]
     assert sum(map(len, fresh)) > 100 and cache.read_bytes() == before
+
+
+@pytest.mark.parametrize("style", ["compact", "indented", "ragged"])
+def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, style):
+    from yolo_studio.core.datasets import coco_typed
+    synthetic_coco(tmp_path / "ds", n_images=12)
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    data = json.loads(f.read_text())
+    if style == "compact":
+        f.write_text(json.dumps(data, separators=(",", ":")))
+    elif style == "indented":
+        f.write_text(json.dumps(data, indent=2))
+    else:                 # separators of different lengths: the places cannot be a running sum
+        f.write_text(json.dumps(data).replace("]]}, {", "]]},\n {", 7))
+    walked, typed = coco_index._walked(f), coco_index.parse(f)
+    assert typed["starts"] is None                # found when a save needs them
+    for key in (*coco_index.ANN_COLUMNS, *coco_index.IMG_COLUMNS, "img_name", "bad", "next_id", "categories"):
+        assert np.array_equal(typed[key], walked[key]), key
+    coco_index.ensure_spans(f, typed, f.read_bytes())
+    for key in ("starts", "ends", "array"):
+        assert np.array_equal(typed[key], walked[key]), key
+    assert (typed["sep"], tuple(typed["seps"])) == (walked["sep"], tuple(walked["seps"]))
+    assert coco_typed.columns(json.dumps(data).replace('"iscrowd": 0', '"iscrowd": false', 1).encode()) is None
+
+
+def test_a_file_the_typed_read_refuses_is_walked_and_its_problems_reported(tmp_path):
+    synthetic_coco(tmp_path / "ds", n_images=12)
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    data = json.loads(f.read_text())
+    data["annotations"][0]["bbox"] = "not a box"
+    f.write_text(json.dumps(data))
+    project = Project.open(tmp_path / "ds")
+    assert any("annotations[0]" in str(p) for p in project.dataset.problems)
+    ann = project.load_annotation(project.image_paths()[0])
+    ann.boxes = ann.boxes[1:]
+    project.save_annotation(ann)                  # the walk's places: the save splices as before
+    assert json.loads(f.read_text())["annotations"][0]["bbox"] == "not a box"

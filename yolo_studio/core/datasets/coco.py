@@ -351,6 +351,7 @@ class CocoLayout(Layout):
             raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
                                     "nothing was saved: reopen the dataset, then edit again")
         text = _saved_text(f)
+        coco_index.ensure_spans(f, state, text)
         lo, hi = self._slice(key)
         places = self._place[lo:hi].tolist()
         starts, ends = state["starts"], state["ends"]

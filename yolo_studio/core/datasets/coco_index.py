@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_bytes
+from ..errors import LabelFileError
 from ..formats.coco_stream import SPANS, read_text, stream_coco
 from ..paths import user_data_dir
+from . import coco_typed
 from .coco_save import separators
 
 CACHE_VERSION = 2
@@ -45,6 +47,35 @@ def _size(v) -> bool:
 
 
 def parse(f: Path) -> dict:
+    """The columns of one instances file: read by type when it is plain, else walked."""
+    st = stamp(f)
+    try:
+        data = f.read_bytes()
+    except OSError as e:
+        raise LabelFileError(f, f"cannot be read ({e.strerror or e})") from None
+    typed = coco_typed.columns(data)
+    if typed is None:
+        del data
+        return _walked(f)
+    typed.update(stamp=st, starts=None, ends=None, array=None, sep=None, seps=None)   # see ensure_spans
+    return typed
+
+
+def ensure_spans(f: Path, parsed: dict, text) -> None:
+    """Put each annotation's place in ``text`` (the file as saving reads it, unchanged since the
+    open: its stamp says so) into ``parsed``; a typed read leaves that to the first save."""
+    if parsed["starts"] is not None:
+        return
+    found = coco_typed.spans(text) if isinstance(text, bytes) else None
+    if found is None:
+        found = _walked(f, text.decode("ascii") if isinstance(text, bytes) else text)
+    if len(found["starts"]) != len(parsed["place"]) + len(parsed["bad"]):
+        raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
+                                "nothing was saved: reopen the dataset, then edit again")
+    parsed.update({k: found[k] for k in ("starts", "ends", "array", "sep", "seps")})
+
+
+def _walked(f: Path, text: str | None = None) -> dict:
     """The columns of one instances file, walked one object at a time."""
     cols = {k: [] for k in (*ANN_COLUMNS, *IMG_COLUMNS, "img_name")}
     bad, bad_images, starts, ends = [], [], [], []
@@ -86,7 +117,7 @@ def parse(f: Path) -> dict:
         add["image_id"](image_id)
 
     st = stamp(f)
-    text, to_original = _without_polygons(read_text(f))
+    text, to_original = _without_polygons(read_text(f) if text is None else text)
     rest = stream_coco(f, {"images": on_image, "annotations": on_annotation}, text)
     sample = text[starts[0]:ends[0]] if starts else '{"a": 1}'
     out = {k: np.asarray(cols[k], dtype=t) for k, t in {**ANN_COLUMNS, **IMG_COLUMNS}.items()}
@@ -163,9 +194,12 @@ def load(f: Path) -> dict | None:
                 any(len(out[k]) != len(out["x"]) for k in ANN_COLUMNS) or len(out["starts"]) != len(out["ends"]):
             return None
         out.update({k: meta[k] for k in META})
+        out["stamp"], spans = tuple(meta["stamp"]), bool(meta["spans"])
+        out["seps"] = tuple(meta["seps"]) if spans else None
     except (KeyError, TypeError, OSError):
         return None
-    out["stamp"], out["seps"] = tuple(meta["stamp"]), tuple(meta["seps"])
+    if not spans:
+        out.update(starts=None, ends=None, array=None)
     return out
 
 
@@ -179,8 +213,8 @@ def store(f: Path, parsed: dict) -> None:
     if target.exists() and _read_cache(target, arrays=False) is None:
         return
     meta = {k: parsed[k] for k in META}
-    meta.update(version=CACHE_VERSION, magic=MAGIC)
-    arrays = {k: parsed[k] for k in ARRAYS}
+    meta.update(version=CACHE_VERSION, magic=MAGIC, spans=parsed["starts"] is not None)
+    arrays = {k: np.zeros(0, np.int64) if parsed[k] is None else parsed[k] for k in ARRAYS}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.asarray(json.dumps(meta)), **arrays)
     try:
