@@ -98,6 +98,10 @@ class ImageListModel(QAbstractListModel):
         """True when ``row``'s state is known without reading its label file."""
         return row in self._info or row in self._broken
 
+    def cached_rows(self) -> set[int]:
+        """Rows whose state is known without reading anything."""
+        return set(self._info) | set(self._broken)
+
     def cached_info(self, row: int) -> ImageInfo | None:
         """The state of ``row`` if it is known without reading anything, else None."""
         return self.info(row) if self.is_cached(row) else None
@@ -200,22 +204,37 @@ class ImageFilter(QSortFilterProxyModel):
         self._cls = ""
         self._text = ""
         self._has: list[bool] | None = None  # per source row: has the class filtered on, by the index
+        self._accept: list[bool] | None = None   # per source row: shown, for a class-only filter
         self._rank: dict[int, int] = {}      # source row -> place in the suggestion order
         # Re-filtering on every edit would yank the image being edited out of view.
         self.setDynamicSortFilter(False)
 
     def set_filter(self, state: str = "", cls: str = "", text: str = "") -> None:
         """Keep rows in ``state`` (''=any), containing ``cls`` (''=any), named like ``text``."""
-        begin = getattr(self, "beginFilterChange", None)  # Qt >= 6.10
+        # Under a suggestion order, Qt's incremental change keeps that order; otherwise mapping
+        # every row afresh is several times faster on 100,000 rows than Qt's row by row
+        # insertions and removals, and keeps the current and selected rows all the same.
+        begin = getattr(self, "beginFilterChange", None) if self._rank else None  # Qt >= 6.10
         if begin is not None:
             begin()
         self._state, self._cls, self._text = state, cls, text.lower()
         model = self.sourceModel()
         self._has = model.class_index(cls) if cls and model is not None else None
+        self._accept = self._has_class(model) if self._has is not None and not state else None
         if begin is not None:
             self.endFilterChange()
-        else:
+        elif self._rank:
             self.invalidateFilter()
+        else:
+            self.invalidate()
+
+    def _has_class(self, model) -> list[bool]:
+        """Per row: has the filtered class, by the index, or by its state where that is known
+        (read or edited here: an unsaved edit counts)."""
+        accept = list(self._has)
+        for row in model.cached_rows():
+            accept[row] = self._cls in model.info(row).classes
+        return accept
 
     def filter_values(self) -> tuple[str, str, str]:
         """The (state, class, text) filter in force."""
@@ -238,6 +257,8 @@ class ImageFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if not (self._state or self._cls or self._text):
             return True  # called for every row on each reset: keep the common case cheap
+        if self._accept is not None and not self._text:
+            return self._accept[row]      # a class filter the index answered (COCO): no reads
         model: ImageListModel = self.sourceModel()
         if self._text and self._text not in model.path(row).name.lower():
             return False
