@@ -20,6 +20,9 @@ child process, so its peak memory (ru_maxrss) is its own:
   (anchor_fit.load_boxes from the dataset's box columns, then fit_and_measure,
   k=9) on every box; beside it, its peer the Box-object road (load_all +
   collect_box_sizes), as a ratio;
+* save: one box of the first image moved by a pixel and saved (the JSON
+  spliced; the first save also finds each annotation's place in the text),
+  then moved back and saved again;
 * stream: the trainer's load_samples over the train split, then the tf.data
   pipeline (DataSource, 416 px, batch 16): time to the first batch, images/s
   over the next 20 batches, and peak memory (images are read as batches need
@@ -134,6 +137,15 @@ def measure(root: Path, what: str) -> dict:
         peer = time.perf_counter() - t
         assert np.array_equal(sizes.wh, result.wh)
         out.update(box_objects_load_s=peer, load_speedup=peer / t_load, anchors_rss_mb=_rss_mb())
+    if what == "save":
+        ann = project.load_annotation(paths[0])
+        for step in (1.0, -1.0):      # one box moved by a pixel, then back
+            ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + step, x2=ann.boxes[0].x2 + step)
+            t, c = time.perf_counter(), time.process_time()
+            project.save_annotation(ann)
+            which = "first_save" if step > 0 else "second_save"
+            out[f"{which}_s"], out[f"{which}_cpu_s"] = time.perf_counter() - t, time.process_time() - c
+        out["save_rss_mb"] = _rss_mb()
     if what == "stream":
         from yolo_studio.core.model_family import family
         from yolo_studio.core.training.pipeline import DataSource, load_samples
@@ -198,7 +210,8 @@ def main() -> None:
                   f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
         home = Path(tmp) / "home"     # an empty per-user folder: the first open is cold
         for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("list", "list"),
-                            ("anchors", "anchors"), ("stream", "stream")):
+                            ("anchors", "anchors"), ("save", "save"),
+                            ("stream", "stream")):
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
                                capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(home)})
             if r.returncode:
