@@ -84,7 +84,7 @@ def test_a_foreign_or_corrupt_cache_file_is_ignored_and_left_as_it_is(tmp_path, 
     assert sum(map(len, fresh)) > 100 and cache.read_bytes() == before
 
 
-@pytest.mark.parametrize("style", ["compact", "indented", "ragged"])
+@pytest.mark.parametrize("style", ["compact", "indented", "ragged", "no ids", "no annotations"])
 def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, style):
     from yolo_studio.core.datasets import coco_typed
     synthetic_coco(tmp_path / "ds", n_images=12)
@@ -94,8 +94,13 @@ def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, st
         f.write_text(json.dumps(data, separators=(",", ":")))
     elif style == "indented":
         f.write_text(json.dumps(data, indent=2))
-    else:                 # separators of different lengths: the places cannot be a running sum
+    elif style == "ragged":   # separators of different lengths: the places cannot be a running sum
         f.write_text(json.dumps(data).replace("]]}, {", "]]},\n {", 7))
+    elif style == "no ids":
+        f.write_text(json.dumps({**data, "annotations": [{k: v for k, v in a.items() if k != "id"}
+                                                         for a in data["annotations"]]}))
+    else:
+        f.write_text(json.dumps({**data, "annotations": []}))
     walked, typed = coco_index._walked(f), coco_index.parse(f)
     assert typed["starts"] is None                # found when a save needs them
     for key in (*coco_index.ANN_COLUMNS, *coco_index.IMG_COLUMNS, "img_name", "bad", "next_id", "categories"):

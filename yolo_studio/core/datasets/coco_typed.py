@@ -69,7 +69,7 @@ def columns(data: bytes) -> dict | None:
             "img_w": size[:, 0].astype(np.int64), "img_h": size[:, 1].astype(np.int64),
             "img_name": np.asarray([i.file_name for i in imgs], dtype=str), "bad": np.zeros(0, np.int64),
             "categories": doc.categories, "bad_images": [],
-            "next_id": int(max(ann_id.max(initial=0), 0)) + 1}
+            "next_id": int(ann_id.max()) + 1 if m else 1}     # as the walk counts it
 
 
 def _address(buffer) -> int:
