@@ -11,6 +11,8 @@ child process, so its peak memory (ru_maxrss) is its own:
 * open (cold): Project.open + image list + first image's boxes + its pixels,
   with an empty per-user cache (the JSON is walked); open (cached): the same
   again, from the columns the first open cached;
+* labeller (cached): the real LabellerPanel, offscreen, from Project.open to
+  its first image shown with its boxes;
 * scroll: load_annotation for 30 consecutive rows (one screen), median of 20;
 * jump: row of a path + its annotation, median of 50;
 * filter by class: what the labeller's class filter does (browser.apply_filter:
@@ -90,8 +92,29 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def labeller(root: Path) -> dict:
+    """The real labeller panel (offscreen) from Project.open to its first image shown with its boxes."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+    from yolo_studio.core.project import Project
+    from yolo_studio.gui.context import AppContext
+    from yolo_studio.gui.labeller.panel import LabellerPanel
+    app = QApplication.instance() or QApplication([])
+    t, c = time.perf_counter(), time.process_time()
+    panel = LabellerPanel(AppContext(Project.open(root)))
+    panel.resize(1000, 650)
+    panel.show()
+    while panel.current_path() is None or panel.annotation() is None:
+        app.processEvents()
+    app.processEvents()
+    return {"labeller_first_image_s": time.perf_counter() - t, "labeller_cpu_s": time.process_time() - c,
+            "labeller_boxes": len(panel.annotation().boxes), "labeller_rss_mb": _rss_mb()}
+
+
 def measure(root: Path, what: str) -> dict:
     """One measurement in this (fresh) process."""
+    if what == "labeller":
+        return labeller(root)
     from yolo_studio.core.images import read_image
     from yolo_studio.core.project import Project
     t0, c0 = time.perf_counter(), time.process_time()
@@ -209,7 +232,8 @@ def main() -> None:
             print(f"generated {n_img} images, {n_box} boxes, instances JSON {size:.0f} MB "
                   f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
         home = Path(tmp) / "home"     # an empty per-user folder: the first open is cold
-        for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("list", "list"),
+        for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("labeller", "labeller (cached)"),
+                            ("list", "list"),
                             ("anchors", "anchors"), ("save", "save"),
                             ("stream", "stream")):
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
