@@ -193,7 +193,8 @@ def measure(root: Path, what: str) -> dict:
 def _class_filter(project) -> dict:
     """The labeller's class filter on every row, timed as browser.apply_filter runs it."""
     from PySide6.QtCore import QCoreApplication
-    from yolo_studio.gui.labeller.image_list import ImageFilter, ImageListModel
+    from yolo_studio.gui.labeller.image_filter import ImageFilter
+    from yolo_studio.gui.labeller.image_list import ImageListModel
     _app = QCoreApplication.instance() or QCoreApplication([])
     model, proxy = ImageListModel(), ImageFilter()
     model.set_project(project)

@@ -316,26 +316,39 @@ class CocoLayout(Layout):
         plain: only :meth:`read`'s checks say how it shows); {odd image row: labels it shows}.
         Kept until a save changes the columns."""
         if self._states is None:
-            cls = np.full(len(self._cat), -1, dtype=np.int64)
-            box_file = self._row_file[self._row]
-            for k, names in enumerate(self._names):
-                ids = np.fromiter(names, dtype=np.int64, count=len(names))
-                at = np.asarray([self.classes.index(names[i]) for i in names], dtype=np.int64)
-                sel = np.flatnonzero(box_file == k)
-                if len(ids) and len(sel):
-                    order = np.argsort(ids)
-                    ids, at = ids[order], at[order]
-                    pos = np.clip(np.searchsorted(ids, self._cat[sel]), 0, len(ids) - 1)
-                    cls[sel] = np.where(ids[pos] == self._cat[sel], at[pos], -1)
+            cls = self._class_column()
             x, y, w, h = self._xywh.T
             iw, ih = self._row_wh[self._row].T
-            plain = (cls >= 0) & ~self._crowd & (x >= 0) & (y >= 0) & (w > 0) & (h > 0) & (x + w <= iw) & \
-                (y + h <= ih)
+            plain = cls >= 0
+            for ok in (~self._crowd, x >= 0, y >= 0, w > 0, h > 0, x + w <= iw, y + h <= ih):
+                plain &= ok
             odd = ~plain & ~self._crowd
             labels = {row: {b.label for b in self.read(self._paths[row], None, self.classes, None).boxes}
                       for row in np.unique(self._row[odd]).tolist()}
             self._states = cls, plain, odd, labels
         return self._states
+
+    def _class_column(self) -> np.ndarray:
+        """Per box: the index in ``classes`` of its category's name in its file (-1: none)."""
+        cls = np.full(len(self._cat), -1, dtype=np.int64)
+        box_file = self._row_file[self._row] if len(self._names) > 1 else None
+        for k, names in enumerate(self._names):
+            ids = np.fromiter(names, dtype=np.int64, count=len(names))
+            at = np.asarray([self.classes.index(names[i]) for i in names], dtype=np.int64)
+            sel = slice(None) if box_file is None else np.flatnonzero(box_file == k)
+            cat = self._cat[sel]
+            if not len(ids) or not len(cat):
+                continue
+            if 0 <= ids.min() and ids.max() < 1 << 20:      # COCO's ids (1-90): one table look-up
+                table = np.full(int(ids.max()) + 2, -1, dtype=np.int64)
+                table[ids] = at
+                cls[sel] = table[np.clip(cat, -1, len(table) - 1)]    # -1 and past the end: the last, -1
+            else:
+                order = np.argsort(ids)
+                ids, at = ids[order], at[order]
+                pos = np.clip(np.searchsorted(ids, cat), 0, len(ids) - 1)
+                cls[sel] = np.where(ids[pos] == cat, at[pos], -1)
+        return cls
 
     def images_with_class(self, name: str) -> np.ndarray:
         """Per image of :meth:`images`: True when it shows a box of class ``name``."""

@@ -7,8 +7,9 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
                                QLineEdit, QListView, QProgressDialog, QVBoxLayout, QWidget)
 
+from yolo_studio.gui.labeller.image_filter import ImageFilter
 from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, STATE_COLORS, STATE_NAMES,
-                                                 VERIFIED, ImageDelegate, ImageFilter, ImageListModel)
+                                                 VERIFIED, ImageDelegate, ImageListModel)
 
 PROGRESS_MIN_ROWS = 500   # fewer unread label files than this parse in a blink
 SORTS = (("Name order", "name"), ("Most useful to label next", "useful"))

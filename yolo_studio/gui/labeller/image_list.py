@@ -10,7 +10,7 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
@@ -102,10 +102,6 @@ class ImageListModel(QAbstractListModel):
         """Rows whose state is known without reading anything."""
         return set(self._info) | set(self._broken)
 
-    def cached_info(self, row: int) -> ImageInfo | None:
-        """The state of ``row`` if it is known without reading anything, else None."""
-        return self.info(row) if self.is_cached(row) else None
-
     def class_index(self, name: str) -> list[bool] | None:
         """Per row, whether the project's index of its boxes has class ``name`` (None: no index,
         each label file must be read). Rows already read or edited here answer from their state."""
@@ -193,89 +189,6 @@ class ImageListModel(QAbstractListModel):
                 text += f" ({info.predicted} pre-labels to check)"
             return text + (f"\n{info.error}" if info.error else "")
         return None
-
-
-class ImageFilter(QSortFilterProxyModel):
-    """Filter the list by state, class and name (computes states only when filtering); sort by rank."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._state = ""
-        self._cls = ""
-        self._text = ""
-        self._has: list[bool] | None = None  # per source row: has the class filtered on, by the index
-        self._accept: list[bool] | None = None   # per source row: shown, for a class-only filter
-        self._rank: dict[int, int] = {}      # source row -> place in the suggestion order
-        # Re-filtering on every edit would yank the image being edited out of view.
-        self.setDynamicSortFilter(False)
-
-    def set_filter(self, state: str = "", cls: str = "", text: str = "") -> None:
-        """Keep rows in ``state`` (''=any), containing ``cls`` (''=any), named like ``text``."""
-        # Under a suggestion order, Qt's incremental change keeps that order; otherwise mapping
-        # every row afresh is several times faster on 100,000 rows than Qt's row by row
-        # insertions and removals, and keeps the current and selected rows all the same.
-        begin = getattr(self, "beginFilterChange", None) if self._rank else None  # Qt >= 6.10
-        if begin is not None:
-            begin()
-        self._state, self._cls, self._text = state, cls, text.lower()
-        model = self.sourceModel()
-        self._has = model.class_index(cls) if cls and model is not None else None
-        self._accept = self._has_class(model) if self._has is not None and not state else None
-        if begin is not None:
-            self.endFilterChange()
-        elif self._rank:
-            self.invalidateFilter()
-        else:
-            self.invalidate()
-
-    def _has_class(self, model) -> list[bool]:
-        """Per row: has the filtered class, by the index, or by its state where that is known
-        (read or edited here: an unsaved edit counts)."""
-        accept = list(self._has)
-        for row in model.cached_rows():
-            accept[row] = self._cls in model.info(row).classes
-        return accept
-
-    def filter_values(self) -> tuple[str, str, str]:
-        """The (state, class, text) filter in force."""
-        return self._state, self._cls, self._text
-
-    def sort_by_rank(self, ranks: dict[int, int] | None) -> None:
-        """Show ranked rows first, in rank order, the rest after them by name; None: name order."""
-        self._rank = dict(ranks or {})
-        if ranks is None:
-            self.sort(-1)              # the source's order (by path)
-        else:
-            self.invalidate()
-            self.sort(0, Qt.AscendingOrder)
-
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
-        a, b = left.row(), right.row()
-        # ranked rows by rank, then the others in their (path) order
-        return (a not in self._rank, self._rank.get(a, a)) < (b not in self._rank, self._rank.get(b, b))
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        if not (self._state or self._cls or self._text):
-            return True  # called for every row on each reset: keep the common case cheap
-        if self._accept is not None and not self._text:
-            return self._accept[row]      # a class filter the index answered (COCO): no reads
-        model: ImageListModel = self.sourceModel()
-        if self._text and self._text not in model.path(row).name.lower():
-            return False
-        if not (self._state or self._cls):
-            return True
-        if self._has is not None:
-            # The project's index answers "has this class" for rows not read yet; a row read or
-            # edited here answers from its state (an unsaved edit counts).
-            info = model.cached_info(row)
-            if info is None and not self._has[row]:
-                return False
-            if info is None and not self._state:
-                return True
-        info = model.info(row)
-        if self._state and info.state != self._state:
-            return False
-        return not self._cls or self._cls in info.classes
 
 
 class ImageDelegate(QStyledItemDelegate):
