@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
                                QLineEdit, QListView, QProgressDialog, QVBoxLayout, QWidget)
@@ -164,8 +165,8 @@ class ImageBrowser(QWidget):
         has = self.model.class_index(cls) if cls else None
         if has is not None and not state:
             return True
-        missing = [r for r in range(self.model.rowCount())
-                   if not self.model.is_cached(r) and (has is None or has[r])]
+        rows = range(self.model.rowCount()) if has is None else np.flatnonzero(has).tolist()
+        missing = [r for r in rows if not self.model.is_cached(r)]
         if len(missing) < PROGRESS_MIN_ROWS:
             return True
         progress = QProgressDialog("Reading label files to filter the list…", "Cancel", 0,

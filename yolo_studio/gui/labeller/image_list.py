@@ -102,11 +102,11 @@ class ImageListModel(QAbstractListModel):
         """Rows whose state is known without reading anything."""
         return set(self._info) | set(self._broken)
 
-    def class_index(self, name: str) -> list[bool] | None:
-        """Per row, whether the project's index of its boxes has class ``name`` (None: no index,
-        each label file must be read). Rows already read or edited here answer from their state."""
+    def class_index(self, name: str):
+        """Per row, whether the project's index of its boxes has class ``name``, as a numpy bool
+        array (None: no index, each label file must be read). It knows the files, not edits here."""
         has = self.project.images_with_class(name) if self.project is not None else None
-        return has.tolist() if has is not None and len(has) == len(self._paths) else None
+        return has if has is not None and len(has) == len(self._paths) else None
 
     def info(self, row: int) -> ImageInfo:
         """The state of image ``row``, computed on first use."""
