@@ -133,3 +133,18 @@ def test_a_file_the_typed_read_refuses_is_walked_and_its_problems_reported(tmp_p
     ann.boxes = ann.boxes[1:]
     project.save_annotation(ann)                  # the walk's places: the save splices as before
     assert json.loads(f.read_text())["annotations"][0]["bbox"] == "not a box"
+
+
+def test_boxes_of_image_ids_the_file_does_not_list_are_reported_and_skipped(tmp_path):
+    synthetic_coco(tmp_path / "ds", n_images=12)
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    data = json.loads(f.read_text())
+    n = len(data["annotations"])
+    for image_id in (999, -5, 0):
+        data["annotations"].append({**data["annotations"][0], "id": 5000 + image_id, "image_id": image_id})
+    f.write_text(json.dumps(data))
+    project = Project.open(tmp_path / "ds")
+    assert any("3 annotation(s) belong to an image id" in str(p) for p in project.dataset.problems)
+    anns, _problems = project.load_all()
+    refs = {b.ref for a in anns for b in a.boxes}
+    assert not refs & {4999, 5000, 5999} and len(project.dataset._ann_id) == n

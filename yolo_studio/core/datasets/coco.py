@@ -474,6 +474,10 @@ def _lookup(rows: dict, image_ids: np.ndarray) -> np.ndarray:
         return np.full(len(image_ids), -1, dtype=np.int64)
     ids = np.fromiter(rows.keys(), dtype=np.int64, count=len(rows))
     at = np.fromiter(rows.values(), dtype=np.int64, count=len(rows))
+    if 0 <= ids.min() and ids.max() < 1 << 24:     # COCO's ids (up to 581,929): one table look-up
+        table = np.full(int(ids.max()) + 2, -1, dtype=np.int64)
+        table[ids] = at
+        return table[np.clip(image_ids, -1, len(table) - 1)]    # -1 and past the end: the last, -1
     order = np.argsort(ids)
     ids, at = ids[order], at[order]
     pos = np.clip(np.searchsorted(ids, image_ids), 0, len(ids) - 1)
