@@ -11,11 +11,20 @@ child process, so its peak memory (ru_maxrss) is its own:
 * open (cold): Project.open + image list + first image's boxes + its pixels,
   with an empty per-user cache (the JSON is walked); open (cached): the same
   again, from the columns the first open cached;
+* labeller (cached): the real LabellerPanel, offscreen, from Project.open to
+  its first image shown with its boxes;
 * scroll: load_annotation for 30 consecutive rows (one screen), median of 20;
 * jump: row of a path + its annotation, median of 50;
-* filter by class: what the image list's class filter does (every row's
-  annotation, once), one run;
-* anchors: load_all + collect_box_sizes + fit_anchors(k=9) on every box;
+* filter by class: what the labeller's class filter does (browser.apply_filter:
+  the model's class index, then the real ImageFilter proxy over all rows),
+  for two classes, then clearing it; and the index's answer alone;
+* anchors: what ``yolo-studio anchors`` and the Anchors panel run
+  (anchor_fit.load_boxes from the dataset's box columns, then fit_and_measure,
+  k=9) on every box; beside it, its peer the Box-object road (load_all +
+  collect_box_sizes), as a ratio;
+* save: one box of the first image moved by a pixel and saved (the JSON
+  spliced; the first save also finds each annotation's place in the text),
+  then moved back and saved again;
 * stream: the trainer's load_samples over the train split, then the tf.data
   pipeline (DataSource, 416 px, batch 16): time to the first batch, images/s
   over the next 20 batches, and peak memory (images are read as batches need
@@ -83,16 +92,38 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def labeller(root: Path) -> dict:
+    """The real labeller panel (offscreen) from Project.open to its first image shown with its boxes."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+    from yolo_studio.core.project import Project
+    from yolo_studio.gui.context import AppContext
+    from yolo_studio.gui.labeller.panel import LabellerPanel
+    app = QApplication.instance() or QApplication([])
+    t, c = time.perf_counter(), time.process_time()
+    panel = LabellerPanel(AppContext(Project.open(root)))
+    panel.resize(1000, 650)
+    panel.show()
+    while panel.current_path() is None or panel.annotation() is None:
+        app.processEvents()
+    app.processEvents()
+    return {"labeller_first_image_s": time.perf_counter() - t, "labeller_cpu_s": time.process_time() - c,
+            "labeller_boxes": len(panel.annotation().boxes), "labeller_rss_mb": _rss_mb()}
+
+
 def measure(root: Path, what: str) -> dict:
     """One measurement in this (fresh) process."""
+    if what == "labeller":
+        return labeller(root)
     from yolo_studio.core.images import read_image
     from yolo_studio.core.project import Project
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     project = Project.open(root)
     paths = project.image_paths()
     first = project.load_annotation(paths[0])
     read_image(paths[0])
-    out = {"open_s": time.perf_counter() - t0, "open_rss_mb": _rss_mb(), "images": len(paths),
+    out = {"open_s": time.perf_counter() - t0, "open_cpu_s": time.process_time() - c0,
+           "open_rss_mb": _rss_mb(), "images": len(paths),
            "first_boxes": len(first.boxes)}
     if what == "open":
         return out
@@ -113,19 +144,31 @@ def measure(root: Path, what: str) -> dict:
             index[p]
             project.load_annotation(p)
             jump.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        hits = sum(any(b.label == "class1" for b in project.load_annotation(p).boxes) for p in paths)
         out.update(scroll_ms=statistics.median(scroll) * 1e3, jump_ms=statistics.median(jump) * 1e3,
-                   filter_s=time.perf_counter() - t, filter_hits=hits)
+                   **_class_filter(project))
     if what == "anchors":
-        from yolo_studio.core.anchors import collect_box_sizes, fit_anchors
-        t = time.perf_counter()
-        anns, _problems = project.load_all()
-        sizes = collect_box_sizes(anns, 416)
+        from yolo_studio.core.anchor_fit import FitRequest, LoadedLabels, fit_and_measure, load_boxes
+        from yolo_studio.core.anchors import collect_box_sizes
+        t, c = time.perf_counter(), time.process_time()
+        result = load_boxes(project, FitRequest("yolov3", 416, 9))
         t_load = time.perf_counter() - t
-        fit_anchors(sizes.wh, 9, seed=0)
-        out.update(anchors_boxes=len(sizes.wh), anchors_load_s=t_load,
-                   anchors_total_s=time.perf_counter() - t, anchors_rss_mb=_rss_mb())
+        fit_and_measure(project, result)
+        out.update(anchors_boxes=len(result.wh), anchors_load_s=t_load,
+                   anchors_total_s=time.perf_counter() - t, anchors_cpu_s=time.process_time() - c)
+        t = time.perf_counter()
+        sizes = collect_box_sizes(LoadedLabels(*project.load_all()).annotations, 416)
+        peer = time.perf_counter() - t
+        assert np.array_equal(sizes.wh, result.wh)
+        out.update(box_objects_load_s=peer, load_speedup=peer / t_load, anchors_rss_mb=_rss_mb())
+    if what == "save":
+        ann = project.load_annotation(paths[0])
+        for step in (1.0, -1.0):      # one box moved by a pixel, then back
+            ann.boxes[0] = ann.boxes[0].moved(x1=ann.boxes[0].x1 + step, x2=ann.boxes[0].x2 + step)
+            t, c = time.perf_counter(), time.process_time()
+            project.save_annotation(ann)
+            which = "first_save" if step > 0 else "second_save"
+            out[f"{which}_s"], out[f"{which}_cpu_s"] = time.perf_counter() - t, time.process_time() - c
+        out["save_rss_mb"] = _rss_mb()
     if what == "stream":
         from yolo_studio.core.model_family import family
         from yolo_studio.core.training.pipeline import DataSource, load_samples
@@ -147,6 +190,31 @@ def measure(root: Path, what: str) -> dict:
     return out
 
 
+def _class_filter(project) -> dict:
+    """The labeller's class filter on every row, timed as browser.apply_filter runs it."""
+    from PySide6.QtCore import QCoreApplication
+    from yolo_studio.gui.labeller.image_filter import ImageFilter
+    from yolo_studio.gui.labeller.image_list import ImageListModel
+    _app = QCoreApplication.instance() or QCoreApplication([])
+    model, proxy = ImageListModel(), ImageFilter()
+    model.set_project(project)
+    proxy.setSourceModel(model)
+    out = {}
+    for name in ("class1", "class2", ""):
+        t, c = time.perf_counter(), time.process_time()
+        if name:
+            model.class_index(name)              # apply_filter asks which rows need reading
+        proxy.set_filter(cls=name)
+        shown = proxy.rowCount()
+        out[f"filter_{name or 'cleared'}_ms"] = (time.perf_counter() - t) * 1e3
+        out[f"filter_{name or 'cleared'}_cpu_ms"] = (time.process_time() - c) * 1e3
+        out[f"filter_{name or 'cleared'}_rows"] = shown
+    t = time.perf_counter()
+    project.images_with_class("class3")
+    out["class_index_ms"] = (time.perf_counter() - t) * 1e3
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fraction", type=float, default=1.0, help="of COCO train2017's size (default 1.0)")
@@ -165,8 +233,10 @@ def main() -> None:
             print(f"generated {n_img} images, {n_box} boxes, instances JSON {size:.0f} MB "
                   f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
         home = Path(tmp) / "home"     # an empty per-user folder: the first open is cold
-        for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("list", "list"),
-                            ("anchors", "anchors"), ("stream", "stream")):
+        for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("labeller", "labeller (cached)"),
+                            ("list", "list"),
+                            ("anchors", "anchors"), ("save", "save"),
+                            ("stream", "stream")):
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
                                capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(home)})
             if r.returncode:

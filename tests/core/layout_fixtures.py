@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import cv2
@@ -138,4 +139,32 @@ def coco_dataset(root: Path) -> Path:
         data = {"info": {"description": "COCO 2017 Dataset", "year": 2017}, "licenses": [{"id": 3, "name": "x"}],
                 "images": imgs, "annotations": anns, "categories": cats}
         write(root / "annotations" / f"instances_{split}.json", json.dumps(data))
+    return root
+
+
+def synthetic_coco(root: Path, n_images: int = 30, seed: int = 0) -> Path:
+    """train2017 with boxes of every kind read() treats apart: plain, crowd, unknown category,
+    partly outside (clipped), wholly outside and zero-sized (hidden), and images without boxes."""
+    rng = random.Random(seed)
+    cats = [{"id": i, "name": n} for i, n in ((3, "car"), (1, "person"), (44, "bottle"))]
+    imgs, anns = [], []
+    for i in range(n_images):
+        name = f"{i + 1:012d}.jpg"
+        image(root / "train2017" / name)
+        imgs.append({"id": i + 1, "file_name": name, "width": 64, "height": 48})
+    for k in range(5 * n_images):
+        x, y, w, h = rng.uniform(0, 50), rng.uniform(0, 36), rng.uniform(1, 14), rng.uniform(1, 12)
+        kind = k % 17
+        if kind == 1:
+            x = 58.0                      # partly outside: clipped
+        elif kind == 2:
+            x = 70.0                      # wholly outside: hidden
+        elif kind == 3:
+            w = 0.0                       # zero-sized: hidden
+        anns.append({"id": 10 * k + 7, "image_id": rng.randrange(n_images - 3) + 1,   # the last 3: no boxes
+                     "category_id": 99 if kind == 4 else rng.choice([3, 1, 44]),   # 99: not in categories
+                     "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
+                     "iscrowd": int(kind == 5), "area": 1.0, "segmentation": [[x, y, x + w, y, x + w, y + h]]})
+    write(root / "annotations" / "instances_train2017.json",
+          json.dumps({"images": imgs, "annotations": anns, "categories": cats}))
     return root

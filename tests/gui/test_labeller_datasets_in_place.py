@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
-from layout_fixtures import changed, coco_dataset, snapshot, ultralytics_dataset, voc_devkit  # noqa: E402
+from layout_fixtures import (changed, coco_dataset, snapshot, synthetic_coco, ultralytics_dataset,  # noqa: E402
+                             voc_devkit)
 
 from yolo_studio.core.project import Project  # noqa: E402
 from yolo_studio.gui.context import AppContext  # noqa: E402
@@ -70,3 +71,25 @@ def test_coco_edits_of_two_images_in_turn_both_save_without_a_false_conflict(qtb
     panel.canvas.boxDrawn.emit(QRectF(QPointF(4, 4), QPointF(14, 12)))
     assert not panel.store.flush() and conflicts == [second]   # another program's write is one
     qtbot.waitUntil(lambda: asked == [second])                  # and the labeller asks about it
+
+
+def test_the_class_filter_on_coco_reads_no_label_and_shows_what_reading_each_would(qtbot, tmp_path, monkeypatch):
+    panel = _panel(qtbot, synthetic_coco(tmp_path / "ds"))
+    project, browser = panel.project, panel.browser
+    expected = [p for p in project.image_paths() if "car" in project.load_annotation(p).labels()]
+    reads = []
+    real = project.load_annotation
+    monkeypatch.setattr(project, "load_annotation", lambda p: reads.append(p) or real(p))
+    browser.set_filters(cls="car")
+    shown = [browser.path_at(r) for r in range(browser.shown_count())]
+    assert shown == expected and 0 < len(shown) < len(project.image_paths())
+    assert reads == []                            # the dataset's index answered, nothing was read
+    # An edit here counts before any save: the image shown now has no car, so it leaves the list.
+    browser.set_filters()
+    ann = real(expected[0])
+    ann.boxes = [b for b in ann.boxes if b.label != "car"]
+    browser.model.update_annotation(ann)
+    browser.set_filters(cls="car")
+    assert [browser.path_at(r) for r in range(browser.shown_count())] == expected[1:]
+    browser.set_filters()
+    assert browser.shown_count() == len(project.image_paths())

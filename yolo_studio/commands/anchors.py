@@ -49,7 +49,7 @@ def run(args) -> int:
     fit_and_measure(project, result)
     fitted = result.sets[A.FITTED]
     print(f"{project.root}: {len(result.wh)} boxes in "
-          f"{sum(1 for a in result.labels.annotations if a.boxes)} images, "
+          f"{result.labels.images_with_boxes()} images, "
           f"at {size}x{size} px, {args.model}, k={k}")
     _print_anchors(result.sets, k == need)
     _print_metrics(result.metrics)

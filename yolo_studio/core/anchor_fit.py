@@ -14,6 +14,7 @@ import numpy as np
 
 from . import anchors as A
 from .annotations import ImageAnnotation
+from .datasets.box_table import BoxTable
 from .errors import ConfigError, Problem
 from .training_data import TrainingData
 
@@ -36,6 +37,13 @@ class LoadedLabels:
 
     annotations: list[ImageAnnotation]
     problems: list[Problem]
+    table: BoxTable | None = None        # the boxes as columns instead (then annotations is [])
+
+    def images_with_boxes(self) -> int:
+        """How many images have at least one box."""
+        if self.table is not None:
+            return self.table.images_with_boxes()
+        return sum(1 for a in self.annotations if a.boxes)
 
 
 @dataclass
@@ -67,10 +75,18 @@ def load_boxes(project: TrainingData, request: FitRequest,
                labels: LoadedLabels | None = None) -> AnchorsResult:
     """The project's box sizes at the request's input size (read from disk unless ``labels``)."""
     if labels is None:
-        labels = LoadedLabels(*project.load_all())
-    sizes = A.collect_box_sizes(labels.annotations, request.input_size)
-    by_path = {a.image_path: a for a in labels.annotations}
-    classes = [by_path[p].boxes[i].label for p, i in sizes.refs]
+        # A dataset that keeps its boxes as columns (COCO) gives them without a Box per box.
+        table = project.box_table()
+        labels = LoadedLabels([], table.problems, table) if table is not None else \
+            LoadedLabels(*project.load_all())
+    if labels.table is not None:
+        sizes, kept = A.table_box_sizes(labels.table, request.input_size)
+        names = labels.table.classes
+        classes = [names[c] for c in labels.table.cls[kept].tolist()]
+    else:
+        sizes = A.collect_box_sizes(labels.annotations, request.input_size)
+        by_path = {a.image_path: a for a in labels.annotations}
+        classes = [by_path[p].boxes[i].label for p, i in sizes.refs]
     return AnchorsResult(request, labels, sizes.wh, sizes.refs, classes, sizes.skipped)
 
 

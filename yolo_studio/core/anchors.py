@@ -89,6 +89,26 @@ def collect_box_sizes(annotations: Iterable, input_size: int) -> BoxSizes:
     return BoxSizes(wh, refs, skipped)
 
 
+def table_box_sizes(table, input_size: int) -> tuple[BoxSizes, np.ndarray]:
+    """:func:`collect_box_sizes` of a BoxTable's boxes (same numbers, no Box objects); and which
+    of the table's boxes were kept."""
+    input_size = check_input_size(input_size)
+    iw, ih = table.image_wh.T
+    known = (iw > 0) & (ih > 0)
+    skipped = [Problem(str(table.paths[i]), f"image size {iw[i]:g}x{ih[i]:g} is unknown; its boxes are skipped")
+               for i in np.unique(table.image[~known[table.image]]).tolist()]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.minimum(input_size / iw, input_size / ih)[table.image]
+        wh = table.wh * scale[:, None]
+    keep = known[table.image] & np.isfinite(wh).all(axis=1) & (wh > 0).all(axis=1)
+    for i in np.flatnonzero(known[table.image] & ~keep).tolist():
+        skipped.append(Problem(str(table.paths[table.image[i]]), f"box {table.index[i]} "
+                               f"({table.classes[table.cls[i]]}) has zero or negative size; skipped"))
+    paths = table.paths
+    refs = [(paths[i], j) for i, j in zip(table.image[keep].tolist(), table.index[keep].tolist())]
+    return BoxSizes(wh[keep].astype(np.float32).reshape(-1, 2), refs, skipped), keep
+
+
 # ---------------------------------------------------------------- IoU helpers
 
 def _clean(wh) -> np.ndarray:

@@ -376,6 +376,23 @@ class Project:
             self._shared = images, {} if one_file else label_sharers(images, self.label_path)
         return self._shared[1]
 
+    def box_table(self):
+        """The boxes of :meth:`load_all` as columns, with the same problems, where the dataset keeps
+        an index of them (COCO); None otherwise (then load_all is the way)."""
+        if self.dataset is None:
+            return None
+        problems = list(self.dataset.problems)
+        table = self.dataset.box_table(problems.append)
+        if table is None or not set(table.classes) <= set(self.classes):
+            return None
+        table.problems = problems + self.dataset.orphans()
+        return table
+
+    def images_with_class(self, name: str):
+        """Per image of :meth:`image_paths`, whether its labels show a box of class ``name``, from
+        the dataset's index (a numpy bool array); None where each label file must be read."""
+        return None if self.dataset is None else self.dataset.images_with_class(name)
+
     def _load_checked(self, image: Path, label: Path, problems: list[Problem]) -> ImageAnnotation | None:
         try:
             # A COCO file gives the size: 118,000 image headers are not opened to fit anchors.

@@ -50,5 +50,8 @@ class TrainingData(Protocol):
     def load_all(self) -> tuple[list[ImageAnnotation], list[Problem]]:
         """Every labelled image's annotation, and what was skipped."""
 
+    def box_table(self):
+        """load_all's boxes as a BoxTable of columns, or None (then load_all is the way)."""
+
     def model_anchors(self, model: str, input_size: int) -> AnchorSet:
         """Anchors for ``model`` at ``input_size``."""

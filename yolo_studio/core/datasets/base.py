@@ -74,6 +74,16 @@ class Layout:
     def saved(self) -> None:
         """Called once the files of :meth:`save_files` are on disk."""
 
+    def images_with_class(self, name: str):
+        """Per image of :meth:`images`, whether it shows a box of ``name``, as a numpy bool array,
+        from an index of the boxes; None where only reading each label file can say."""
+        return None
+
+    def box_table(self, report: Report):
+        """The boxes :meth:`read` gives for every labelled image, as a
+        :class:`~yolo_studio.core.datasets.box_table.BoxTable`; None where there is no index."""
+        return None
+
     def orphans(self) -> list[Problem]:
         """Label files for images the dataset does not list."""
         return []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from ..formats.coco_stream import read_text, spliced
 from . import coco_index
 from .coco_save import edited_entries, entry_text
 from .base import Layout, entries
+from .box_table import BoxTable
 
 PREFIX = "instances_"
 CROWD = "a crowd region (iscrowd 1): kept in the file; as in COCO, not trained on"
@@ -69,7 +71,9 @@ class CocoLayout(Layout):
         self._versions: dict[str, int] = {}  # image -> saves made here (see change_stamp)
         self._files: list[dict] = []        # per file: its stamp and the spans of its annotations
         cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
+        self._states = None                 # per box: class index, shown as stored, odd (see _box_states)
         self._keys: list[str] = []          # image row -> path
+        self._row_file, self._row_wh = [], []   # image row -> its file; its (w, h) (arrays once open)
         for k, f in enumerate(self.files):
             self._load(k, f, cols)
         self._index(cols)
@@ -130,10 +134,17 @@ class CocoLayout(Layout):
         split = split_name(f).lower()
         chosen = self._train if "train" in split else self._val if "val" in split else None
         rows = {}
-        for n, image_id, raw, w, h in zip(parsed["img_n"].tolist(), parsed["img_id"].tolist(),
-                                          parsed["img_name"].tolist(), parsed["img_w"].tolist(),
-                                          parsed["img_h"].tolist()):
-            name = _file_name(raw)
+        # A child Path made from the parsed folder and one name, as iterdir makes them: 118,000
+        # Paths built by '/' (each parsing its name) were a tenth of an open's time.
+        child = getattr(folder, "_make_child_relpath", folder.__truediv__)
+        names = parsed["img_name"].tolist()
+        plain = not _NOT_PLAIN.search("\n".join(names))    # then every name is its own _file_name
+        if plain and present.issuperset(names) and len(set(names)) == len(names) and \
+                len(np.unique(parsed["img_id"])) == len(names) and self._folders.count(folder) == 1:
+            return self._every_image(k, parsed, folder, names, chosen)
+        for n, image_id, raw, w, h in zip(parsed["img_n"].tolist(), parsed["img_id"].tolist(), names,
+                                          parsed["img_w"].tolist(), parsed["img_h"].tolist()):
+            name = raw if plain else _file_name(raw)
             if name is None:
                 self.problems.append(Problem(str(f), f"images[{n}]: file_name {raw!r} is not a file inside "
                                                      "the image folder; skipped"))
@@ -147,14 +158,30 @@ class CocoLayout(Layout):
                 self.problems.append(Problem(str(f), f"images[{n}]: image {path} not found; skipped"))
                 continue
             self._where[path] = (k, image_id, w, h)
+            self._row_file.append(k)
+            self._row_wh.append((w, h))
             rows[image_id] = len(self._keys)
             if chosen is not None:
                 chosen.append(len(self._keys))
             self._keys.append(path)
-            # A child of the folder's Path parses one name, not the whole path: 118,000 of
-            # them were most of a cached open's time.
-            self._paths.append(folder / name)
+            self._paths.append(child(name) if os.sep not in name else folder / name)
         return rows
+
+    def _every_image(self, k: int, parsed: dict, folder: Path, names: list, chosen) -> dict:
+        """What the checks of :meth:`_images_of` give when every entry passes them, in bulk."""
+        start, n = len(self._keys), len(names)
+        base = str(folder) + os.sep
+        keys = [base + name for name in names]
+        ids, w, h = parsed["img_id"].tolist(), parsed["img_w"].tolist(), parsed["img_h"].tolist()
+        self._where.update(zip(keys, zip([k] * n, ids, w, h)))
+        self._keys += keys
+        child = getattr(folder, "_make_child_relpath", folder.__truediv__)
+        self._paths += map(child, names)
+        self._row_file += [k] * n
+        self._row_wh += zip(w, h)
+        if chosen is not None:
+            chosen += range(start, start + n)
+        return dict(zip(ids, range(start, start + n)))
 
     def _merge_classes(self, f: Path, names: dict) -> None:
         ordered = [names[i] for i in sorted(names)]
@@ -183,10 +210,13 @@ class CocoLayout(Layout):
         self._crowd = cols[5].astype(bool)[order]
         self._ann_id = cols[6].astype(np.int64)[order]
         self._place = cols[7].astype(np.int64)[order]
-        self._row_file = np.asarray([self._where[p][0] for p in self._keys], dtype=np.int64)
-        self._row_of = {p: i for i, p in enumerate(self._keys)}
+        self._row_file = np.asarray(self._row_file, dtype=np.int64)
+        self._row_wh = np.asarray(self._row_wh, dtype=np.float64).reshape(-1, 2)
+        self._row_of = dict(zip(self._keys, range(len(self._keys))))
         self._names = [{i: n for n, i in c.items()} for c in self._cat_ids]
-        by_name = sorted(range(len(self._keys)), key=self._keys.__getitem__)
+        by_name = range(len(self._keys)) if self._keys == sorted(self._keys) else \
+            sorted(range(len(self._keys)), key=self._keys.__getitem__)
+        self._order = np.asarray(by_name, dtype=np.int64)     # place in images() -> image row
         self._images = [self._paths[i] for i in by_name]
         self._train = [self._paths[i] for i in sorted(self._train, key=self._keys.__getitem__)]
         self._val = [self._paths[i] for i in sorted(self._val, key=self._keys.__getitem__)]
@@ -261,7 +291,7 @@ class CocoLayout(Layout):
         860,000 boxes) in a few seconds: an image with a crowd region, an
         unknown category or a box outside it goes through :meth:`read`.
         """
-        wh = np.asarray([self._where[p][2:] for p in self._keys], dtype=np.float64).reshape(-1, 2)[self._row]
+        wh = self._row_wh[self._row]
         x, y, w, h = self._xywh.T
         known = np.zeros(len(self._row), dtype=bool)
         row_file = self._row_file[self._row]
@@ -286,6 +316,76 @@ class CocoLayout(Layout):
                 for i in range(bounds[row], bounds[row + 1])]))
         return anns
 
+    # --- questions about every box, answered from the columns ------------------------
+
+    def _box_states(self) -> tuple:
+        """Per box: class index (-1: not in 'categories'), shown as stored, odd (not crowd, not
+        plain: only :meth:`read`'s checks say how it shows); {odd image row: labels it shows}.
+        Kept until a save changes the columns."""
+        if self._states is None:
+            cls = self._class_column()
+            x, y, w, h = self._xywh.T
+            iw, ih = self._row_wh[self._row].T
+            plain = cls >= 0
+            for ok in (~self._crowd, x >= 0, y >= 0, w > 0, h > 0, x + w <= iw, y + h <= ih):
+                plain &= ok
+            odd = ~plain & ~self._crowd
+            labels = {row: {b.label for b in self.read(self._paths[row], None, self.classes, None).boxes}
+                      for row in np.unique(self._row[odd]).tolist()}
+            self._states = cls, plain, odd, labels
+        return self._states
+
+    def _class_column(self) -> np.ndarray:
+        """Per box: the index in ``classes`` of its category's name in its file (-1: none)."""
+        cls = np.full(len(self._cat), -1, dtype=np.int64)
+        box_file = self._row_file[self._row] if len(self._names) > 1 else None
+        for k, names in enumerate(self._names):
+            ids = np.fromiter(names, dtype=np.int64, count=len(names))
+            at = np.asarray([self.classes.index(names[i]) for i in names], dtype=np.int64)
+            sel = slice(None) if box_file is None else np.flatnonzero(box_file == k)
+            cat = self._cat[sel]
+            if not len(ids) or not len(cat):
+                continue
+            if 0 <= ids.min() and ids.max() < 1 << 20:      # COCO's ids (1-90): one table look-up
+                table = np.full(int(ids.max()) + 2, -1, dtype=np.int64)
+                table[ids] = at
+                cls[sel] = table[np.clip(cat, -1, len(table) - 1)]    # -1 and past the end: the last, -1
+            else:
+                order = np.argsort(ids)
+                ids, at = ids[order], at[order]
+                pos = np.clip(np.searchsorted(ids, cat), 0, len(ids) - 1)
+                cls[sel] = np.where(ids[pos] == cat, at[pos], -1)
+        return cls
+
+    def images_with_class(self, name: str) -> np.ndarray:
+        """Per image of :meth:`images`: True when it shows a box of class ``name``."""
+        cls, plain, _odd, odd_labels = self._box_states()
+        has = np.zeros(len(self._keys), dtype=bool)
+        if name in self.classes:
+            has[self._row[plain & (cls == self.classes.index(name))]] = True
+        for row, labels in odd_labels.items():
+            has[row] = name in labels
+        return has[self._order]
+
+    def box_table(self, report: Report) -> BoxTable:
+        """The boxes :meth:`read_all` gives, as columns (no Box objects but for odd images)."""
+        cls, plain, _odd, odd_labels = self._box_states()
+        odd_rows = np.fromiter(odd_labels, dtype=np.int64, count=len(odd_labels))
+        keep = plain & ~np.isin(self._row, odd_rows)
+        rank = np.empty(len(self._keys), dtype=np.int64)
+        rank[self._order] = np.arange(len(self._keys))
+        rows = self._row[keep]
+        x, y, w, h = self._xywh[keep].T
+        # rows is sorted: a box's index in its image is its distance from the image's first box
+        parts = [(rank[rows], np.arange(len(rows)) - np.searchsorted(rows, rows),
+                  np.column_stack([(x + w) - x, (y + h) - y]), cls[keep])]
+        for row in odd_rows.tolist():
+            boxes = self.read(self._paths[row], None, self.classes, report).boxes
+            parts.append((np.full(len(boxes), rank[row]), np.arange(len(boxes)),
+                          np.asarray([(b.width, b.height) for b in boxes]).reshape(-1, 2),
+                          np.asarray([self.classes.index(b.label) for b in boxes], dtype=np.int64)))
+        return BoxTable.build(self._images, self._row_wh[self._order], parts, self.classes)
+
     def save_files(self, ann: ImageAnnotation, classes: list[str]) -> dict:
         """The image's instances JSON with only that image's annotations changed."""
         key = str(ann.image_path)
@@ -297,6 +397,7 @@ class CocoLayout(Layout):
             raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
                                     "nothing was saved: reopen the dataset, then edit again")
         text = _saved_text(f)
+        coco_index.ensure_spans(f, state, text)
         lo, hi = self._slice(key)
         places = self._place[lo:hi].tolist()
         starts, ends = state["starts"], state["ends"]
@@ -328,6 +429,7 @@ class CocoLayout(Layout):
 
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
+        self._states = None
         k, key, image_id, edited, starts, ends, old_to_new, new_index, lo, hi = self._pending
         self._versions[key] = self._versions.get(key, 0) + 1
         coco_index.after_save(self._files[k], image_id, edited, starts, ends, old_to_new, new_index,
@@ -346,6 +448,10 @@ class CocoLayout(Layout):
 
     def class_file_name(self) -> str:
         return "the 'categories' of the instances JSON files"
+
+
+# What makes a file_name need _file_name's checks (among names joined by newlines).
+_NOT_PLAIN = re.compile(r"[\\/\x00:]|^\s*$", re.MULTILINE)
 
 
 def _file_name(name: str) -> str | None:
@@ -382,6 +488,10 @@ def _lookup(rows: dict, image_ids: np.ndarray) -> np.ndarray:
         return np.full(len(image_ids), -1, dtype=np.int64)
     ids = np.fromiter(rows.keys(), dtype=np.int64, count=len(rows))
     at = np.fromiter(rows.values(), dtype=np.int64, count=len(rows))
+    if 0 <= ids.min() and ids.max() < 1 << 24:     # COCO's ids (up to 581,929): one table look-up
+        table = np.full(int(ids.max()) + 2, -1, dtype=np.int64)
+        table[ids] = at
+        return table[np.clip(image_ids, -1, len(table) - 1)]    # -1 and past the end: the last, -1
     order = np.argsort(ids)
     ids, at = ids[order], at[order]
     pos = np.clip(np.searchsorted(ids, image_ids), 0, len(ids) - 1)

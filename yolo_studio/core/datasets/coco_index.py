@@ -20,11 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_bytes
+from ..errors import LabelFileError
 from ..formats.coco_stream import SPANS, read_text, stream_coco
 from ..paths import user_data_dir
+from . import coco_typed
 from .coco_save import separators
 
-CACHE_VERSION = 2   # 2: next_id counts the ids of annotations that could not be read
+CACHE_VERSION = 3   # 2: next_id counts the ids of annotations that could not be read; 3: columns marked ours (magic)
 ANN_COLUMNS = {"x": np.float64, "y": np.float64, "w": np.float64, "h": np.float64, "cat": np.int64,
                "crowd": bool, "ann_id": np.int64, "place": np.int64, "image_id": np.int64}
 IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
@@ -49,6 +51,35 @@ def _size(v) -> bool:
 
 
 def parse(f: Path) -> dict:
+    """The columns of one instances file: read by type when it is plain, else walked."""
+    st = stamp(f)
+    try:
+        data = f.read_bytes()
+    except OSError as e:
+        raise LabelFileError(f, f"cannot be read ({e.strerror or e})") from None
+    typed = coco_typed.columns(data)
+    if typed is None:
+        del data
+        return _walked(f)
+    typed.update(stamp=st, starts=None, ends=None, array=None, sep=None, seps=None)   # see ensure_spans
+    return typed
+
+
+def ensure_spans(f: Path, parsed: dict, text) -> None:
+    """Put each annotation's place in ``text`` (the file as saving reads it, unchanged since the
+    open: its stamp says so) into ``parsed``; a typed read leaves that to the first save."""
+    if parsed["starts"] is not None:
+        return
+    found = coco_typed.spans(text) if isinstance(text, bytes) else None
+    if found is None:
+        found = _walked(f, text.decode("ascii") if isinstance(text, bytes) else text)
+    if len(found["starts"]) != len(parsed["place"]) + len(parsed["bad"]):
+        raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
+                                "nothing was saved: reopen the dataset, then edit again")
+    parsed.update({k: found[k] for k in ("starts", "ends", "array", "sep", "seps")})
+
+
+def _walked(f: Path, text: str | None = None) -> dict:
     """The columns of one instances file, walked one object at a time."""
     cols = {k: [] for k in (*ANN_COLUMNS, *IMG_COLUMNS, "img_name")}
     bad, bad_images, starts, ends = [], [], [], []
@@ -96,7 +127,7 @@ def parse(f: Path) -> dict:
         add["image_id"](image_id)
 
     st = stamp(f)
-    text, to_original = _without_polygons(read_text(f))
+    text, to_original = _without_polygons(read_text(f) if text is None else text)
     rest = stream_coco(f, {"images": on_image, "annotations": on_annotation}, text)
     sample = text[starts[0]:ends[0]] if starts else '{"a": 1}'
     out = {k: np.asarray(cols[k], dtype=t) for k, t in {**ANN_COLUMNS, **IMG_COLUMNS}.items()}
@@ -143,30 +174,61 @@ def _cache_file(f: Path) -> Path:
     return user_data_dir() / "cache" / "coco" / f"{key}.npz"
 
 
-def load(f: Path) -> dict | None:
-    """The cached columns of ``f`` if they are for the file as it is now, else None."""
+ARRAYS = (*ANN_COLUMNS, *IMG_COLUMNS, "img_name", "bad", "starts", "ends", "array")
+META = ("sep", "seps", "stamp", "categories", "bad_images", "next_id")
+MAGIC = "yolo-studio coco columns"    # what says a cache file is one of ours
+
+
+def _read_cache(path: Path, arrays: bool = True):
+    """(meta, arrays) of a cache file of ours; None for anything else (missing, foreign, corrupt).
+    A version 1 cache (before the magic) counts as ours, to be replaced, never loaded."""
     try:
-        with np.load(_cache_file(f), allow_pickle=False) as z:
+        with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta["version"] != CACHE_VERSION or tuple(meta["stamp"]) != stamp(f):
+            legacy = isinstance(meta, dict) and meta.get("version") == 1 and all(k in meta for k in META)
+            if not isinstance(meta, dict) or (meta.get("magic") != MAGIC and not legacy):
                 return None
-            out = {k: z[k] for k in z.files if k != "meta"}
-    except (OSError, ValueError, KeyError):
+            return meta, {k: z[k] for k in ARRAYS} if arrays and not legacy else {}
+    except Exception:   # noqa: BLE001 - a cache is never trusted: zip, npy and JSON errors all mean "walk"
         return None
-    out.update(meta)
-    out["stamp"], out["seps"] = tuple(meta["stamp"]), tuple(meta["seps"])
+
+
+def load(f: Path) -> dict | None:
+    """The cached columns of ``f`` if they are ours and for the file as it is now, else None."""
+    cached = _read_cache(_cache_file(f))
+    if cached is None:
+        return None
+    meta, out = cached
+    try:
+        if meta["version"] != CACHE_VERSION or tuple(meta["stamp"]) != stamp(f) or \
+                any(len(out[k]) != len(out["x"]) for k in ANN_COLUMNS) or len(out["starts"]) != len(out["ends"]):
+            return None
+        out.update({k: meta[k] for k in META})
+        out["stamp"], spans = tuple(meta["stamp"]), bool(meta["spans"])
+        out["seps"] = tuple(meta["seps"]) if spans else None
+    except (KeyError, TypeError, OSError):
+        return None
+    if not spans:
+        out.update(starts=None, ends=None, array=None)
     return out
 
 
 def store(f: Path, parsed: dict) -> None:
-    """Keep ``parsed`` for the next open (best effort: a cache that cannot be written is skipped)."""
-    meta = {k: parsed[k] for k in ("sep", "seps", "stamp", "categories", "bad_images", "next_id")}
-    meta["version"] = CACHE_VERSION
-    arrays = {k: v for k, v in parsed.items() if isinstance(v, np.ndarray)}
+    """Keep ``parsed`` for the next open (best effort: a cache that cannot be written is skipped).
+
+    A file at the cache's place that is not a cache of ours is left as it is (and the next
+    open walks the JSON again): it is not ours to replace.
+    """
+    target = _cache_file(f)
+    if target.exists() and _read_cache(target, arrays=False) is None:
+        return
+    meta = {k: parsed[k] for k in META}
+    meta.update(version=CACHE_VERSION, magic=MAGIC, spans=parsed["starts"] is not None)
+    arrays = {k: np.zeros(0, np.int64) if parsed[k] is None else parsed[k] for k in ARRAYS}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.asarray(json.dumps(meta)), **arrays)
     try:
-        atomic_write_bytes(_cache_file(f), buffer.getvalue())
+        atomic_write_bytes(target, buffer.getvalue())
     except OSError:
         pass   # the next open walks the JSON again
 

@@ -61,6 +61,10 @@ class ListProject:
         """All annotations and the problems met while reading the lists."""
         return list(self._anns.values()), list(self.problems)
 
+    def box_table(self):
+        """None: a list's boxes are already in memory; load_all gives them."""
+        return None
+
     def model_anchors(self, model: str, input_size: int) -> AnchorSet:
         """The model's default (COCO) anchors: a list file carries none of its own."""
         return family(model).default_anchors

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
                                QLineEdit, QListView, QProgressDialog, QVBoxLayout, QWidget)
 
+from yolo_studio.gui.labeller.image_filter import ImageFilter
 from yolo_studio.gui.labeller.image_list import (BROKEN, LABELLED, NONE, STATE_COLORS, STATE_NAMES,
-                                                 VERIFIED, ImageDelegate, ImageFilter, ImageListModel)
+                                                 VERIFIED, ImageDelegate, ImageListModel)
 
 PROGRESS_MIN_ROWS = 500   # fewer unread label files than this parse in a blink
 SORTS = (("Name order", "name"), ("Most useful to label next", "useful"))
@@ -132,7 +134,7 @@ class ImageBrowser(QWidget):
     def apply_filter(self) -> None:
         """Apply the filter widgets (parses label files only when a state/class filter is set)."""
         state, cls = self.state_box.currentData() or "", self.class_box.currentData() or ""
-        if (state or cls) and not self._read_states():
+        if (state or cls) and not self._read_states(state, cls):
             self._restore_filter_widgets()
             return
         current = self.current_path()
@@ -156,9 +158,15 @@ class ImageBrowser(QWidget):
             w.blockSignals(False)
         self.apply_filter()
 
-    def _read_states(self) -> bool:
-        """Read every label file not read yet, with progress and Cancel; False if cancelled."""
-        missing = [r for r in range(self.model.rowCount()) if not self.model.is_cached(r)]
+    def _read_states(self, state: str, cls: str) -> bool:
+        """Read the label files the filter needs and that are not read yet, with progress and
+        Cancel; False if cancelled. A dataset with an index of its boxes (COCO) says which
+        images have a class without reading them: then only those are read, and only for a state."""
+        has = self.model.class_index(cls) if cls else None
+        if has is not None and not state:
+            return True
+        rows = range(self.model.rowCount()) if has is None else np.flatnonzero(has).tolist()
+        missing = [r for r in rows if not self.model.is_cached(r)]
         if len(missing) < PROGRESS_MIN_ROWS:
             return True
         progress = QProgressDialog("Reading label files to filter the list…", "Cancel", 0,

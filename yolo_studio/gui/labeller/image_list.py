@@ -10,7 +10,7 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
@@ -98,6 +98,16 @@ class ImageListModel(QAbstractListModel):
         """True when ``row``'s state is known without reading its label file."""
         return row in self._info or row in self._broken
 
+    def cached_rows(self) -> set[int]:
+        """Rows whose state is known without reading anything."""
+        return set(self._info) | set(self._broken)
+
+    def class_index(self, name: str):
+        """Per row, whether the project's index of its boxes has class ``name``, as a numpy bool
+        array (None: no index, each label file must be read). It knows the files, not edits here."""
+        has = self.project.images_with_class(name) if self.project is not None else None
+        return has if has is not None and len(has) == len(self._paths) else None
+
     def info(self, row: int) -> ImageInfo:
         """The state of image ``row``, computed on first use."""
         if row in self._broken:
@@ -179,61 +189,6 @@ class ImageListModel(QAbstractListModel):
                 text += f" ({info.predicted} pre-labels to check)"
             return text + (f"\n{info.error}" if info.error else "")
         return None
-
-
-class ImageFilter(QSortFilterProxyModel):
-    """Filter the list by state, class and name (computes states only when filtering); sort by rank."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._state = ""
-        self._cls = ""
-        self._text = ""
-        self._rank: dict[int, int] = {}      # source row -> place in the suggestion order
-        # Re-filtering on every edit would yank the image being edited out of view.
-        self.setDynamicSortFilter(False)
-
-    def set_filter(self, state: str = "", cls: str = "", text: str = "") -> None:
-        """Keep rows in ``state`` (''=any), containing ``cls`` (''=any), named like ``text``."""
-        begin = getattr(self, "beginFilterChange", None)  # Qt >= 6.10
-        if begin is not None:
-            begin()
-        self._state, self._cls, self._text = state, cls, text.lower()
-        if begin is not None:
-            self.endFilterChange()
-        else:
-            self.invalidateFilter()
-
-    def filter_values(self) -> tuple[str, str, str]:
-        """The (state, class, text) filter in force."""
-        return self._state, self._cls, self._text
-
-    def sort_by_rank(self, ranks: dict[int, int] | None) -> None:
-        """Show ranked rows first, in rank order, the rest after them by name; None: name order."""
-        self._rank = dict(ranks or {})
-        if ranks is None:
-            self.sort(-1)              # the source's order (by path)
-        else:
-            self.invalidate()
-            self.sort(0, Qt.AscendingOrder)
-
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
-        a, b = left.row(), right.row()
-        # ranked rows by rank, then the others in their (path) order
-        return (a not in self._rank, self._rank.get(a, a)) < (b not in self._rank, self._rank.get(b, b))
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        if not (self._state or self._cls or self._text):
-            return True  # called for every row on each reset: keep the common case cheap
-        model: ImageListModel = self.sourceModel()
-        if self._text and self._text not in model.path(row).name.lower():
-            return False
-        if not (self._state or self._cls):
-            return True
-        info = model.info(row)
-        if self._state and info.state != self._state:
-            return False
-        return not self._cls or self._cls in info.classes
 
 
 class ImageDelegate(QStyledItemDelegate):
