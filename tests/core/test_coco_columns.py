@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,28 @@ def test_the_cache_is_walked_again_when_the_json_changes(tmp_path, monkeypatch):
     f.write_text(json.dumps(data))
     again = Project.open(tmp_path / "ds")
     assert walked == ["instances_train2017.json"] and not again.images_with_class("car").any()
+
+
+def test_a_file_restored_with_the_same_size_and_time_is_walked_again(tmp_path, monkeypatch):
+    # cp -p (or a backup tool) brings back another file with the size and modification time of
+    # the one the cache came from: the cache must not show the old boxes on it.
+    project = Project.open(synthetic_coco(tmp_path / "ds"))
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    st = f.stat()
+    data = json.loads(f.read_text())
+    for a in data["annotations"]:
+        a["category_id"] = 1 if a["category_id"] == 3 else 3 if a["category_id"] == 1 else a["category_id"]
+    text = json.dumps(data)
+    text += " " * (st.st_size - len(text.encode()))      # the same size, padded like a restore would be
+    assert len(text.encode()) == st.st_size
+    f.write_text(text)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    walked = []
+    real = coco_index.parse
+    monkeypatch.setattr(coco_index, "parse", lambda f: walked.append(f.name) or real(f))
+    again = Project.open(tmp_path / "ds")
+    assert walked == ["instances_train2017.json"]
+    assert again.images_with_class("car").tolist() != project.images_with_class("car").tolist()
 
 
 @pytest.mark.parametrize("foreign", [b"PK\x03\x04 not really a zip", b"\x93NUMPY garbage", "npz"])

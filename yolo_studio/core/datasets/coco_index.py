@@ -32,10 +32,12 @@ ANN_COLUMNS = {"x": np.float64, "y": np.float64, "w": np.float64, "h": np.float6
 IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
 
 
-def stamp(f: Path) -> tuple[int, int]:
-    """(size, modification time in ns): what says a file is the one the columns came from."""
+def stamp(f: Path) -> tuple[int, int, int]:
+    """(size, modification and change time in ns): what says a file is the one the columns came
+    from. The change time too, because ``cp -p`` or a restore from a backup can bring back another
+    file of the same size and modification time; no program can set the change time."""
     st = f.stat()
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 _INT64 = 2 ** 63   # ids are kept in int64 columns: one past them is reported like a bad id

@@ -49,10 +49,21 @@ class _Array(msgspec.Struct):
 
 def columns(data: bytes) -> dict | None:
     """The columns :func:`.coco_index.parse` gives, without the spans; None: walk it instead."""
+    # A typed decode keeps the last of a key given twice; the walk refuses such a file
+    # (a save would splice into the wrong array), so any second mention goes to the walk.
+    if any(data.count(k) > 1 for k in (b'"images"', b'"annotations"', b'"categories"')):
+        return None
     try:
         doc = msgspec.json.decode(data, type=_File)
     except msgspec.DecodeError:     # malformed, or a field not of the expected type
         return None
+    try:
+        return _columns(doc)
+    except OverflowError:           # an id past int64: the walk reports it by place
+        return None
+
+
+def _columns(doc: _File) -> dict | None:
     imgs, anns = doc.images, doc.annotations
     n, m = len(imgs), len(anns)
     size = np.asarray([(i.width, i.height) for i in imgs], dtype=np.float64).reshape(-1, 2)
@@ -69,7 +80,7 @@ def columns(data: bytes) -> dict | None:
             "img_w": size[:, 0].astype(np.int64), "img_h": size[:, 1].astype(np.int64),
             "img_name": np.asarray([i.file_name for i in imgs], dtype=str), "bad": np.zeros(0, np.int64),
             "categories": doc.categories, "bad_images": [],
-            "next_id": int(ann_id.max()) + 1 if m else 1}     # as the walk counts it
+            "next_id": max(int(ann_id.max()) if m else 0, 0) + 1}     # as the walk counts it
 
 
 def _address(buffer) -> int:
