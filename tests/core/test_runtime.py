@@ -64,6 +64,14 @@ def test_every_backend_gives_tensorflows_boxes_on_val_images(backend, trained_ti
         assert_same_boxes(got, ref)
 
 
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_openvino_runs_float32_even_where_the_cpu_has_bf16(trained_tiny):
+    """OpenVINO's CPU plugin would pick bf16 on an AMX/AVX-512-BF16 CPU unless told: the float32
+    backend (the one compared with TensorFlow and OpenCV) must really run float32."""
+    det = Detector.load(trained_tiny[1], backend="openvino")
+    assert det.runtime.conv_precisions() == {"f32"}
+
+
 @pytest.mark.skipif(not INSTALLED, reason="neither onnxruntime nor openvino is installed")
 def test_auto_picks_a_matching_backend_once_and_then_reads_the_cache(trained_tiny, val_images,
                                                                     tf_reference, monkeypatch):

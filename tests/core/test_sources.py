@@ -194,3 +194,16 @@ def test_folder_skips_an_image_whose_header_claims_60000_px_and_names_it(tmp_pat
         assert src.read().name == "b.jpg"
     assert [p.name for p in src.skipped] == ["a.jpg"]
     assert "a.jpg" in src.problems[tmp_path / "a.jpg"] and "60000x60000" in src.problems[tmp_path / "a.jpg"]
+
+
+def test_mailbox_learns_the_readers_pace_to_say_when_it_will_want_a_frame():
+    import time
+
+    box = LatestFrame()
+    assert not box.want_expected(by=time.perf_counter() + 60)   # no pace known yet
+    for i in range(3):
+        box.put(_frame(i))
+        assert box.take(timeout=0).index == i
+    now = time.perf_counter()
+    assert box.want_expected(by=now + 60)        # back within a minute at its pace
+    assert not box.want_expected(by=now - 60)    # not before it last took one

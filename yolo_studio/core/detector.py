@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -28,7 +29,7 @@ from yolo_studio.core.runtime import TENSORFLOW
 from yolo_studio.core.runtime.tf_runtime import TFRuntime, decoded_function, make_detect_function
 from yolo_studio.core.training.device import cpu_has_bfloat16
 
-__all__ = ["Detector", "DetectorInputError", "make_detect_function", "to_detections", "as_rgb_uint8",
+__all__ = ["Detector", "DetectorInputError", "PreparedImage", "make_detect_function", "to_detections", "as_rgb_uint8",
            "draw_detections", "resolve_precision", "fast_bfloat16"]
 
 
@@ -54,6 +55,16 @@ def resolve_precision(precision: str) -> str:
     if precision == "auto":
         return PRECISIONS["bfloat16" if fast_bfloat16() else "float32"]
     return PRECISIONS[precision]
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """One image ready for the network: (1, S, S, 3) uint8 RGB batch and how it was letterboxed."""
+
+    batch: np.ndarray
+    letterbox: Letterbox
+    width: int
+    height: int
 
 
 class DetectorInputError(YoloStudioError):
@@ -212,15 +223,28 @@ class Detector:
                iou_threshold: float = DEFAULT_NMS_IOU, max_detections: int = 100) -> list[Detection]:
         """Detections for one BGR (default) or RGB image of any size, in its pixels."""
         t0 = time.perf_counter()
+        prepared = self.prepare(image, rgb)
+        return self.detect_prepared(prepared, score_threshold, iou_threshold, max_detections,
+                                    prepare_s=time.perf_counter() - t0)
+
+    def prepare(self, image, rgb: bool = False) -> PreparedImage:
+        """The letterboxed network input for one image (a thread may do it while the model runs)."""
         img = as_rgb_uint8(image, rgb)
         h, w = img.shape[:2]
         boxed, lb = letterbox_image(img, self.input_size)
+        return PreparedImage(boxed[None], lb, w, h)
+
+    def detect_prepared(self, prepared: PreparedImage, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+                        iou_threshold: float = DEFAULT_NMS_IOU, max_detections: int = 100,
+                        prepare_s: float = 0.0) -> list[Detection]:
+        """Detections for an image :meth:`prepare` made, in the original image's pixels."""
         t1 = time.perf_counter()
-        boxes, scores, classes, valid = self.runtime.detect(boxed[None], score_threshold, iou_threshold,
-                                                            max_detections)
+        boxes, scores, classes, valid = self.runtime.detect(prepared.batch, score_threshold,
+                                                            iou_threshold, max_detections)
         t2 = time.perf_counter()
-        dets = to_detections(boxes[0], scores[0], classes[0], valid[0], lb, w, h, self.class_names)
-        self.timings = {"preprocess": t1 - t0, "infer": t2 - t1, "postprocess": time.perf_counter() - t2}
+        dets = to_detections(boxes[0], scores[0], classes[0], valid[0], prepared.letterbox,
+                             prepared.width, prepared.height, self.class_names)
+        self.timings = {"preprocess": prepare_s, "infer": t2 - t1, "postprocess": time.perf_counter() - t2}
         return dets
 
     def detect_batch(self, images, rgb: bool = False, score_threshold: float = DEFAULT_SCORE_THRESHOLD,

@@ -328,7 +328,9 @@ class LatestFrame:
     instead of growing. ``take`` blocks until a frame newer than the last one
     taken arrives, or the box is closed (then returns None). A grabber that
     can defer decoding asks :meth:`wanted` and decodes only frames a reader
-    waits for.
+    waits for, or (:meth:`want_expected`) frames a reader will want before
+    the next one arrives: decoded while the model still runs, such a frame is
+    ready the moment the reader comes back, and it is still the newest.
     """
 
     def __init__(self) -> None:
@@ -336,6 +338,8 @@ class LatestFrame:
         self._frame: Frame | None = None
         self._closed = False
         self._takers = 0
+        self._last_take: float | None = None
+        self._cycle: float | None = None   # smoothed seconds between a reader's takes
         self.put_count = 0
         self.dropped = 0
 
@@ -358,9 +362,26 @@ class LatestFrame:
                                            timeout):
                     return None
                 frame, self._frame = self._frame, None
+                self._note_take(time.perf_counter())
                 return frame
             finally:
                 self._takers -= 1
+
+    def _note_take(self, now: float) -> None:
+        if self._last_take is not None:
+            gap = now - self._last_take
+            # A pause (hidden tab, slow first frame) is not the reader's pace.
+            if self._cycle is None or gap < 4 * self._cycle:
+                self._cycle = gap if self._cycle is None else 0.7 * self._cycle + 0.3 * gap
+        self._last_take = now
+
+    def want_expected(self, by: float) -> bool:
+        """True when a reader waits now, or is expected back (its usual pace) before ``by``."""
+        with self._cond:
+            if self._takers > 0:
+                return True
+            return (self._cycle is not None and self._last_take is not None
+                    and self._last_take + self._cycle <= by)
 
     def wanted(self) -> bool:
         """True while a reader waits and no frame is ready for it."""

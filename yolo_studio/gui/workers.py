@@ -12,7 +12,7 @@ is never killed.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 
 
 class Worker(QObject):
@@ -38,6 +38,44 @@ class Worker(QObject):
 _RUNNING: set[QThread] = set()
 
 
+class _Reaper(QObject):
+    """Lets go of finished threads on the GUI thread, never on their own.
+
+    ``QThread.finished`` is emitted by the ending thread itself, before it has
+    returned; a plain function connected to it runs there. If dropping the
+    thread from ``_RUNNING`` there released its last reference, the QThread
+    would be destroyed from inside itself while still running (a crash, seen
+    once when a running preview was restarted under load). Queued to this
+    object, the release runs in the GUI thread's event loop, after a
+    ``wait()`` that returns at once for a thread that has finished.
+    """
+
+    ended = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ended.connect(self.release, Qt.ConnectionType.QueuedConnection)
+
+    def release(self, thread: QThread) -> None:
+        """Forget ``thread`` (it has finished; wait() only lets it return from run)."""
+        thread.wait()
+        _RUNNING.discard(thread)
+
+
+_REAPER: list[_Reaper] = []
+
+
+def _reaper() -> _Reaper:
+    """The one reaper, living in the application's (GUI) thread."""
+    if not _REAPER:
+        reaper = _Reaper()
+        app = QCoreApplication.instance()
+        if app is not None:
+            reaper.moveToThread(app.thread())
+        _REAPER.append(reaper)
+    return _REAPER[0]
+
+
 def start_worker(worker: QObject, name: str = "worker") -> QThread:
     """Move ``worker`` to a new QThread, wire its lifetime, start it, return the thread.
 
@@ -53,7 +91,9 @@ def start_worker(worker: QObject, name: str = "worker") -> QThread:
     # the GUI thread's event loop, so threads could not end while it is busy.
     worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     _RUNNING.add(thread)
-    thread.finished.connect(lambda t=thread: _RUNNING.discard(t))
+    reaper = _reaper()
+    # Runs on the ending thread: it only posts the thread to the reaper.
+    thread.finished.connect(lambda t=thread: reaper.ended.emit(t), Qt.ConnectionType.DirectConnection)
     # Keep the worker alive as long as its thread object.
     thread._worker = worker  # type: ignore[attr-defined]
     thread.start()

@@ -48,6 +48,15 @@ class OpenVINORuntime(Runtime):
         self._request = self._compiled.create_infer_request()
         self.note = note
 
+    def conv_precisions(self) -> set[str]:
+        """The precisions OpenVINO really runs the convolutions in ({'f32'} here, even on a bf16 CPU)."""
+        found = set()
+        for op in self._compiled.get_runtime_model().get_ordered_ops():
+            info = op.get_rt_info()
+            if "layerType" in info and info["layerType"].astype(str) == "Convolution":
+                found.add(info["runtimePrecision"].astype(str))
+        return found
+
     def decoded(self, images: np.ndarray) -> np.ndarray:
         out = self._request.infer([np.ascontiguousarray(images, np.uint8)])
         return np.asarray(out[self._compiled.output(0)])

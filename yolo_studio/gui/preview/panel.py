@@ -22,7 +22,7 @@ from yolo_studio.core.prelabel import snapshot_boxes
 from yolo_studio.core.sources import LatestFrame
 from yolo_studio.gui.preview.message_area import MessageArea
 from yolo_studio.gui.common.model_picker import ModelPicker
-from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, GrabWorker
+from yolo_studio.gui.preview.pipeline import DetectOptions, DetectWorker, FramePrep, GrabWorker
 from yolo_studio.gui.common.sliders import ThresholdSlider
 from yolo_studio.gui.preview.source_picker import SourcePicker
 from yolo_studio.gui.preview.stats import PreviewStats
@@ -144,11 +144,11 @@ class PreviewPanel(QWidget):
         self._detector_key = key
         self._user_stopped = False
         self._model_switched = False
-        self._stop, self._mailbox = threading.Event(), LatestFrame()
+        self._stop, self._mailbox, prep = threading.Event(), LatestFrame(), FramePrep()
         self._detect = DetectWorker(model_path, self._mailbox, self._stop, self._options(), detector,
-                                    self._paused)
+                                    self._paused, prep)
         self._detect.display_size = self.view.display_size()
-        self._grab = GrabWorker(source, self._mailbox, self._stop, self._paused)
+        self._grab = GrabWorker(source, self._mailbox, self._stop, self._paused, prep)
         self._connect_workers()
         self._alive = {self._detect}
         self.stats.reset()

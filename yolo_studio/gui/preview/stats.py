@@ -57,6 +57,6 @@ class PreviewStats:
     def summary_lines(self) -> list[str]:
         """The on-screen figures, one short line each."""
         return [f"{self.fps():5.1f} fps shown   dropped {self.dropped}",
-                f"grab {self.median('grab'):.1f} ms   model {self.median('infer'):.1f} ms"
+                f"grab+prep {self.median('grab'):.1f} ms   model {self.median('infer'):.1f} ms"
                 f"{' (' + self.backend + ')' if self.backend else ''}   draw {self.median('draw'):.1f} ms",
                 f"grab-to-paint {self.median('latency'):.0f} ms"]
