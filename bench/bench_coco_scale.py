@@ -11,8 +11,9 @@ child process, so its peak memory (ru_maxrss) is its own:
 * open (cold): Project.open + image list + first image's boxes + its pixels,
   with an empty per-user cache (the JSON is walked); open (cached): the same
   again, from the columns the first open cached;
-* labeller (cached): the real LabellerPanel, offscreen, from Project.open to
-  its first image shown with its boxes;
+* labeller (cold) and (cached): the real LabellerPanel, offscreen, from
+  Project.open to its first image shown with its boxes, with an empty
+  per-user cache and then from the columns cached;
 * scroll: load_annotation for 30 consecutive rows (one screen), median of 20;
 * jump: row of a path + its annotation, median of 50;
 * filter by class: what the labeller's class filter does (browser.apply_filter:
@@ -233,12 +234,13 @@ def main() -> None:
             print(f"generated {n_img} images, {n_box} boxes, instances JSON {size:.0f} MB "
                   f"in {time.perf_counter() - t:.0f} s (fraction {args.fraction} of train2017)")
         home = Path(tmp) / "home"     # an empty per-user folder: the first open is cold
-        for what, label in (("open", "open (cold)"), ("open", "open (cached)"), ("labeller", "labeller (cached)"),
-                            ("list", "list"),
+        for what, label in (("labeller", "labeller (cold)"), ("open", "open (cold)"), ("open", "open (cached)"),
+                            ("labeller", "labeller (cached)"), ("list", "list"),
                             ("anchors", "anchors"), ("save", "save"),
                             ("stream", "stream")):
+            here = Path(tmp) / "home-cold" / what if "cold" in label else home   # each cold run its own
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
-                               capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(home)})
+                               capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(here)})
             if r.returncode:
                 print(f"{label}: failed\n{r.stderr[-2000:]}")
                 continue

@@ -171,3 +171,29 @@ def test_boxes_of_image_ids_the_file_does_not_list_are_reported_and_skipped(tmp_
     anns, _problems = project.load_all()
     refs = {b.ref for a in anns for b in a.boxes}
     assert not refs & {4999, 5000, 5999} and len(project.dataset._ann_id) == n
+
+
+def test_a_top_level_key_written_twice_anywhere_is_left_to_the_walk(tmp_path):
+    """The one-scan check answers as counting each key would: a second "images" (as a key, or in
+    any string) sends the file to the walk, which refuses it by name; one of each is read by type."""
+    from yolo_studio.core.datasets import coco_typed
+    synthetic_coco(tmp_path / "ds", n_images=6)
+    text = (tmp_path / "ds" / "annotations" / "instances_train2017.json").read_text()
+    twice = [text[:-1] + ', "images": []}', text.replace('"annotations"', '"images": [], "annotations"', 1),
+             text.replace('"images": [', '"images": [], "note": "categories", "x": [', 1),
+             '"categories"' + text[len('"categories"'):]]        # at the very start: still counted
+    for doc in [text, *twice]:
+        data = doc.encode()
+        expected = any(data.count(k) > 1 for k in (b'"images"', b'"annotations"', b'"categories"'))
+        assert coco_typed._key_twice(data) == expected == (doc != text), doc[:60]
+        assert coco_typed._key_twice(data, most=2) == expected    # many 's"' hits: the counts decide
+    assert coco_typed.columns(text.encode()) is not None
+    assert all(coco_typed.columns(doc.encode()) is None for doc in twice)
+
+
+def test_boxes_are_ordered_by_image_as_a_stable_sort_orders_them():
+    from yolo_studio.core.datasets.coco import _stable_order
+    rng = np.random.default_rng(3)
+    for rows in (rng.integers(0, 200_000, 5000), rng.integers(0, 3, 50), np.zeros(0, np.int64),
+                 np.array([2 ** 40, 1, -5, 1])):                 # out of the radix range: argsort
+        assert np.array_equal(_stable_order(rows), np.argsort(rows, kind="stable"))

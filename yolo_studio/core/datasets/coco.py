@@ -50,6 +50,15 @@ def split_name(json_file: Path) -> str:
     return stem[len(PREFIX):] if stem.startswith(PREFIX) else stem
 
 
+def _stable_order(rows: np.ndarray) -> np.ndarray:
+    """``np.argsort(rows, kind="stable")`` for rows in [0, 2**32): two 16-bit passes, each a
+    radix sort in numpy (an int64 sort of train2017's 860,000 boxes took a tenth of a second)."""
+    if not len(rows) or rows.min() < 0 or rows.max() >= 2 ** 32:
+        return np.argsort(rows, kind="stable")
+    low = np.argsort((rows & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((rows[low] >> 16).astype(np.uint16), kind="stable")]
+
+
 class CocoLayout(Layout):
     """COCO instances files, one per split, each with its image folder."""
 
@@ -202,14 +211,16 @@ class CocoLayout(Layout):
 
     def _index(self, cols: list) -> None:
         # Columns sorted by image row: one image's boxes are a slice, found by bisection.
-        cols = [np.concatenate(c) if c else np.zeros(0) for c in cols]
-        order = np.argsort(cols[8].astype(np.int64), kind="stable")
-        self._row = cols[8].astype(np.int64)[order]
-        self._xywh = np.column_stack([c.astype(np.float64) for c in cols[:4]]).reshape(-1, 4)[order]
-        self._cat = cols[4].astype(np.int64)[order]
-        self._crowd = cols[5].astype(bool)[order]
-        self._ann_id = cols[6].astype(np.int64)[order]
-        self._place = cols[7].astype(np.int64)[order]
+        cols = [(c[0] if len(c) == 1 else np.concatenate(c)) if c else np.zeros(0) for c in cols]
+        order = _stable_order(cols[8].astype(np.int64, copy=False))
+        self._row = cols[8].astype(np.int64, copy=False)[order]
+        self._xywh = np.empty((len(order), 4), dtype=np.float64)
+        for c in range(4):
+            self._xywh[:, c] = cols[c][order]
+        self._cat = cols[4].astype(np.int64, copy=False)[order]
+        self._crowd = cols[5].astype(bool, copy=False)[order]
+        self._ann_id = cols[6].astype(np.int64, copy=False)[order]
+        self._place = cols[7].astype(np.int64, copy=False)[order]
         self._row_file = np.asarray(self._row_file, dtype=np.int64)
         self._row_wh = np.asarray(self._row_wh, dtype=np.float64).reshape(-1, 2)
         self._row_of = dict(zip(self._keys, range(len(self._keys))))
