@@ -404,7 +404,7 @@ class CocoLayout(Layout):
             raise LabelFileError(self.files[0], f"does not list {ann.image_path}; add it there first")
         k, image_id, _w, _h = self._where[key]
         f, state = self.files[k], self._files[k]
-        if coco_index.stamp(f) != state["stamp"]:
+        if not coco_index.unchanged(f, state["stamp"]):
             raise LabelFileError(f, "was changed on disk since it was opened (by another program?); "
                                     "nothing was saved: reopen the dataset, then edit again")
         text = _saved_text(f)
@@ -433,9 +433,8 @@ class CocoLayout(Layout):
         if key not in self._where:
             return None
         k = self._where[key][0]
-        actual = coco_index.stamp(self.files[k])
-        if actual != self._files[k]["stamp"]:
-            return actual
+        if not coco_index.unchanged(self.files[k], self._files[k]["stamp"]):
+            return coco_index.stamp(self.files[k])
         return "saved here", self._versions.get(key, 0)
 
     def saved(self) -> None:

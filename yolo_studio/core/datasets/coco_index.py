@@ -40,6 +40,14 @@ def stamp(f: Path) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
+def unchanged(f: Path, recorded) -> bool:
+    """Whether ``f``'s content is still the one ``recorded`` (a :func:`stamp`) was taken of, for
+    the life of an open dataset: size and modification time only, because a chmod moves the
+    change time too, and a user who makes a read-only file writable again must be able to save
+    without reopening. The cache between sessions keeps the stricter whole stamp."""
+    return stamp(f)[:2] == tuple(recorded)[:2]
+
+
 _INT64 = 2 ** 63   # ids are kept in int64 columns: one past them is reported like a bad id
 
 
