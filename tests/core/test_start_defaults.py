@@ -1,0 +1,44 @@
+"""Defaults that follow a run's start (scratch vs darknet weights), in the CLI's resolution."""
+from __future__ import annotations
+
+import argparse
+from types import SimpleNamespace
+
+import pytest
+
+from yolo_studio.commands import train as train_cmd
+from yolo_studio.core.training.events import TrainConfig
+from yolo_studio.core.training.start_defaults import SCRATCH, TRANSFER, with_start_defaults
+
+
+def _cli_config(argv, settings=None):
+    parser = argparse.ArgumentParser()
+    train_cmd.add_parser(parser.add_subparsers(dest="cmd"), "train")
+    args = parser.parse_args(["train", "proj", *argv])
+    project = SimpleNamespace(train_settings=settings or {}, project_file="proj/yolo_studio.json")
+    return train_cmd.build_config(args, project)
+
+
+def test_scratch_defaults_are_trainconfigs_own():
+    assert all(getattr(TrainConfig(), k) == v for k, v in SCRATCH.items())
+    assert with_start_defaults(TrainConfig()) == TrainConfig()
+
+
+def test_weights_flag_brings_the_transfer_defaults_unless_a_flag_sets_one():
+    cfg = _cli_config(["--weights", "w.weights"])
+    assert cfg.start_from == "darknet"
+    assert {k: getattr(cfg, k) for k in TRANSFER} == pytest.approx(TRANSFER)
+    cfg = _cli_config(["--weights", "w.weights", "--lr", "5e-4", "--freeze", "0"])
+    assert (cfg.lr_init, cfg.freeze_backbone_epochs) == (5e-4, 0)
+    assert cfg.bn_momentum == TRANSFER["bn_momentum"]
+
+
+def test_saved_settings_move_with_the_start_only_where_they_are_the_other_starts_default():
+    # a project whose last run was from scratch, with its own warmup of 3 epochs
+    saved = {**TrainConfig().to_dict(), "warmup_epochs": 3.0}
+    cfg = _cli_config(["--weights", "w.weights"], saved)
+    assert cfg.lr_init == TRANSFER["lr_init"] and cfg.warmup_epochs == 3.0
+    # and back: a darknet run's saved settings do not carry lr 1e-4 into a scratch run
+    back = _cli_config([], {**cfg.to_dict()})
+    assert back.start_from == "scratch"
+    assert back.lr_init == SCRATCH["lr_init"] and back.bn_momentum == SCRATCH["bn_momentum"]
