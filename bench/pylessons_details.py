@@ -17,7 +17,15 @@ so one-difference runs can tell which of them matter:
 - ``bn_eps``: Keras' batch-norm epsilon 1e-3 (ours 1e-5);
 - ``first_step``: its Adam() starts at Keras' default rate 1e-3, and train.py
   assigns the schedule's rate only after each step, so its very first step
-  takes lr 1e-3 however small TRAIN_LR_INIT is.
+  takes lr 1e-3 however small TRAIN_LR_INIT is;
+- ``targets``: its preprocess_true_boxes: on each scale, the anchors whose IoU
+  with the box exceeds 0.3, the anchor placed at the centre of the box's cell
+  (so the box's offset in its cell lowers the IoU), and only when no anchor
+  of any scale passes, the single best one (ours: (w, h) IoU, and the best
+  anchor always).
+
+Not reproduced: its ignore mask compares each scale's predictions with the
+boxes assigned to that scale only (ours: every box of the image).
 
 Everything is undone when the ``applied`` block ends.
 """
@@ -27,7 +35,7 @@ from contextlib import ExitStack, contextmanager
 
 import numpy as np
 
-DETAILS = ("float32", "drop_empty", "aug", "bn_eps", "first_step")
+DETAILS = ("float32", "drop_empty", "aug", "bn_eps", "first_step", "targets")
 KERAS_BN_EPSILON = 1e-3
 KERAS_ADAM_LR = 1e-3
 
@@ -62,6 +70,52 @@ def pylessons_augment(image, boxes, rng, hflip: bool = True):
     return np.ascontiguousarray(image), boxes
 
 
+def _iou_xywh(a, b):
+    """IoU of (x, y, w, h) boxes, broadcast (its bbox_iou)."""
+    lt = np.maximum(a[..., :2] - a[..., 2:] / 2, b[..., :2] - b[..., 2:] / 2)
+    rb = np.minimum(a[..., :2] + a[..., 2:] / 2, b[..., :2] + b[..., 2:] / 2)
+    inter = np.prod(np.maximum(rb - lt, 0), axis=-1)
+    return inter / (np.prod(a[..., 2:], axis=-1) + np.prod(b[..., 2:], axis=-1) - inter)
+
+
+def pylessons_targets(boxes, class_ids, input_size, anchors, strides, num_classes,
+                      max_boxes=100, assignment="multi", assign_iou=0.3, label_smoothing=0.0):
+    """encode_targets' grids and truth list, with dataset.py's anchor choice (see ``targets``)."""
+    from yolo_studio.core.boxes import as_boxes
+    from yolo_studio.core.training.targets import class_target, target_shapes
+
+    boxes = as_boxes(boxes)
+    class_ids = np.asarray(class_ids, dtype=np.int64).reshape(-1)
+    na = len(anchors[0])
+    grids = [np.zeros(s, np.float32) for s in target_shapes(input_size, strides, na, num_classes)]
+    truth = np.zeros((max_boxes, 4), np.float32)
+    truth[:min(len(boxes), max_boxes)] = boxes[:max_boxes]
+    for box, cls in zip(boxes, class_ids):
+        xywh = np.concatenate([(box[:2] + box[2:]) / 2, box[2:] - box[:2]])
+        if xywh[2] <= 0 or xywh[3] <= 0:
+            continue
+        onehot = class_target(int(cls), num_classes, label_smoothing)
+        ious, chosen = [], []
+        for k, stride in enumerate(strides):
+            scaled = xywh / stride
+            cell = np.floor(scaled[:2])
+            anchor_boxes = np.array([[*(cell + 0.5), w / stride, h / stride] for w, h in anchors[k]])
+            iou = _iou_xywh(scaled[None], anchor_boxes)
+            ious.append(iou)
+            chosen += [(k, a) for a in np.flatnonzero(iou > assign_iou)]
+        if not chosen:
+            best = int(np.argmax(np.concatenate(ious)))
+            chosen = [divmod(best, na)]
+        for k, a in chosen:
+            grid = grids[k]
+            gx = min(int(xywh[0] // strides[k]), grid.shape[1] - 1)
+            gy = min(int(xywh[1] // strides[k]), grid.shape[0] - 1)
+            grid[gy, gx, a, 0:4] = xywh
+            grid[gy, gx, a, 4] = 1.0
+            grid[gy, gx, a, 5:] = onehot
+    return grids, truth
+
+
 @contextmanager
 def _patched(module, name: str, value):
     old = getattr(module, name)
@@ -92,6 +146,8 @@ def applied(details):
             stack.enter_context(_patched(setup, "DataSource", _drop_empty_source(pipeline.DataSource)))
         if "bn_eps" in details:
             stack.enter_context(_patched(setup, "_init_recipe", _with_bn_eps(setup._init_recipe)))
+        if "targets" in details:
+            stack.enter_context(_patched(pipeline, "encode_targets", pylessons_targets))
         if "first_step" in details:
             stack.enter_context(_patched(schedule, "WarmupCosine", _first_step_schedule(schedule.WarmupCosine)))
         yield
