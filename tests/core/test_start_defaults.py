@@ -24,21 +24,26 @@ def test_scratch_defaults_are_trainconfigs_own():
     assert with_start_defaults(TrainConfig()) == TrainConfig()
 
 
+def test_the_transfer_defaults_differ_somewhere():
+    assert {k for k in SCRATCH if SCRATCH[k] != TRANSFER[k]}
+
+
 def test_weights_flag_brings_the_transfer_defaults_unless_a_flag_sets_one():
     cfg = _cli_config(["--weights", "w.weights"])
     assert cfg.start_from == "darknet"
     assert {k: getattr(cfg, k) for k in TRANSFER} == pytest.approx(TRANSFER)
-    cfg = _cli_config(["--weights", "w.weights", "--lr", "5e-4", "--freeze", "0"])
-    assert (cfg.lr_init, cfg.freeze_backbone_epochs) == (5e-4, 0)
+    cfg = _cli_config(["--weights", "w.weights", "--warmup", "2", "--lr", "5e-4", "--freeze", "3"])
+    assert (cfg.warmup_epochs, cfg.lr_init, cfg.freeze_backbone_epochs) == (2.0, 5e-4, 3)
     assert cfg.bn_momentum == TRANSFER["bn_momentum"]
 
 
 def test_saved_settings_move_with_the_start_only_where_they_are_the_other_starts_default():
-    # a project whose last run was from scratch, with its own warmup of 3 epochs
-    saved = {**TrainConfig().to_dict(), "warmup_epochs": 3.0}
+    # a project whose last run was from scratch with the defaults, then with its own warmup
+    saved = TrainConfig().to_dict()
+    assert _cli_config(["--weights", "w.weights"], saved).warmup_epochs == TRANSFER["warmup_epochs"]
+    own = _cli_config(["--weights", "w.weights"], {**saved, "warmup_epochs": 3.0})
+    assert own.warmup_epochs == 3.0
+    # and back: a darknet run's saved settings do not carry its warmup into a scratch run
     cfg = _cli_config(["--weights", "w.weights"], saved)
-    assert cfg.lr_init == TRANSFER["lr_init"] and cfg.warmup_epochs == 3.0
-    # and back: a darknet run's saved settings do not carry lr 1e-4 into a scratch run
-    back = _cli_config([], {**cfg.to_dict()})
-    assert back.start_from == "scratch"
-    assert back.lr_init == SCRATCH["lr_init"] and back.bn_momentum == SCRATCH["bn_momentum"]
+    back = _cli_config([], cfg.to_dict())
+    assert back.start_from == "scratch" and back.warmup_epochs == SCRATCH["warmup_epochs"]

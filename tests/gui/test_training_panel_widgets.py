@@ -213,7 +213,7 @@ def test_choosing_darknet_weights_shows_and_uses_the_transfer_defaults(qtbot, tm
     out = form.config()
     for key, value in TRANSFER.items():
         assert getattr(out, key) == pytest.approx(value), key
-    assert f"learning rate {TRANSFER['lr_init']:g}" in form.start_note.text()
+    assert f"warmup {TRANSFER['warmup_epochs']:g} epochs" in form.start_note.text()
     # A rate the user typed is theirs: switching back to scratch keeps it, the rest return.
     form.lr.setValue(3e-4)
     form.start_from.setCurrentIndex(form.start_from.findData("scratch"))
@@ -223,5 +223,5 @@ def test_choosing_darknet_weights_shows_and_uses_the_transfer_defaults(qtbot, tm
         (TrainConfig().warmup_epochs, TrainConfig().freeze_backbone_epochs, TrainConfig().bn_momentum)
     assert "from scratch" in form.start_note.text()
     # A saved darknet run's own settings are shown as saved, not replaced by defaults.
-    form.set_config(TrainConfig(start_from="darknet", darknet_weights=str(weights), lr_init=1e-3))
-    assert form.config().lr_init == pytest.approx(1e-3)
+    form.set_config(TrainConfig(start_from="darknet", darknet_weights=str(weights), warmup_epochs=5.0))
+    assert form.config().warmup_epochs == 5.0
