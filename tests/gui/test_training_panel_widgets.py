@@ -201,9 +201,13 @@ def test_form_carries_the_recipe_switches_and_starts_from_the_new_defaults(qtbot
     assert out.ema_decay > 0 and out.assignment == "multi"
 
 
-def test_choosing_darknet_weights_shows_and_uses_the_transfer_defaults(qtbot, tmp_path):
-    from yolo_studio.core.training.start_defaults import TRANSFER
+def test_choosing_darknet_weights_shows_and_uses_the_transfer_defaults(qtbot, tmp_path, monkeypatch):
+    from yolo_studio.core.training import start_defaults
 
+    # other values than today's measured ones (the same as from scratch), to see the form follow
+    TRANSFER = {**start_defaults.SCRATCH, "lr_init": 1e-4, "lr_end": 1e-6, "warmup_epochs": 1.0,
+                "freeze_backbone_epochs": 2, "bn_momentum": 0.99}
+    monkeypatch.setattr(start_defaults, "TRANSFER", TRANSFER)
     form = TrainForm()
     qtbot.addWidget(form)
     weights = tmp_path / "pretrained.weights"
