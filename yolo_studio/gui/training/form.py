@@ -294,9 +294,11 @@ class TrainForm(QWidget):
     def _sync_enabled(self) -> None:
         start = self.start_from.currentData()
         self.weights_row.setEnabled(start == "darknet")
-        bn = self._base.bn_momentum if hasattr(self, "_base") else defaults_for(start)["bn_momentum"]
-        self.start_note.setText(f"{describe(start)}. This run's batch-norm momentum: "
-                                f"{'fitted to the epoch' if not bn else f'{bn:g}'}.")
+        default_bn = defaults_for(start)["bn_momentum"]
+        bn = self._base.bn_momentum if hasattr(self, "_base") else default_bn
+        own = "" if bn == default_bn else \
+            f" This run's batch-norm momentum: {'fitted to the epoch' if not bn else f'{bn:g}'}."
+        self.start_note.setText(f"{describe(start)}.{own}")
 
     def _browse_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Darknet weights", self.weights_edit.text(),
