@@ -19,6 +19,12 @@ Usage (the README's table, on a shared 2-core machine: one process per seed,
 one TensorFlow thread each, then --plot-only on a folder holding both CSVs' rows):
   python bench/bench_recipe.py --out bench-s0 --images 480 --size 192 --glyph-px 12 80 \
       --epochs 8 --seeds 0 --ablation-seeds 0 --threads 1
+The pylessons train.py details beyond TrainConfig (bench/pylessons_details.py) are rows
+"tutorial + DETAIL" and "tutorial, all details"; pick them with --only.
+Transfer (--weights: darknet .weights of the same model, any class count): from scratch,
+from the weights with the scratch defaults, with the transfer defaults, one change at a time:
+  python bench/bench_recipe.py --out bench-transfer --images 480 --size 192 --glyph-px 12 80 \
+      --epochs 8 --seeds 0 1 --ablation-seeds 0 --threads 1 --weights pretrained.weights
 Full size (the founders' comparison):
   python bench/bench_recipe.py --out bench-full --images 1250 --size 416 --image-size 416 \
       --epochs 8 --seeds 0 1 --ablation-seeds 0 1
@@ -74,10 +80,20 @@ def variants(new: dict, extra: bool = False) -> list[tuple[str, dict]]:
          {"bn_momentum": 0.0 if new["bn_momentum"] else 0.99}),
         ("new, batch 4 same lr", {"batch_size": 4, "lr_reference_batch": 0}),
         ("new, lr 1e-4", {"lr_init": 1e-4, "lr_end": 1e-6}),
+        # Keras' BN epsilon, the one pylessons detail that moved the reproduction most
+        ("new, BN epsilon 1e-3", {"pylessons": ("bn_eps",)}),
         # 'auto' is bfloat16 on a CPU with AVX-512 BF16 / AMX: the mAP must not suffer for it
         (f"new, precision {flip('precision', 'float32', 'auto')}",
          {"precision": flip("precision", "float32", "auto")}),
     ]
+    # The real train.py's details beyond TrainConfig (bench/pylessons_details.py): "tutorial
+    # recipe" has all of them (the faithful reproduction); the TrainConfig-only one (0.004 in
+    # the README's main table) is kept, with each detail alone on top of it.
+    from pylessons_details import DETAILS
+    tutorial = [("tutorial, TrainConfig only", TUTORIAL)] + \
+        [(f"tutorial + {d}", {**TUTORIAL, "pylessons": (d,)}) for d in DETAILS]
+    main[2] = ("tutorial recipe", {**TUTORIAL, "pylessons": DETAILS})
+    main = main[:3] + tutorial + main[3:]
     return main if not extra else main + [
         ("old defaults, lr 1e-3", {**OLD, "lr_init": 1e-3, "lr_end": 1e-5}),
         ("new, batch 4 lr scaled", {"batch_size": 4, "lr_reference_batch": 8}),
@@ -90,6 +106,24 @@ def variants(new: dict, extra: bool = False) -> list[tuple[str, dict]]:
         ("old + batch 4", {**OLD, "batch_size": 4}),
     ]
 
+
+def transfer_variants(weights: str) -> list[tuple[str, dict]]:
+    """Rows for ``--weights``: from scratch, and from darknet weights with the scratch
+    defaults, with the transfer defaults (start_defaults.TRANSFER), and one change at a time."""
+    from yolo_studio.core.training.start_defaults import TRANSFER
+
+    dark = {"start_from": "darknet", "darknet_weights": str(weights)}
+    return [("new defaults", {}),
+            ("darknet, scratch defaults", dark),
+            ("darknet, transfer defaults", {**dark, **TRANSFER}),
+            ("darknet, lr 1e-4", {**dark, "lr_init": 1e-4, "lr_end": 1e-6}),
+            ("darknet, freeze 2", {**dark, "freeze_backbone_epochs": 2}),
+            ("darknet, BN momentum 0.99", {**dark, "bn_momentum": 0.99}),
+            ("darknet, warmup 1", {**dark, "warmup_epochs": 1.0})]
+
+
+# rows that run with every --seeds (the others with --ablation-seeds)
+MAIN_ROWS = ("new defaults", "ours old defaults", "darknet, transfer defaults")
 
 FIELDS = ["variant", "seed", "epoch", "map50", "map50_95", "wall_s", "cpu_s", "train_loss",
           "val_cls_loss"]
@@ -116,6 +150,9 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=0,
                    help="TensorFlow threads per op pool (0: TF's choice); 1 lets two bench "
                         "processes share two cores without fighting")
+    p.add_argument("--weights", help="darknet .weights (the same model, any class count): run the "
+                   "transfer rows instead (scratch vs darknet start, transfer defaults, one change "
+                   "at a time)")
     p.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop starting new runs after this much wall time")
@@ -129,6 +166,8 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "recipe.csv"
+    from pylessons_details import applied, config_overrides
+
     from yolo_studio.core.training.events import TrainConfig
 
     project = None if args.plot_only else _project(out, args)
@@ -136,10 +175,11 @@ def main() -> int:
     # project's own settings (the digits demo turns horizontal flip off).
     new = {**TrainConfig().to_dict(), **(project.train_settings if project else {})}
     plan = []
-    for name, overrides in variants(new, args.extra):
+    rows = transfer_variants(args.weights) if args.weights else variants(new, args.extra)
+    for name, overrides in rows:
         if args.only and not any(k in name for k in args.only):
             continue
-        seeds = args.seeds if name in ("new defaults", "ours old defaults") else args.ablation_seeds
+        seeds = args.seeds if name in MAIN_ROWS else args.ablation_seeds
         plan += [(name, overrides, s) for s in seeds]
     # seed 0 of everything first, then the extra seeds, so a cut-short bench still has every row
     first = args.seeds[0]
@@ -154,12 +194,15 @@ def main() -> int:
                 print(f"time budget of {args.max_minutes} min spent; not starting {name} seed {seed}")
                 break
             warmup = args.warmup if args.warmup is not None else max(args.epochs / 4, 0.5)
-            config = TrainConfig.from_dict({**new, **overrides, "model": "yolov3-tiny",
-                                            "input_size": args.size, "epochs": args.epochs,
-                                            "warmup_epochs": warmup, "seed": seed,
-                                            "start_from": "scratch", "augment": True,
-                                            "score_threshold": 0.001})
-            _train(project, config, name, seed, csv_path)
+            overrides = dict(overrides)
+            details = overrides.pop("pylessons", ())
+            overrides.update(config_overrides(details))
+            base = {**new, "model": "yolov3-tiny", "input_size": args.size, "epochs": args.epochs,
+                    "warmup_epochs": warmup, "start_from": "scratch", "augment": True,
+                    "score_threshold": 0.001}
+            config = TrainConfig.from_dict({**base, **overrides, "seed": seed})
+            with applied(details):
+                _train(project, config, name, seed, csv_path)
     rows = _read(csv_path)
     if not rows:
         print("no results yet")
@@ -225,7 +268,8 @@ def _train(project, config, name: str, seed: int, csv_path: Path) -> None:
     print(f"{name} (seed {seed}): batch {config.batch_size}, lr {config.lr_init:g}, "
           f"{config.assignment}, smoothing {config.label_smoothing:g}, init {config.conv_init}, "
           f"bn {config.bn_momentum or 'auto'}, prior {config.prior_bias}, ema {config.ema_decay:g}, "
-          f"hflip {config.hflip}", flush=True)
+          f"hflip {config.hflip}, {config.precision}, warmup {config.warmup_epochs:g}, "
+          f"freeze {config.freeze_backbone_epochs}, from {config.start_from}", flush=True)
     Trainer(project, config, Listener()).run(threading.Event())
     new_file = not csv_path.exists()
     with open(csv_path, "a", newline="") as f:

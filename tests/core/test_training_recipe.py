@@ -207,3 +207,33 @@ def test_ema_swap_puts_the_training_weights_back_even_when_evaluation_fails():
             raise RuntimeError("validation crashed")
     for w, r in zip(model.weights, raw):
         np.testing.assert_array_equal(w.numpy(), r)
+
+
+def test_darknet_weights_of_another_class_count_leave_the_new_outputs_as_from_scratch(ema_root, tmp_path):
+    from yolo_studio.core.model.darknet_weights import write_darknet_weights
+    from yolo_studio.core.training.init_weights import prior_logit
+
+    donor = build_model("yolov3-tiny", 5, 128)
+    rng = np.random.default_rng(1)
+    for w in donor.weights:
+        w.assign(np.ones(w.shape, np.float32) if "variance" in w.path
+                 else rng.normal(0, 0.05, w.shape).astype(np.float32))
+    path = tmp_path / "five-classes.weights"
+    write_darknet_weights(donor, path)
+
+    cfg = TrainConfig(epochs=1, **{**FAST, "input_size": 128}, start_from="darknet",
+                      darknet_weights=str(path))
+    trainer = Trainer(Project.open(ema_root), cfg)
+    trainer.prepare()
+    np.testing.assert_allclose(trainer.model.get_layer("backbone_conv_03").kernel.numpy(),
+                               donor.get_layer("backbone_conv_03").kernel.numpy())
+    samples = trainer.data.train_source.samples
+    per_image = sum(len(s.classes) for s in samples) / len(samples)
+    classes = len(trainer.data.class_names)
+    for layer, cells in zip(output_layers(trainer.model), (8 * 8, 4 * 4)):
+        # small kernels and the prior, as from scratch; not glorot and zero biases, which
+        # made every cell of the first batches say "object" with p = 0.5
+        assert layer.kernel.numpy().std() == pytest.approx(0.01, rel=0.1)
+        bias = layer.bias.numpy().reshape(3, 5 + classes)
+        np.testing.assert_allclose(bias[:, 4], prior_logit(per_image / cells), rtol=1e-5)
+        np.testing.assert_allclose(bias[:, 5:], prior_logit(1 / (classes + 0.01)), rtol=1e-5)

@@ -199,3 +199,33 @@ def test_form_carries_the_recipe_switches_and_starts_from_the_new_defaults(qtbot
     form.multi_anchor.setChecked(True)
     out = form.config()
     assert out.ema_decay > 0 and out.assignment == "multi"
+
+
+def test_choosing_darknet_weights_shows_and_uses_the_transfer_defaults(qtbot, tmp_path, monkeypatch):
+    from yolo_studio.core.training import start_defaults
+
+    # other values than today's measured ones (the same as from scratch), to see the form follow
+    TRANSFER = {**start_defaults.SCRATCH, "lr_init": 1e-4, "lr_end": 1e-6, "warmup_epochs": 1.0,
+                "freeze_backbone_epochs": 2, "bn_momentum": 0.99}
+    monkeypatch.setattr(start_defaults, "TRANSFER", TRANSFER)
+    form = TrainForm()
+    qtbot.addWidget(form)
+    weights = tmp_path / "pretrained.weights"
+    weights.write_bytes(b"\0" * 20)
+    form.weights_edit.setText(str(weights))
+    form.start_from.setCurrentIndex(form.start_from.findData("darknet"))
+    out = form.config()
+    for key, value in TRANSFER.items():
+        assert getattr(out, key) == pytest.approx(value), key
+    assert f"warmup {TRANSFER['warmup_epochs']:g} epochs" in form.start_note.text()
+    # A rate the user typed is theirs: switching back to scratch keeps it, the rest return.
+    form.lr.setValue(3e-4)
+    form.start_from.setCurrentIndex(form.start_from.findData("scratch"))
+    out = form.config()
+    assert out.lr_init == pytest.approx(3e-4)
+    assert (out.warmup_epochs, out.freeze_backbone_epochs, out.bn_momentum) == \
+        (TrainConfig().warmup_epochs, TrainConfig().freeze_backbone_epochs, TrainConfig().bn_momentum)
+    assert "from scratch" in form.start_note.text()
+    # A saved darknet run's own settings are shown as saved, not replaced by defaults.
+    form.set_config(TrainConfig(start_from="darknet", darknet_weights=str(weights), warmup_epochs=5.0))
+    assert form.config().warmup_epochs == 5.0

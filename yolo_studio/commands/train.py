@@ -107,6 +107,11 @@ def build_config(args, project):
     if args.precision:
         precision = legacy_precision(True) if args.precision == "mixed" else args.precision
         config = replace(config, precision=precision)
+    if not args.resume:
+        # Learning rate, warmup, freezing and batch-norm momentum follow the start (scratch or
+        # darknet weights) unless a flag set them: core/training/start_defaults.py decides.
+        from yolo_studio.core.training.start_defaults import with_start_defaults
+        config = with_start_defaults(config, keep={k for k, v in flags.items() if v is not None})
     return replace(config, xla=args.xla or config.xla, multiscale=args.multiscale or config.multiscale,
                    augment=config.augment and not args.no_augment)
 
@@ -133,6 +138,10 @@ def run(args) -> int:
     for problem in (project.problems if isinstance(project, ListProject) else [])[:20]:
         print(f"warning: {problem}", file=sys.stderr)
     config = build_config(args, project)
+    bn = f"{config.bn_momentum:g}" if config.bn_momentum else "fitted to the epoch"
+    print(f"from {config.start_from}: learning rate {config.lr_init:g} -> {config.lr_end:g}, warmup "
+          f"{config.warmup_epochs:g} epochs, backbone frozen for {config.freeze_backbone_epochs} "
+          f"epochs, batch-norm momentum {bn}")
     from yolo_studio.core.project_checks import project_warnings
     for note in project_warnings(project, config.model):
         print(f"warning: {note}", file=sys.stderr)

@@ -22,12 +22,15 @@ def copy_matching_weights(src, dst) -> list[str]:
     return skipped
 
 
-def load_darknet(model, path) -> str:
-    """Load a darknet .weights file (all but the output convs if the class count differs)."""
+def load_darknet(model, path):
+    """Load a darknet .weights file (all but the output convs if the class count differs).
+
+    Returns the loader's report: its ``message`` and the ``skipped`` layers,
+    which the caller gives the from-scratch initialisation.
+    """
     from yolo_studio.core.model.darknet_weights import load_darknet_weights
 
-    report = load_darknet_weights(model, path)
-    return report.message
+    return load_darknet_weights(model, path)
 
 
 def load_last(project, model, model_name: str) -> str:
@@ -56,8 +59,9 @@ CONV_INITS = ("normal", "keras")
 NORMAL_STD = 0.01
 
 
-def init_conv_kernels(model, scheme: str, seed: int) -> None:
-    """Re-draw every conv kernel: ``normal`` is N(0, 0.01) (the pylessons trainer); ``keras`` keeps glorot.
+def init_conv_kernels(model, scheme: str, seed: int, only=None) -> None:
+    """Re-draw every conv kernel (or those of the layers named in ``only``): ``normal`` is
+    N(0, 0.01) (the pylessons trainer); ``keras`` keeps glorot.
 
     A small init keeps the untrained heads near zero, so the first steps see
     bounded losses instead of the large, random logits glorot gives a
@@ -72,7 +76,7 @@ def init_conv_kernels(model, scheme: str, seed: int) -> None:
         return
     rng = np.random.default_rng([seed, 11])
     for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
+        if isinstance(layer, keras.layers.Conv2D) and (only is None or layer.name in only):
             kernel = layer.kernel
             layer.kernel.assign(rng.normal(0.0, NORMAL_STD, tuple(kernel.shape)).astype("float32"))
             if layer.use_bias:

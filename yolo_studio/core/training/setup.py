@@ -91,7 +91,7 @@ def prepare_run(project: TrainingData, cfg: TrainConfig, run_dir: Path | None, r
         model, optimizer, state, ema = _build(cfg, data, strategy, policy)
     _check_memory(cfg, model, precision)
     if not resume:
-        _start_weights(project, cfg, model, ema, say)   # before the run folder exists: a bad file leaves none
+        _start_weights(project, cfg, data, model, ema, say)   # before the run folder exists: a bad file leaves none
     run_dir, resume_from, scratch = _open_run_dir(project, cfg, run_dir, strategy, say)
     # The shared run folder's state, not a non-chief worker's scratch copy (which has none).
     if resume and ema is not None and not _resume_state_has(resume_from, "ema"):
@@ -192,15 +192,22 @@ def _build(cfg: TrainConfig, data: RunData, strategy, policy: str | None):
 
 def _init_recipe(cfg: TrainConfig, data: RunData, model) -> None:
     """From-scratch initialisation: conv kernels, output biases, batch-norm momentum."""
-    from .init_weights import init_conv_kernels, init_output_biases, set_batchnorm_momentum
+    from .init_weights import init_conv_kernels, set_batchnorm_momentum
 
     init_conv_kernels(model, cfg.conv_init, cfg.seed)
     if cfg.prior_bias:
-        samples = data.train_source.samples
-        per_image = sum(len(s.classes) for s in samples) / max(len(samples), 1)
-        init_output_biases(model, len(data.class_names), cfg.input_size, data.strides,
-                           len(data.anchors[0]), per_image)
+        _prior_biases(cfg, data, model)
     set_batchnorm_momentum(model, cfg.bn_momentum, data.steps_per_epoch)
+
+
+def _prior_biases(cfg: TrainConfig, data: RunData, model) -> None:
+    """Output biases from the training split's base rates (init_output_biases)."""
+    from .init_weights import init_output_biases
+
+    samples = data.train_source.samples
+    per_image = sum(len(s.classes) for s in samples) / max(len(samples), 1)
+    init_output_biases(model, len(data.class_names), cfg.input_size, data.strides,
+                       len(data.anchors[0]), per_image)
 
 
 def synchronize_batchnorm(model) -> None:
@@ -311,11 +318,19 @@ def tf_errors():
     return tf.errors.OpError
 
 
-def _start_weights(project, cfg: TrainConfig, model, ema, say: Say) -> None:
-    from .init_weights import load_darknet, load_last
+def _start_weights(project, cfg: TrainConfig, data: RunData, model, ema, say: Say) -> None:
+    from .init_weights import init_conv_kernels, load_darknet, load_last
 
     if cfg.start_from == "darknet":
-        say(load_darknet(model, cfg.darknet_weights))
+        report = load_darknet(model, cfg.darknet_weights)
+        say(report.message)
+        if report.skipped:
+            # The output convs the file could not fill (another class count) start as they
+            # would from scratch: small kernels and prior biases, not glorot and zeros,
+            # which would say "object" at sigmoid(0) = 0.5 on every cell of every image.
+            init_conv_kernels(model, cfg.conv_init, cfg.seed, only=set(report.skipped))
+            if cfg.prior_bias:
+                _prior_biases(cfg, data, model)
     elif cfg.start_from == "last":
         say(load_last(project, model, cfg.model))
     if ema is not None:

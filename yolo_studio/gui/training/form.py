@@ -3,6 +3,7 @@ scaled to the dataset."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -14,6 +15,7 @@ from yolo_studio.core.errors import ConfigError
 from yolo_studio.core.model_family import FAMILIES, MIN_TRAIN_INPUT_SIZE, check_input_size
 from yolo_studio.core.training.device import training_precision
 from yolo_studio.core.training.events import TrainConfig
+from yolo_studio.core.training.start_defaults import defaults_for, describe
 
 # tiny first: the default, and the one that trains in minutes on a CPU.
 MODELS = tuple((FAMILIES[n].label, n) for n in ("yolov3-tiny", "yolov3"))
@@ -132,6 +134,12 @@ class TrainForm(QWidget):
         for text, key in START_FROM:
             self.start_from.addItem(text, key)
         layout.addRow("Start from:", self.start_from)
+        # What the chosen start sets (core/training/start_defaults.py), batch-norm momentum
+        # included, which has no field of its own.
+        self.start_note = QLabel()
+        self.start_note.setWordWrap(True)
+        self.start_note.setObjectName("startDefaultsNote")
+        layout.addRow("", self.start_note)
         self.weights_edit = QLineEdit()
         self.weights_edit.setPlaceholderText("yolov3-tiny.weights from darknet")
         self.weights_button = QPushButton("Browse…")
@@ -169,7 +177,8 @@ class TrainForm(QWidget):
         layout.addRow("", self.ema)
         layout.addRow("Precision:", self.precision)
         layout.addRow("Speed:", self.xla)
-        self.start_from.currentIndexChanged.connect(self._sync_enabled)
+        self._loading = False
+        self.start_from.currentIndexChanged.connect(self._start_changed)
         for w in (self.model, self.start_from):
             w.currentIndexChanged.connect(self.changed)
         for w in (self.input_size, self.batch_size, self.epochs, self.freeze):
@@ -217,6 +226,14 @@ class TrainForm(QWidget):
 
     def set_config(self, cfg: TrainConfig) -> None:
         """Show ``cfg`` in the fields."""
+        self._loading = True     # a saved config's values stay as saved
+        try:
+            self._show(cfg)
+        finally:
+            self._loading = False
+        self._sync_enabled()
+
+    def _show(self, cfg: TrainConfig) -> None:
         _select(self.model, cfg.model)
         self.input_size.setValue(cfg.input_size)
         self.batch_size.setValue(cfg.batch_size)
@@ -234,7 +251,6 @@ class TrainForm(QWidget):
         _select(self.precision, cfg.precision)
         self.xla.setChecked(cfg.xla and self._gpu)
         self._base = cfg
-        self._sync_enabled()
 
     def config(self) -> TrainConfig:
         """The TrainConfig these fields describe; ConfigError naming the field if one is bad."""
@@ -261,8 +277,28 @@ class TrainForm(QWidget):
                  xla=self.xla.isChecked() and self._gpu)
         return TrainConfig.from_dict(d)
 
+    def _start_changed(self) -> None:
+        """A new start moves the fields still at the other start's defaults to this one's."""
+        start = self.start_from.currentData()
+        if not self._loading:
+            mine = defaults_for(start)
+            other = defaults_for("scratch" if start == "darknet" else "darknet")
+            for box, key in ((self.lr, "lr_init"), (self.warmup, "warmup_epochs"),
+                             (self.freeze, "freeze_backbone_epochs")):
+                if math.isclose(box.value(), other[key], rel_tol=1e-9):
+                    box.setValue(mine[key])
+            if self._base.bn_momentum == other["bn_momentum"]:
+                self._base = replace(self._base, bn_momentum=mine["bn_momentum"])
+        self._sync_enabled()
+
     def _sync_enabled(self) -> None:
-        self.weights_row.setEnabled(self.start_from.currentData() == "darknet")
+        start = self.start_from.currentData()
+        self.weights_row.setEnabled(start == "darknet")
+        default_bn = defaults_for(start)["bn_momentum"]
+        bn = self._base.bn_momentum if hasattr(self, "_base") else default_bn
+        own = "" if bn == default_bn else \
+            f" This run's batch-norm momentum: {'fitted to the epoch' if not bn else f'{bn:g}'}."
+        self.start_note.setText(f"{describe(start)}.{own}")
 
     def _browse_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Darknet weights", self.weights_edit.text(),
