@@ -68,8 +68,13 @@ def _min_dist(emb: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 
 def pick(strategy: str, unc: np.ndarray, cons: np.ndarray, emb: np.ndarray, k: int,
-         labelled_emb: np.ndarray | None = None, seed: int = 0, weights: dict | None = None) -> list[int]:
-    """Indices into the unlabelled pool, most useful first, ``k`` of them (fewer if the pool is smaller)."""
+         labelled_emb: np.ndarray | None = None, seed: int = 0, weights: dict | None = None,
+         pool_factor: int | None = None) -> list[int]:
+    """Indices into the unlabelled pool, most useful first, ``k`` of them (fewer if the pool is smaller).
+
+    ``pool_factor`` (default :data:`POOL_FACTOR`) sizes the combination's
+    shortlist for k-center; 0 or 1 picks the top ``k`` by score, no k-center.
+    """
     n = len(unc)
     k = min(int(k), n)
     if strategy not in STRATEGIES:
@@ -83,7 +88,10 @@ def pick(strategy: str, unc: np.ndarray, cons: np.ndarray, emb: np.ndarray, k: i
     if strategy == "diversity":
         return k_center(emb, k, labelled_emb, first=int(np.random.default_rng(seed).integers(n)))
     score = combined_score(unc, cons, weights)
-    shortlist = np.array(_top(score, min(n, POOL_FACTOR * k)))
+    factor = POOL_FACTOR if pool_factor is None else int(pool_factor)
+    if factor <= 1:
+        return _top(score, k)
+    shortlist = np.array(_top(score, min(n, factor * k)))
     chosen = k_center(emb[shortlist], k, labelled_emb, first=0)
     return [int(shortlist[i]) for i in chosen]
 
@@ -94,9 +102,9 @@ def _top(values: np.ndarray, k: int) -> list[int]:
 
 
 def order_all(strategy: str, unc, cons, emb, n_first: int, labelled_emb=None, seed: int = 0,
-              weights: dict | None = None) -> list[int]:
+              weights: dict | None = None, pool_factor: int | None = None) -> list[int]:
     """The whole pool in suggestion order: the first ``n_first`` by :func:`pick`, the rest by score."""
-    first = pick(strategy, unc, cons, emb, n_first, labelled_emb, seed, weights)
+    first = pick(strategy, unc, cons, emb, n_first, labelled_emb, seed, weights, pool_factor)
     score = {"uncertainty": unc, "consistency": cons}.get(strategy)
     if score is None:
         score = combined_score(unc, cons, weights) if strategy in ("combined", "diversity") else \
