@@ -113,13 +113,25 @@ def test_an_unreadable_image_is_named_and_the_rest_are_scored(project, base):
 def test_a_foreign_file_at_the_cache_path_is_left_alone(project, base):
     probe = base[3]
     from yolo_studio.core.active.probe import second_scale
-    key = cache.checkpoint_key(base[1], {"size": 64, "second": second_scale(64)})
+    key = cache.checkpoint_key(base[1], {"size": 64, "second": second_scale(64), "flip": True})
     path = cache.cache_path(project.runs_dir, key)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"someone's file")
     result = suggest(project, base[1], n=3, probe=probe)
     assert path.read_bytes() == b"someone's file" and len(result.order) == 10
     assert "not a score file" in result.notes[0]
+
+
+def test_a_project_trained_without_flip_is_not_scored_on_mirror_disagreement(project, base):
+    """Digits train without hflip (a mirrored 2 is not a 2): the mirror pass would flag every image."""
+    mirrored = {s.image.name: s.consistency for s in suggest(project, base[1], probe=base[3], n=3).order}
+    project.train_settings["hflip"] = False
+    project.save()
+    plain = suggest(project, base[1], probe=base[3], n=3)
+    assert plain.scored_now == 14                       # not the scores of the mirrored setting
+    scale_only = {s.image.name: s.consistency for s in plain.order}
+    assert all(scale_only[k] <= mirrored[k] + 1e-9 for k in mirrored)
+    assert any(scale_only[k] < mirrored[k] - 1e-6 for k in mirrored)
 
 
 def test_k_center_spreads_a_batch_over_near_duplicates():
