@@ -12,7 +12,13 @@ parts, kept in memory); the held-out mAP@0.5 is recorded against the number
 labelled.
 
 Strategies: random, each signal alone (uncertainty, consistency, diversity)
-and the combination (core/active/select.py). Writes ``active_learning.csv``
+and the combination (core/active/select.py); ``combined:U:C:F`` names a
+combination's weights and shortlist (F x k images for k-center; F <= 1: the
+top k by weighted rank, no k-center), which is how select.DEFAULT_WEIGHTS
+and POOL_FACTOR were chosen; plain ``combined`` is those defaults. The CSV
+always names a combination in full. Every run of a seed is deterministic
+(same start, same picks, same mAP), so rows of separate runs with the same
+settings can be put side by side. Writes ``active_learning.csv``
 (one row per strategy, seed and round; rows already there are kept and
 skipped, so an interrupted bench continues) and ``active_learning.png``
 (mean mAP@0.5 over seeds against images labelled), and prints, per strategy,
