@@ -129,7 +129,10 @@ def strategy_spec(name: str) -> tuple[str, dict | None, int | None]:
 def canonical(name: str) -> str:
     """The CSV's name of a strategy: a combination always names its weights and shortlist."""
     base, w, f = strategy_spec(name)
-    return base if w is None else f"combined:{w['uncertainty']:g}:{w['consistency']:g}:{f}"
+    if w is None:
+        return base
+    f = f if f > 1 else 0                 # every F <= 1 is the same pick: top k, no k-center
+    return f"combined:{w['uncertainty']:g}:{w['consistency']:g}:{f}"
 
 
 def choose(strategy, table, pool_paths, revealed, k, seed):
