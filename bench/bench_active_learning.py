@@ -12,7 +12,13 @@ parts, kept in memory); the held-out mAP@0.5 is recorded against the number
 labelled.
 
 Strategies: random, each signal alone (uncertainty, consistency, diversity)
-and the combination (core/active/select.py). Writes ``active_learning.csv``
+and the combination (core/active/select.py); ``combined:U:C:F`` names a
+combination's weights and shortlist (F x k images for k-center; F <= 1: the
+top k by weighted rank, no k-center), which is how select.DEFAULT_WEIGHTS
+and POOL_FACTOR were chosen; plain ``combined`` is those defaults. The CSV
+always names a combination in full. Every run of a seed is deterministic
+(same start, same picks, same mAP), so rows of separate runs with the same
+settings can be put side by side. Writes ``active_learning.csv``
 (one row per strategy, seed and round; rows already there are kept and
 skipped, so an interrupted bench continues) and ``active_learning.png``
 (mean mAP@0.5 over seeds against images labelled), and prints, per strategy,
@@ -56,7 +62,10 @@ def parse_args(argv):
                    help="least CPU seconds the from-scratch side of --retrain-check may train")
     p.add_argument("--report-only", action="store_true", help="summarise the CSV in --out; train nothing")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined")
+    p.add_argument("--strategies", default="random,uncertainty,consistency,diversity,combined",
+                   help="comma-separated; a combination may name its weights and shortlist as "
+                        "combined:U:C:F (uncertainty weight, consistency weight, shortlist F x k for "
+                        "k-center, F <= 1: no k-center); plain 'combined' is select's defaults")
     p.add_argument("--retrain-check", action="store_true",
                    help="instead of the strategies: time retraining from the last weights against "
                         "training from scratch, to the previous model's mAP, on a grown set")
@@ -99,12 +108,40 @@ def score_pool(learner, pool_paths, images):
     return table
 
 
+def strategy_spec(name: str) -> tuple[str, dict | None, int | None]:
+    """(strategy, weights, pool factor) of a --strategies entry such as ``combined:0.25:0.75:3``."""
+    from yolo_studio.core.active import select
+
+    base, _, rest = name.partition(":")
+    if base != "combined":
+        if rest or base not in select.STRATEGIES:
+            raise SystemExit(f"--strategies: '{name}' is not one of {', '.join(select.STRATEGIES)}")
+        return base, None, None
+    if not rest:
+        return base, dict(select.DEFAULT_WEIGHTS), select.POOL_FACTOR
+    try:
+        u, c, f = rest.split(":")
+        return base, {"uncertainty": float(u), "consistency": float(c)}, int(f)
+    except ValueError:
+        raise SystemExit(f"--strategies: '{name}' should be combined:U:C:F, e.g. combined:0.25:0.75:3")
+
+
+def canonical(name: str) -> str:
+    """The CSV's name of a strategy: a combination always names its weights and shortlist."""
+    base, w, f = strategy_spec(name)
+    if w is None:
+        return base
+    f = f if f > 1 else 0                 # every F <= 1 is the same pick: top k, no k-center
+    return f"combined:{w['uncertainty']:g}:{w['consistency']:g}:{f}"
+
+
 def choose(strategy, table, pool_paths, revealed, k, seed):
-    """``k`` new pool images by ``strategy``."""
+    """``k`` new pool images by ``strategy`` (a canonical name)."""
     import numpy as np
 
     from yolo_studio.core.active import select
 
+    strategy, weights, factor = strategy_spec(strategy)
     taken = set(revealed)
     left = [p for p in pool_paths if p not in taken]
     if strategy == "random":
@@ -114,7 +151,7 @@ def choose(strategy, table, pool_paths, revealed, k, seed):
     unc, cons = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
     emb = np.stack([r[2] for r in rows])
     lab = np.stack([table.rows[str(p)][2] for p in revealed])
-    return [left[i] for i in select.pick(strategy, unc, cons, emb, k, lab, seed)]
+    return [left[i] for i in select.pick(strategy, unc, cons, emb, k, lab, seed, weights, factor)]
 
 
 def run_seed(args, data, seed, strategies, done, writer):
@@ -263,8 +300,9 @@ def main(argv=None) -> int:
     csv_path = out / "active_learning.csv"
     rows = read_rows(csv_path)
     done = {(r["strategy"], r["seed"], r["round"]) for r in rows}
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    if args.report_only:
+    names = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    strategies = [s if args.report_only and s != "combined" else canonical(s) for s in names]
+    if args.report_only:       # names as written: the CSV may hold rows of an earlier signal (e.g. *-v1)
         from bench_active_learning_report import report
         report([r for r in rows if r["seed"] in args.seeds], strategies, out / "active_learning.png")
         return 0

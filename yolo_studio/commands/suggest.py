@@ -15,7 +15,8 @@ def add_parser(sub, name: str) -> argparse.ArgumentParser:
 
     p = sub.add_parser(name, help="list the unlabelled images most worth labelling next",
                        description="Score the project's unlabelled images with a trained model "
-                                   "(uncertainty, flip/scale consistency, diversity) and list the "
+                                   "(uncertainty and flip/scale consistency; --strategy diversity "
+                                   "spreads the picks over the feature space instead) and list the "
                                    "best N, most useful first. Scores are cached per checkpoint "
                                    "under the project's runs/active_cache/.")
     p.add_argument("project", help="project folder")

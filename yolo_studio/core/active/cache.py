@@ -20,7 +20,7 @@ from yolo_studio.core.atomic import atomic_write_bytes
 
 CACHE_DIR = "active_cache"
 WRITTEN_BY = "yolo-studio active-learning scores"
-VERSION = 1
+VERSION = 2          # 2: uncertainty weighted by each candidate's score
 
 
 def weights_files(weights) -> list[Path]:

@@ -30,26 +30,34 @@ class JobResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def score_batch(probe: ModelProbe, images_rgb: list) -> list[tuple[float, float, object]]:
-    """(uncertainty, consistency, embedding) for each RGB image: three passes (plain, mirrored, rescaled)."""
+def score_batch(probe: ModelProbe, images_rgb: list, flip: bool = True) -> list[tuple[float, float, object]]:
+    """(uncertainty, consistency, embedding) for each RGB image: three passes (plain, mirrored, rescaled).
+
+    ``flip`` False skips the mirrored pass, for projects that train without
+    horizontal flip (digits, text): there a mirrored 2 is not a 2, and the
+    model is right to disagree with itself, so consistency is the scale pass.
+    """
     size = probe.input_size
     plain, emb, lbs = probe.run(images_rgb, size)
-    flipped, _, _ = probe.run(images_rgb, size, flip=True)
+    flipped = probe.run(images_rgb, size, flip=True)[0] if flip else None
     big = second_scale(size)
     rescaled, _, lbs_big = probe.run(images_rgb, big)
     out = []
     for i, im in enumerate(images_rgb):
         h, w = im.shape[:2]
         a = signals.candidates(plain[i], lbs[i], w, h)
-        b = signals.candidates(flipped[i], lbs[i], w, h)
         c = signals.candidates(rescaled[i], lbs_big[i], w, h)
-        out.append((signals.uncertainty(a), signals.consistency(a, b, c), emb[i]))
+        if flip:
+            cons = signals.consistency(a, signals.candidates(flipped[i], lbs[i], w, h), c)
+        else:
+            cons = signals.disagreement(a, c)
+        out.append((signals.uncertainty(a), cons, emb[i]))
     return out
 
 
 def score_images(probe: ModelProbe, images: list[tuple[str, Path]], table: ScoreTable,
                  batch_size: int = DEFAULT_BATCH, progress=None,
-                 cancel: threading.Event | None = None) -> JobResult:
+                 cancel: threading.Event | None = None, flip: bool = True) -> JobResult:
     """Score ``images`` ((key, path) pairs) into ``table``; ``progress(done, total)`` after each batch.
 
     An image that cannot be read becomes a Problem naming it; the rest go on.
@@ -68,7 +76,7 @@ def score_images(probe: ModelProbe, images: list[tuple[str, Path]], table: Score
             except (YoloStudioError, OSError) as e:
                 result.problems.append(Problem(str(path), f"not scored: {getattr(e, 'what', e)}"))
         if rgb:
-            for (key, _path, stamp), (unc, cons, emb) in zip(batch, score_batch(probe, rgb)):
+            for (key, _path, stamp), (unc, cons, emb) in zip(batch, score_batch(probe, rgb, flip)):
                 table.put(key, unc, cons, emb, stamp)
             result.scored += len(rgb)
         if progress is not None:

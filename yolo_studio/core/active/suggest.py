@@ -87,7 +87,9 @@ def suggest(project, weights=None, n: int = 50, seed: int = 0, strategy: str = "
     """Score the unlabelled images (cached per checkpoint) and order them, the best ``n`` picked for diversity."""
     weights = Path(weights) if weights else default_weights(project)
     probe = probe or ModelProbe.load(weights, input_size)
-    key = cache.checkpoint_key(weights, {"size": probe.input_size, "second": second_scale(probe.input_size)})
+    flip = bool(project.train_settings.get("hflip", True))     # as training mirrors (or not)
+    key = cache.checkpoint_key(weights, {"size": probe.input_size, "second": second_scale(probe.input_size),
+                                         "flip": flip})
     path = cache.cache_path(project.runs_dir, key)
     table, note = cache.load(path, key)
     result = SuggestResult([], weights, notes=[note] if note else [])
@@ -104,7 +106,7 @@ def suggest(project, weights=None, n: int = 50, seed: int = 0, strategy: str = "
         if table.get(keys[p], _stamp(p)) is None:
             todo.append((keys[p], p))
     result.from_cache = len(pool) + len(labelled) - len(todo)
-    job = score_images(probe, todo, table, batch_size, progress, cancel)
+    job = score_images(probe, todo, table, batch_size, progress, cancel, flip)
     result.scored_now, result.cancelled, result.problems = job.scored, job.cancelled, job.problems
     if job.scored and note is None:
         try:
