@@ -171,3 +171,66 @@ def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(tra
         assert main(["eval", str(root), "--weights", str(ckpt), "--backend", backend]) == 0
         maps[backend] = capsys.readouterr().out
     assert maps["openvino"] == maps["tensorflow"]
+
+
+BF16_OFFERED = "openvino-bf16" in available_backends()
+
+
+def assert_same_boxes_bf16(got, ref, tol):
+    """bf16 against float32 TF: same count, each box's twin has IoU > 0.99 and score within ``tol``."""
+    assert len(got) == len(ref)
+    if not ref:
+        return
+    a = np.array([[d.x1, d.y1, d.x2, d.y2] for d in got])
+    b = np.array([[d.x1, d.y1, d.x2, d.y2] for d in ref])
+    overlap = iou(a, b)
+    for i, d in enumerate(got):
+        assert any(r.class_id == d.class_id and abs(r.score - d.score) < tol and overlap[i, j] > 0.99
+                   for j, r in enumerate(ref)), f"{d} has no twin among TensorFlow's boxes"
+
+
+@pytest.mark.skipif(not BF16_OFFERED, reason="no openvino, or a CPU without native bf16")
+def test_openvino_bf16_gives_tensorflows_float32_boxes_within_its_tolerance(trained_tiny, val_images,
+                                                                           tf_reference, capsys):
+    from yolo_studio.core.runtime.select import BF16_SCORE_TOL
+
+    det = Detector.load(trained_tiny[1], precision="bfloat16", backend="openvino-bf16")
+    assert det.backend == "openvino-bf16" and "bf16: score error" in det.backend_reason
+    assert det.runtime.conv_precisions() == {"bf16"}          # really rounds: not float32 renamed
+    worst = 0.0
+    for image, ref in zip(val_images, tf_reference):
+        got = det.detect(image, score_threshold=SCORE)
+        assert_same_boxes_bf16(got, ref, BF16_SCORE_TOL)
+        worst = max([worst] + [min(abs(g.score - r.score) for r in ref) for g in got])
+    print(f"bf16 worst score difference on the val images: {worst:.2e}")
+    with capsys.disabled():
+        print(f"\n[measured] bf16 worst score difference {worst:.2e} over {len(val_images)} images")
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_auto_never_picks_bf16_when_the_user_chose_float32(trained_tiny, monkeypatch):
+    from yolo_studio.core.runtime import offered_backends
+
+    assert "openvino-bf16" not in offered_backends("float32")
+    tried = []
+    real = runtime_pkg.select.make_runtime if hasattr(runtime_pkg, "select") else None
+    import yolo_studio.core.runtime.select as select
+
+    real = select.make_runtime
+    monkeypatch.setattr(select, "make_runtime", lambda det, name, msg=None: tried.append(name)
+                        or real(det, name, msg))
+    det = Detector.load(trained_tiny[1], precision="float32", backend="auto")
+    assert "openvino-bf16" not in tried and det.backend != "openvino-bf16"
+    with pytest.raises(BackendError, match="precision 'float32'"):
+        Detector.load(trained_tiny[1], precision="float32", backend="openvino-bf16")
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_a_cpu_without_bf16_is_not_offered_the_bf16_backend(trained_tiny, monkeypatch):
+    monkeypatch.setattr(runtime_pkg.backend_module("openvino-bf16"), "cpu_has_bf16", lambda: False)
+    assert "openvino-bf16" not in available_backends()
+    assert "openvino" in available_backends()
+    det = Detector.load(trained_tiny[1], precision="auto", backend="auto")
+    assert det.backend != "openvino-bf16" and "openvino-bf16" not in det.backend_reason
+    with pytest.raises(BackendError, match="native bf16"):
+        Detector.load(trained_tiny[1], precision="auto", backend="openvino-bf16")
