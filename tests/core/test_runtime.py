@@ -176,35 +176,33 @@ def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(tra
 BF16_OFFERED = "openvino-bf16" in available_backends()
 
 
-def assert_same_boxes_bf16(got, ref, tol):
-    """bf16 against float32 TF: same count, each box's twin has IoU > 0.99 and score within ``tol``."""
-    assert len(got) == len(ref)
-    if not ref:
-        return
-    a = np.array([[d.x1, d.y1, d.x2, d.y2] for d in got])
-    b = np.array([[d.x1, d.y1, d.x2, d.y2] for d in ref])
-    overlap = iou(a, b)
-    for i, d in enumerate(got):
-        assert any(r.class_id == d.class_id and abs(r.score - d.score) < tol and overlap[i, j] > 0.99
-                   for j, r in enumerate(ref)), f"{d} has no twin among TensorFlow's boxes"
-
-
 @pytest.mark.skipif(not BF16_OFFERED, reason="no openvino, or a CPU without native bf16")
-def test_openvino_bf16_gives_tensorflows_float32_boxes_within_its_tolerance(trained_tiny, val_images,
-                                                                           tf_reference, capsys):
-    from yolo_studio.core.runtime.select import BF16_SCORE_TOL
+def test_openvino_bf16_gives_tensorflows_float32_boxes_within_its_tolerance(trained_tiny, val_images):
+    """Row by row (one per anchor) on every val image: scores within the bf16 tolerance, each scoring
+    row's box IoU > 0.99 with TF float32's, the same box count after NMS. (Detections at the
+    one-epoch model's 0.02 threshold are not compared one by one: its scores crowd 0.01-0.05 with
+    near-ties between classes that any rounding reorders.)"""
+    from yolo_studio.core.images import letterbox_image
+    from yolo_studio.core.runtime.select import rows_match_bf16
 
     det = Detector.load(trained_tiny[1], precision="bfloat16", backend="openvino-bf16")
     assert det.backend == "openvino-bf16" and "bf16: score error" in det.backend_reason
     assert det.runtime.conv_precisions() == {"bf16"}          # really rounds: not float32 renamed
-    worst = 0.0
-    for image, ref in zip(val_images, tf_reference):
-        got = det.detect(image, score_threshold=SCORE)
-        assert_same_boxes_bf16(got, ref, BF16_SCORE_TOL)
-        worst = max([worst] + [min(abs(g.score - r.score) for r in ref) for g in got])
-    print(f"bf16 worst score difference on the val images: {worst:.2e}")
-    with capsys.disabled():
-        print(f"\n[measured] bf16 worst score difference {worst:.2e} over {len(val_images)} images")
+    for image in val_images:
+        boxed = letterbox_image(image, det.input_size)[0][None]
+        ok, detail = rows_match_bf16(det.runtime.decoded(boxed), det.tf_runtime.decoded(boxed))
+        assert ok, detail
+    # the check fails a model that is not the same one (a float32 tolerance would fail bf16 too)
+    from yolo_studio.core.model import output_layers
+
+    other = Detector.load(trained_tiny[1])
+    for layer in output_layers(other.model):        # heads 50% off: another model
+        kernel, bias = layer.get_weights()
+        layer.set_weights([kernel * 1.5, bias * 1.5])
+    boxed = letterbox_image(val_images[0], det.input_size)[0][None]
+    other_rows = other.tf_runtime.decoded(boxed)
+    ok, detail = rows_match_bf16(det.runtime.decoded(boxed), other_rows)
+    assert not ok, detail
 
 
 @pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
@@ -212,9 +210,9 @@ def test_auto_never_picks_bf16_when_the_user_chose_float32(trained_tiny, monkeyp
     from yolo_studio.core.runtime import offered_backends
 
     assert "openvino-bf16" not in offered_backends("float32")
-    tried = []
-    real = runtime_pkg.select.make_runtime if hasattr(runtime_pkg, "select") else None
     import yolo_studio.core.runtime.select as select
+
+    tried = []
 
     real = select.make_runtime
     monkeypatch.setattr(select, "make_runtime", lambda det, name, msg=None: tried.append(name)
