@@ -9,7 +9,8 @@ written as darknet cfg + weights and read by both OpenCV and our darknet reader:
 - model only: the network + decode on a ready input (OpenCV: forward).
 Backends: TensorFlow float32 (today), OpenVINO and ONNX Runtime (float32,
 converted from our TF graph with the decode inside), what ``auto`` picks, and
-where the CPU has bf16/AMX, OpenVINO with its bf16 hint and TF mixed_bfloat16.
+where the CPU has bf16/AMX, openvino-bf16 (the same IR, bf16 hint; 'auto' here runs
+with precision auto, so it may pick it) and TF mixed_bfloat16.
 All runs are interleaved round by round in one process, so a busy machine
 slows every side alike; prints medians (ms), ratios to OpenCV, conversion
 times and whether every backend's boxes equal TensorFlow's.
@@ -38,7 +39,8 @@ from yolo_studio.core.images import letterbox_image  # noqa: E402
 from yolo_studio.core.model import ModelSpec, build_model, darknet_conv_layers, output_layers  # noqa: E402
 from yolo_studio.core.model.darknet_cfg import write_cfg  # noqa: E402
 from yolo_studio.core.model.darknet_weights import write_darknet_weights  # noqa: E402
-from yolo_studio.core.runtime import OPTIONAL, available_backends  # noqa: E402
+from yolo_studio.core.runtime import BF16, OPTIONAL, available_backends, is_bf16  # noqa: E402
+from yolo_studio.core.runtime.select import BackendError, make_runtime  # noqa: E402
 
 SIZE, CLASSES, SCORE, IOU = 416, 80, 0.25, 0.45
 
@@ -106,15 +108,15 @@ def opencv_pipeline(cfg: Path, weights: Path):
     return model_only, end_to_end
 
 
-def same_boxes(a, b) -> bool:
-    """Same count, and pairwise (sorted by score) same class, IoU > 0.99, score within 1e-3."""
+def same_boxes(a, b, score_tol: float = 1e-3) -> bool:
+    """Same count, and pairwise (sorted by score) same class, IoU > 0.99, score within ``score_tol``."""
     from yolo_studio.core.boxes import iou
 
     if len(a) != len(b):
         return False
     a, b = sorted(a, key=lambda d: -d.score), sorted(b, key=lambda d: -d.score)
     for x, y in zip(a, b):
-        if x.class_id != y.class_id or abs(x.score - y.score) > 1e-3:
+        if x.class_id != y.class_id or abs(x.score - y.score) > score_tol:
             return False
         if iou([x.x1, x.y1, x.x2, x.y2], [y.x1, y.y1, y.x2, y.y2])[0, 0] <= 0.99:
             return False
@@ -132,27 +134,27 @@ def backends_for(weights: Path, cfg: Path, names: list[str]) -> tuple[dict, dict
     for name in names:
         print(f"  converting for {name}...", flush=True)
         det = copy.copy(tf_det)
+        det.precision = "bfloat16" if is_bf16(name) else "float32"     # bf16 only when asked for
         t0 = time.perf_counter()
-        det.use_backend(name)
+        try:
+            det.use_backend(name)
+        except BackendError as e:
+            if not is_bf16(name):
+                raise
+            # bf16 on these random weights may miss TF float32's boxes; still timed, marked unchecked
+            print(f"  {e}; timed anyway (unchecked)", flush=True)
+            det.runtime = make_runtime(det, name)
         seconds[name] = time.perf_counter() - t0
         detectors[name] = det
         gc.collect()                 # the converter's copies of the graph
     return detectors, seconds
 
 
-def openvino_bf16(detector):
-    """The OpenVINO IR of ``detector`` compiled with the bf16 hint (only where the CPU has bf16)."""
-    import openvino as ov
+def tol(backend: str) -> float:
+    """The score tolerance a backend is held to against TensorFlow float32."""
+    from yolo_studio.core.runtime.select import BF16_SCORE_TOL, SCORE_TOL
 
-    from yolo_studio.core.runtime.cache import content_key, source_files
-    from yolo_studio.core.runtime.select import _key_parts
-
-    folder, files = source_files(detector.source, detector.cfg)
-    xml = folder / f"{content_key(files, *_key_parts(detector, 'openvino'))}.xml"
-    compiled = ov.Core().compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY",
-                                                         "INFERENCE_PRECISION_HINT": "bf16"})
-    request = compiled.create_infer_request()
-    return lambda boxed: request.infer([boxed])
+    return BF16_SCORE_TOL if is_bf16(backend) else SCORE_TOL
 
 
 def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
@@ -169,6 +171,7 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
     detectors, convert_s = backends_for(weights, cfg, backends)
     t0 = time.perf_counter()
     auto = copy.copy(detectors["tensorflow"])
+    auto.precision = "auto"          # precision and backend auto: bf16 allowed where the CPU has it
     auto.use_backend("auto")
     auto_s = time.perf_counter() - t0
     boxed = letterbox_image(image[:, :, ::-1].copy(), SIZE)[0][None]
@@ -179,11 +182,8 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
         cases[f"{b} end-to-end"] = lambda det=det: det.detect(image, **kw)
         cases[f"{b} model"] = lambda det=det: det.runtime.decoded(boxed)
     if fast_bfloat16():
-        bf16 = Detector.load(weights, cfg=cfg, precision="bfloat16")
+        bf16 = Detector.load(weights, cfg=cfg, precision="bfloat16", may_convert=False)  # TF own bf16
         cases["tensorflow bf16 end-to-end"] = lambda: bf16.detect(image, **kw)
-        if "openvino" in detectors:
-            ov_bf16 = openvino_bf16(detectors["openvino"])
-            cases["openvino bf16 model"] = lambda: ov_bf16(boxed)
     for fn in cases.values():                             # warm-up: tracing, allocations
         fn(), fn()
     times = {k: [] for k in cases}
@@ -197,7 +197,7 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
         ratio = med["opencv end-to-end" if "end-to-end" in k else "opencv model"] / v
         print(f"  {k:<28} {v:8.1f}   OpenCV / this {ratio:5.2f}x   this / OpenCV {1 / ratio:5.2f}x")
     print(f"  detections after NMS: opencv {cv_e2e(image)}, tensorflow {len(ref)}; same boxes as "
-          "TensorFlow: " + ", ".join(f"{b} {same_boxes(det.detect(image, **kw), ref)}"
+          "TensorFlow: " + ", ".join(f"{b} {same_boxes(det.detect(image, **kw), ref, tol(b))}"
                                      for b, det in detectors.items() if b != "tensorflow"))
     print("  conversion (first time, then cached): "
           + ", ".join(f"{b} {s:.0f} s" for b, s in convert_s.items()))
@@ -208,8 +208,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--models", nargs="+", default=["yolov3-tiny", "yolov3"])
-    parser.add_argument("--backends", nargs="+", choices=OPTIONAL,
-                        default=[b for b in OPTIONAL if b in available_backends()],
+    parser.add_argument("--backends", nargs="+", choices=OPTIONAL + BF16,
+                        default=[b for b in OPTIONAL + BF16 if b in available_backends()],
                         help="optional backends to convert and time (tf2onnx needs ~10 GB for the full "
                              "YOLOv3; leave onnxruntime out where memory is short)")
     args = parser.parse_args()

@@ -171,3 +171,64 @@ def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(tra
         assert main(["eval", str(root), "--weights", str(ckpt), "--backend", backend]) == 0
         maps[backend] = capsys.readouterr().out
     assert maps["openvino"] == maps["tensorflow"]
+
+
+BF16_OFFERED = "openvino-bf16" in available_backends()
+
+
+@pytest.mark.skipif(not BF16_OFFERED, reason="no openvino, or a CPU without native bf16")
+def test_openvino_bf16_gives_tensorflows_float32_boxes_within_its_tolerance(trained_tiny, val_images):
+    """Row by row (one per anchor) on every val image: scores within the bf16 tolerance, each scoring
+    row's box IoU > 0.99 with TF float32's, the same box count after NMS. (Detections at the
+    one-epoch model's 0.02 threshold are not compared one by one: its scores crowd 0.01-0.05 with
+    near-ties between classes that any rounding reorders.)"""
+    from yolo_studio.core.images import letterbox_image
+    from yolo_studio.core.runtime.select import rows_match_bf16
+
+    det = Detector.load(trained_tiny[1], precision="bfloat16", backend="openvino-bf16")
+    assert det.backend == "openvino-bf16" and "bf16: score error" in det.backend_reason
+    assert det.runtime.conv_precisions() == {"bf16"}          # really rounds: not float32 renamed
+    for image in val_images:
+        boxed = letterbox_image(image, det.input_size)[0][None]
+        ok, detail = rows_match_bf16(det.runtime.decoded(boxed), det.tf_runtime.decoded(boxed))
+        assert ok, detail
+    # the check fails a model that is not the same one (a float32 tolerance would fail bf16 too)
+    from yolo_studio.core.model import output_layers
+
+    other = Detector.load(trained_tiny[1])
+    for layer in output_layers(other.model):        # heads 50% off: another model
+        kernel, bias = layer.get_weights()
+        layer.set_weights([kernel * 1.5, bias * 1.5])
+    boxed = letterbox_image(val_images[0], det.input_size)[0][None]
+    other_rows = other.tf_runtime.decoded(boxed)
+    ok, detail = rows_match_bf16(det.runtime.decoded(boxed), other_rows)
+    assert not ok, detail
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_auto_never_picks_bf16_when_the_user_chose_float32(trained_tiny, monkeypatch):
+    from yolo_studio.core.runtime import offered_backends
+
+    assert "openvino-bf16" not in offered_backends("float32")
+    import yolo_studio.core.runtime.select as select
+
+    tried = []
+
+    real = select.make_runtime
+    monkeypatch.setattr(select, "make_runtime", lambda det, name, msg=None: tried.append(name)
+                        or real(det, name, msg))
+    det = Detector.load(trained_tiny[1], precision="float32", backend="auto")
+    assert "openvino-bf16" not in tried and det.backend != "openvino-bf16"
+    with pytest.raises(BackendError, match="precision 'float32'"):
+        Detector.load(trained_tiny[1], precision="float32", backend="openvino-bf16")
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_a_cpu_without_bf16_is_not_offered_the_bf16_backend(trained_tiny, monkeypatch):
+    monkeypatch.setattr(runtime_pkg.backend_module("openvino-bf16"), "cpu_has_bf16", lambda: False)
+    assert "openvino-bf16" not in available_backends()
+    assert "openvino" in available_backends()
+    det = Detector.load(trained_tiny[1], precision="auto", backend="auto")
+    assert det.backend != "openvino-bf16" and "openvino-bf16" not in det.backend_reason
+    with pytest.raises(BackendError, match="native bf16"):
+        Detector.load(trained_tiny[1], precision="auto", backend="openvino-bf16")

@@ -83,7 +83,7 @@ def run(args) -> int:
     else:
         guard.check([_video_name(kind, args.source)])
     detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
-                             precision=args.precision)
+                             precision=args.precision, may_convert=args.backend != "tensorflow")
     if detector.message:
         print(detector.message)
     out.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ def _prelabel_project(args, kind: str) -> int:
     images = _image_list(Path(args.source), kind)
     own = {p.resolve() for p in project.image_paths()}
     detector = Detector.load(args.weights, classes=args.classes, cfg=args.cfg, input_size=args.size,
-                             precision=args.precision)
+                             precision=args.precision, may_convert=args.backend != "tensorflow")
     added = labelled = boxes = failed = 0
     unknown: set[str] = set()
     targets = []

@@ -33,5 +33,6 @@ def add_backend_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=CHOICES, default=default_backend(),
                    help="inference runtime: auto starts on TensorFlow, converts the model once in the "
                         "background (cached beside the weights) and switches to the fastest backend "
-                        "that gives TensorFlow's boxes; or name one (default: auto, or "
-                        f"${ENV_BACKEND})")
+                        "that gives TensorFlow's boxes (with --precision auto/bfloat16 on a CPU with "
+                        "native bf16 also openvino-bf16, checked with a bf16 score tolerance); or name "
+                        f"one (default: auto, or ${ENV_BACKEND})")

@@ -8,7 +8,7 @@ from yolo_studio.core.annotations import Detection, ImageAnnotation
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError, ImageFileError, LabelFileError
 from yolo_studio.core.evaluation import EvalResult, evaluate
-from yolo_studio.core.runtime import FOLDER_BATCH, default_backend
+from yolo_studio.core.runtime import BF16, FOLDER_BATCH, default_backend
 
 
 @dataclass
@@ -54,7 +54,9 @@ def evaluate_checkpoint(project, weights, split: str = "val",
     from yolo_studio.core.runtime.select import faster_backend
 
     anns, problems = ground_truth(project, split)
-    detector = Detector.load(weights, cfg=cfg, input_size=input_size)
+    # float32 unless the bf16 backend is named: naming it is choosing bfloat16 ('auto' stays float32)
+    precision = "bfloat16" if backend in BF16 else "float32"
+    detector = Detector.load(weights, cfg=cfg, input_size=input_size, precision=precision)
     classes = list(project.classes)
     shared = set(classes) & set(detector.class_names)
     if not shared:

@@ -25,7 +25,7 @@ from yolo_studio.core.model import ModelSpec
 from yolo_studio.core.model.darknet import resolve_class_names
 from yolo_studio.core.model.loading import SAVEDMODEL_SPEC, load_keras_model, model_kind
 from yolo_studio.core.model_family import check_input_size
-from yolo_studio.core.runtime import TENSORFLOW
+from yolo_studio.core.runtime import TENSORFLOW, default_backend
 from yolo_studio.core.runtime.tf_runtime import TFRuntime, decoded_function, make_detect_function
 from yolo_studio.core.training.device import cpu_has_bfloat16
 
@@ -55,6 +55,13 @@ def resolve_precision(precision: str) -> str:
     if precision == "auto":
         return PRECISIONS["bfloat16" if fast_bfloat16() else "float32"]
     return PRECISIONS[precision]
+
+
+def _bf16_backend_offered(precision: str) -> bool:
+    """True when a bf16 backend may replace TensorFlow for ``precision`` here (openvino, CPU bf16)."""
+    from yolo_studio.core.runtime import BF16, offered_backends
+
+    return any(n in BF16 for n in offered_backends(precision))
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ class Detector:
         self.source = source
         self.message = message
         self.model = model          # the float32 Keras model other backends convert (else None)
+        self.precision = "float32"  # the user's precision: 'auto'/'bfloat16' allow bf16 backends
         self.cfg = cfg
         self.trace_count = 0
         # Seconds spent in the last detect(): for the preview's latency read-out.
@@ -163,7 +171,8 @@ class Detector:
 
     @classmethod
     def load(cls, path, classes=None, cfg=None, input_size: int | None = None,
-             precision: str = "float32", backend: str = TENSORFLOW, on_message=None) -> "Detector":
+             precision: str = "float32", backend: str = TENSORFLOW, on_message=None,
+             may_convert: bool = True) -> "Detector":
         """Load a checkpoint, darknet .weights (+ cfg) or a SavedModel exported by the app.
 
         ``precision`` 'bfloat16' runs the hidden layers in bfloat16 (1.4-2.3x
@@ -171,15 +180,22 @@ class Detector:
         uses it only where the CPU does bfloat16 natively. SavedModels keep the
         precision they were exported with. ``backend`` other than 'tensorflow'
         converts (or takes from the cache) before returning: see :meth:`use_backend`.
+        ``may_convert`` False (TensorFlow only) keeps TF's own bfloat16 for 'bfloat16'/'auto'.
         """
-        det = cls._load(path, classes, cfg, input_size, precision)
+        may_convert = may_convert and (backend != TENSORFLOW or default_backend() != TENSORFLOW)
+        det = cls._load(path, classes, cfg, input_size, precision, may_convert)
+        det.precision = precision
         if backend != TENSORFLOW:
             det.use_backend(backend, on_message)
         return det
 
     @classmethod
-    def _load(cls, path, classes, cfg, input_size, precision) -> "Detector":
+    def _load(cls, path, classes, cfg, input_size, precision, may_convert=True) -> "Detector":
         policy = resolve_precision(precision)
+        if policy != "float32" and may_convert and _bf16_backend_offered(precision):
+            # OpenVINO bf16 (3x TF bf16 here) converts a float32 model; TF runs it in float32
+            # until the switch, and it is the reference bf16 is checked against.
+            policy = "float32"
         if model_kind(path) == "savedmodel":
             det = cls._load_savedmodel(Path(path), classes)
             if input_size and int(input_size) != det.input_size:

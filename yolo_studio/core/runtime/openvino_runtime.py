@@ -38,13 +38,14 @@ class OpenVINORuntime(Runtime):
     """A compiled OpenVINO model on the CPU, float32, tuned for latency."""
 
     name = NAME
+    PRECISION_HINT = "f32"      # the bf16 backend (openvino_bf16_runtime.py) overrides this
 
     def __init__(self, xml_path, note: str = ""):
         import openvino as ov
 
         core = ov.Core()
         self._compiled = core.compile_model(str(xml_path), "CPU", {
-            "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})
+            "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": self.PRECISION_HINT})
         self._request = self._compiled.create_infer_request()
         self.note = note
 

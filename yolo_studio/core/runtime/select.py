@@ -3,7 +3,10 @@
 ``auto`` converts every available backend, keeps those whose rows match
 TensorFlow's on a probe image (scores within 1e-3, boxes within 0.01 px +
 1e-4 relative) and picks the fastest by median time over interleaved runs
-(batch 1). The choice is stored with the cache, keyed by the weights, the
+(batch 1). Where the CPU does bfloat16 natively and the user's precision is
+'auto' or 'bfloat16', OpenVINO bf16 is tried too, checked with its own score
+tolerance (BF16_SCORE_TOL, measured: see the README) and IoU > 0.99 per box.
+The choice is stored with the cache, keyed by the weights, the
 converters' versions and the CPU, so later loads skip the measurement.
 """
 from __future__ import annotations
@@ -18,13 +21,21 @@ import numpy as np
 
 from yolo_studio.core.errors import ConfigError
 
-from . import BACKENDS, CHOICES, OPTIONAL, TENSORFLOW, available_backends, backend_module
+from . import (BACKENDS, BF16, BF16_PRECISIONS, CHOICES, OPTIONAL, TENSORFLOW, available_backends,
+               backend_module, is_bf16, offered_backends)
 from .cache import RuntimeCache, content_key, cpu_name, source_files
+from .nms import nms_batch
 from .tf_runtime import TFRuntime, decoded_function
 
 SCORE_TOL = 1e-3
 BOX_ATOL_PX, BOX_RTOL = 1e-2, 1e-4
 ROUNDS = 7
+# bfloat16 keeps 8 mantissa bits (relative rounding ~4e-3 per op): on the trained test
+# checkpoint and the demo images its scores differ from float32 TensorFlow's by at most
+# a few 1e-3 (README, "Inference"), so 1e-2 passes bf16 and still fails a wrong model.
+BF16_SCORE_TOL = 1e-2
+BF16_BOX_IOU = 0.99
+BF16_COUNT_SCORE = 0.25      # the NMS score threshold at which bf16 must keep TF's box count
 
 
 class BackendError(ConfigError):
@@ -49,8 +60,27 @@ def rows_match(ours: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
     return score_err < SCORE_TOL and box_ok, f"score error {score_err:.1e}"
 
 
+def rows_match_bf16(ours: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
+    """bf16 rows against float32 TF's: scores within BF16_SCORE_TOL, each scoring row's box IoU >
+    0.99 (rows are aligned: one per anchor) and the same number of boxes after NMS."""
+    if ours.shape != ref.shape:
+        return False, f"shape {ours.shape} vs {ref.shape}"
+    s_ours, s_ref = ours[..., 4:5] * ours[..., 5:], ref[..., 4:5] * ref[..., 5:]
+    score_err = float(np.abs(s_ours - s_ref).max())
+    live = s_ref.max(axis=-1) > BF16_SCORE_TOL
+    a, b = ours[..., :4][live].astype(np.float64), ref[..., :4][live].astype(np.float64)
+    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), 1)
+    union = np.prod(a[:, 2:] - a[:, :2], 1) + np.prod(b[:, 2:] - b[:, :2], 1) - inter
+    min_iou = float((inter / np.maximum(union, 1e-9)).min(initial=1.0))
+    counts = [int(nms_batch(rows, BF16_COUNT_SCORE, 0.45, 100)[3].sum()) for rows in (ours, ref)]
+    ok = score_err < BF16_SCORE_TOL and min_iou > BF16_BOX_IOU and counts[0] == counts[1]
+    return ok, f"bf16: score error {score_err:.1e}, min IoU {min_iou:.4f}, boxes {counts[0]}/{counts[1]}"
+
+
 def _key_parts(detector, name: str) -> tuple:
-    return (detector.input_size, name, backend_module(name).version())
+    module = backend_module(name)
+    converted_as = getattr(module, "CONVERTED_AS", name)     # bf16 reuses the float32 conversion
+    return (detector.input_size, converted_as, module.version())
 
 
 def make_runtime(detector, name: str, on_message=None):
@@ -89,7 +119,8 @@ def make_runtime(detector, name: str, on_message=None):
 def check_runtime(runtime, reference: TFRuntime, size: int) -> tuple[bool, str]:
     """Does ``runtime`` give TensorFlow's rows on the probe image?"""
     probe = probe_image(size)
-    return rows_match(runtime.decoded(probe), reference.decoded(probe))
+    match = rows_match_bf16 if is_bf16(runtime.name) else rows_match
+    return match(runtime.decoded(probe), reference.decoded(probe))
 
 
 def measure(runtimes: dict, size: int, rounds: int = ROUNDS) -> dict[str, float]:
@@ -114,6 +145,7 @@ def choose(detector, backend: str = "auto", on_message=None):
     if backend == TENSORFLOW or (backend == "auto" and detector.model is None):
         return reference, "TensorFlow"
     if backend != "auto":
+        _check_bf16_allowed(detector, backend)
         rt = make_runtime(detector, backend, on_message)
         ok, detail = check_runtime(rt, reference, detector.input_size)
         if not ok:
@@ -123,9 +155,23 @@ def choose(detector, backend: str = "auto", on_message=None):
     return _choose_auto(detector, reference, on_message)
 
 
+def _check_bf16_allowed(detector, backend: str) -> None:
+    """BackendError for a bf16 backend the user's precision or this CPU rules out."""
+    if backend not in BF16:
+        return
+    precision = getattr(detector, "precision", "float32")
+    if precision not in BF16_PRECISIONS:
+        raise BackendError(f"backend '{backend}' rounds to bfloat16 but precision '{precision}' was "
+                           f"chosen; use --precision auto or bfloat16, or another backend")
+    if backend not in available_backends():
+        raise BackendError(f"backend '{backend}' needs openvino and a CPU with native bf16 (AVX-512-BF16 "
+                           f"or AMX); available here: {', '.join(available_backends())}")
+
+
 def _choose_auto(detector, reference, on_message):
     say = on_message or (lambda _m: None)
-    names = [n for n in OPTIONAL if n in available_backends()]
+    offered = offered_backends(getattr(detector, "precision", "float32"))
+    names = [n for n in OPTIONAL + BF16 if n in offered]
     if not names:
         return reference, "TensorFlow (onnxruntime and openvino are not installed)"
     folder, files = source_files(detector.source, detector.cfg)
