@@ -256,6 +256,8 @@ def test_choosing_another_model_while_running_switches_the_detections(qtbot, pan
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     wait_frames(qtbot, panel, 2)
     assert panel.detector.class_names == CLASSES
+    # the preview lets 'auto' weigh bf16 backends too (checked against TF's float32 boxes)
+    assert panel.detector.precision == "auto"
     panel.model_picker.choose_file(checkpoints["pets"])   # listed, as after a Browse earlier
     panel.model_picker.choose_file(checkpoints["shapes"])
     combo = panel.model_picker.combo

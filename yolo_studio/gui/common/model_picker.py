@@ -113,12 +113,17 @@ class ModelPicker(QWidget):
         return Path(found)
 
 
-def load_detector(path):
-    """Detector.load with a message that names the file when it fails."""
+def load_detector(path, precision: str = "float32"):
+    """Detector.load with a message that names the file when it fails.
+
+    ``precision`` 'auto' lets the backend switch consider bfloat16 backends
+    (checked against TensorFlow's float32 boxes with their own tolerance); the
+    preview uses it, pre-labels and suggestions stay float32.
+    """
     from yolo_studio.core.detector import Detector
 
     try:
-        return Detector.load(path)
+        return Detector.load(path, precision=precision)
     except YoloStudioError as e:
         raise YoloStudioError(f"Model could not be loaded: {e}") from e
     except Exception as e:  # Keras/h5py errors: still the user's file to fix

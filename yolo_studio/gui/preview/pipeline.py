@@ -212,7 +212,9 @@ class DetectWorker(Worker):
 
     def work(self) -> None:
         if self.detector is None:
-            self.detector = load_detector(self.model_path)
+            # auto: on a CPU with native bf16 the backend switch may pick OpenVINO bf16 when its
+            # boxes match TensorFlow's float32 ones (core/runtime/select.py); a live view gains most.
+            self.detector = load_detector(self.model_path, precision="auto")
         self.prep.detector = self.detector
         self.modelReady.emit(self.detector)
         while not self.stop.is_set():
