@@ -15,34 +15,36 @@ class rename/removal rewrites every label file plus the class lists in one
 journalled step, and so does a save that adds a class (``atomic.write_together``);
 opening a project finishes a step a killed process left half-done and
 removes the temporary files it left behind.
+
+Parts live beside it: opening (``project_open``), the checking read of every
+label (``project_read_all``), the hash split (``project_split``), folder
+scanning (``project_scan``), class rename/removal (``project_relabel``) and the
+project file's rules (``project_file``).
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from .annotations import Box, ImageAnnotation
-from .atomic import MissingFolderError, finish_interrupted, remove_orphan_temps, write_together
+from .annotations import ImageAnnotation
+from .atomic import MissingFolderError, finish_interrupted, write_together
 from .class_names import check_new_class
 from .datasets.base import Layout, PerFileLayout
-from .datasets.detect import find_layout, open_layout
-from .errors import ConfigError, ImageFileError, LabelFileError, Problem, YoloStudioError
+from .errors import ConfigError, LabelFileError, Problem, YoloStudioError
 from .formats import edit
-from .formats.checks import check_boxes
 from .formats.registry import CODECS, codec
 from .formats.yolo_txt import CLASSES_FILE, classes_text, read_classes
 from .images import image_size
 from .model_family import AnchorSet
-from .project_file import (KNOWN_KEYS, PROJECT_FILE, PROJECT_VERSION, check_classes, check_format,
-                           gather_voc_classes, validated)
+from .project_file import PROJECT_FILE, PROJECT_VERSION, check_classes, check_format
+from .project_open import from_file, open_project
+from .project_read_all import read_all
 from .project_relabel import relabel_files
-from .project_scan import detect_format as _detect_format, entries as _entries, has_images as _has_images, \
-    label_sharers, refuse_non_file as _refuse_non_file, refuse_shared, scan_images as _scan_images, \
-    sharer_problems, write_new_image
+from .project_scan import entries as _entries, label_sharers, labelled, refuse_non_file as _refuse_non_file, \
+    refuse_shared, scan_images as _scan_images, sharer_problems, write_new_image
+from .project_split import hash_fraction, hash_split
 
 __all__ = ["PROJECT_FILE", "PROJECT_VERSION", "LABEL_FORMATS", "Project"]
 LABEL_FORMATS = tuple(CODECS)
@@ -97,37 +99,7 @@ class Project:
         ``label_format`` forces how labels beside images are read (otherwise
         the project file says, or a plain folder's files decide); it is not saved.
         """
-        path = Path(path).expanduser().absolute()
-        if path.is_file() and path.name == PROJECT_FILE:
-            path = path.parent
-        if path.is_file() and label_format is None:
-            layout = find_layout(path)
-            if layout is not None:
-                return cls._in_place(path.parent, layout)
-        if not path.is_dir():
-            raise ConfigError(f"{path}: project folder not found (give a folder of images "
-                              f"or a folder with {PROJECT_FILE})")
-        if label_format is not None:
-            check_format(label_format, "label format")
-        finish_interrupted(path)   # before reading: the journal may rewrite the project file
-        layout = None if label_format or (path / PROJECT_FILE).is_file() else find_layout(path)
-        if layout is not None:
-            return cls._in_place(path, layout)
-        if (path / PROJECT_FILE).is_file():
-            project = cls._from_file(path / PROJECT_FILE)
-            if project.dataset is None:
-                project.label_format = label_format or project.label_format
-        else:
-            project = cls._from_plain_folder(path, label_format)
-        for folder in {project.root, *project.image_dirs}:
-            remove_orphan_temps(folder)
-        return project
-
-    @classmethod
-    def _in_place(cls, root: Path, layout: Layout) -> "Project":
-        """A project over ``layout`` (no project file yet; the first save writes one beside it)."""
-        finish_interrupted(root)
-        return cls(root, dataset=layout)
+        return open_project(cls, path, label_format)
 
     @classmethod
     def create(cls, root, classes, image_dirs=None, label_format="voc") -> "Project":
@@ -145,42 +117,6 @@ class Project:
             d.mkdir(parents=True, exist_ok=True)
         project.save()
         return project
-
-    @classmethod
-    def _from_file(cls, file: Path) -> "Project":
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{file}: cannot be read ({e})") from None
-        except ValueError as e:
-            raise ConfigError(f"{file}: not valid JSON ({e}); fix or delete it") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{file}: expected a JSON object at the top level")
-        settings = validated(data, file)
-        ref = data.get("dataset")
-        if ref is not None:
-            source = Path(ref["path"]) if Path(ref["path"]).is_absolute() else file.parent / ref["path"]
-            settings["dataset"] = open_layout(ref["layout"], source)
-        project = cls(file.parent, **settings)
-        project.extra_settings = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
-        return project
-
-    @classmethod
-    def _from_plain_folder(cls, root: Path, label_format: str | None = None) -> "Project":
-        dirs = [root]
-        if not _has_images(root) and _has_images(root / "images"):
-            dirs = [root / "images"]
-        fmt = label_format or _detect_format(dirs)
-        project = cls(root, [], dirs, fmt)
-        if fmt == "yolo":
-            names = [d / CLASSES_FILE for d in dirs if (d / CLASSES_FILE).is_file()]
-            project.classes = read_classes(names[0]) if names else []
-        else:
-            project.classes = project._gather_voc_classes()
-        return project
-
-    def _gather_voc_classes(self) -> list[str]:
-        return gather_voc_classes(self._labelled())
 
     def to_dict(self) -> dict:
         """The project file's content (keys this version does not know are kept)."""
@@ -273,12 +209,6 @@ class Project:
             return None
         return st.st_mtime_ns, st.st_size
 
-    def _labelled(self):
-        for image in self.image_paths():
-            label = self.label_path(image)
-            if label.is_file():
-                yield image, label
-
     # --- labels -------------------------------------------------------------------
 
     def load_annotation(self, image) -> ImageAnnotation:
@@ -348,21 +278,7 @@ class Project:
         Images without a label file are left out (not labelled yet); an empty
         label file is an image checked to hold no objects.
         """
-        anns: list[ImageAnnotation] = []
-        problems: list[Problem] = []
-        if self.dataset is not None:
-            problems.extend(self.dataset.problems)
-        read_all = getattr(self.dataset, "read_all", None)   # a layout that reads everything at once
-        if read_all is not None:
-            known = set(self.classes)
-            anns = [a for a in read_all(problems.append) if self._all_known(a, problems, known)]
-        for image in [] if read_all is not None else self.image_paths():
-            if not self.has_labels(image):
-                continue
-            ann = self._load_checked(image, self.label_path(image), problems)
-            if ann is not None:
-                anns.append(ann)
-        problems.extend(self.dataset.orphans() if self.dataset else self._orphan_labels())
+        anns, problems = read_all(self, self._read_label)
         return anns, problems + sharer_problems(self._sharers())
 
     def _sharers(self) -> dict:
@@ -393,59 +309,7 @@ class Project:
         the dataset's index (a numpy bool array); None where each label file must be read."""
         return None if self.dataset is None else self.dataset.images_with_class(name)
 
-    def _load_checked(self, image: Path, label: Path, problems: list[Problem]) -> ImageAnnotation | None:
-        try:
-            # A COCO file gives the size: 118,000 image headers are not opened to fit anchors.
-            w, h = (self.dataset and self.dataset.known_size(image)) or image_size(image)
-        except ImageFileError as e:
-            problems.append(Problem(str(image), f"{e.what}; its labels are skipped"))
-            return None
-        try:
-            ann = self._read_label(image, label, (w, h), problems.append)
-        except LabelFileError as e:
-            problems.append(Problem(str(e.path), f"{e.what}; file skipped"))
-            return None
-        boxes = [b for b in ann.boxes if self._known(b, label, problems)]
-        ann.boxes = check_boxes(boxes, w, h, label, problems.append)
-        ann.width, ann.height = w, h
-        return ann
-
-    def _all_known(self, ann: ImageAnnotation, problems: list[Problem], known: set | None = None) -> bool:
-        known = known if known is not None else set(self.classes)
-        if any(b.label not in known for b in ann.boxes):
-            label = self.label_path(ann.image_path)
-            ann.boxes = [b for b in ann.boxes if self._known(b, label, problems)]
-        return True
-
-    def _known(self, box: Box, label: Path, problems: list[Problem]) -> bool:
-        if box.label in self.classes:
-            return True
-        where = self.dataset.class_file_name() if self.dataset else PROJECT_FILE
-        problems.append(Problem(str(label), f"class {box.label!r} is not in the project's classes "
-                                            f"({where}); box skipped — add the class to use it"))
-        return False
-
-    def _orphan_labels(self) -> list[Problem]:
-        ext = codec(self.label_format).extension
-        stems = {(p.parent, p.stem) for p in self.image_paths()}
-        problems = []
-        for d in self.image_dirs:
-            for entry in _entries(d):
-                name = entry.name
-                if name.lower().endswith(ext) and name != CLASSES_FILE and (d, name[:-len(ext)]) not in stems:
-                    problems.append(Problem(str(d / name), "label file has no image next to it "
-                                                           "(an image with the same name is missing)"))
-        return problems
-
     # --- split --------------------------------------------------------------------
-
-    def _hash_fraction(self, image: Path) -> float:
-        try:
-            key = Path(os.path.relpath(Path(image).absolute(), self.root)).as_posix()
-        except ValueError:
-            key = Path(image).as_posix()
-        digest = hashlib.sha1(key.encode("utf-8")).digest()
-        return int.from_bytes(digest[:8], "big") / 2.0 ** 64
 
     def split(self) -> tuple[list[Path], list[Path]]:
         """(train, val) images: val when the hash of the relative path is below val_fraction.
@@ -458,12 +322,7 @@ class Project:
         if self._split is None and self.dataset is not None:
             self._split = self.dataset.split()   # the dataset's own split, as given
         if self._split is None:
-            fractions = {p: self._hash_fraction(p) for p in images}
-            val = [p for p in images if fractions[p] < self.val_fraction]
-            if not val and len(images) >= 2 and self.val_fraction > 0:
-                val = [min(images, key=fractions.__getitem__)]
-            chosen = set(val)
-            self._split = ([p for p in images if p not in chosen], val)
+            self._split = hash_split(self.root, images, self.val_fraction)
         return list(self._split[0]), list(self._split[1])
 
     def split_of(self, image) -> str:
@@ -474,7 +333,7 @@ class Project:
             return "val"
         if image in train:
             return "train"
-        return "val" if self._hash_fraction(image) < self.val_fraction else "train"
+        return "val" if hash_fraction(self.root, image) < self.val_fraction else "train"
 
     # --- classes ------------------------------------------------------------------
 
@@ -534,7 +393,7 @@ class Project:
         if self.dataset is not None:
             on_disk = self.dataset.classes_on_disk()
         elif self.project_file.is_file():
-            on_disk = self._from_file(self.project_file).classes
+            on_disk = from_file(type(self), self.project_file).classes
         elif self.label_format == "yolo" and (self.image_dirs[0] / CLASSES_FILE).is_file():
             on_disk = read_classes(self.image_dirs[0] / CLASSES_FILE)
         else:
@@ -563,7 +422,7 @@ class Project:
                 boxes, images = boxes + n, images + (n > 0)
             return boxes, images
         cid = self.classes.index(name) if name in self.classes else -1
-        for _image, label in self._labelled():
+        for _image, label in labelled(self.image_paths(), self.label_path):
             try:
                 n = edit.voc_count(label, name) if self.label_format == "voc" else edit.yolo_count(label, cid)
             except (YoloStudioError, OSError):

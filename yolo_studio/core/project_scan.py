@@ -104,3 +104,11 @@ def refuse_shared(sharers: dict[str, list[Path]], image: Path, label: Path) -> N
         raise LabelFileError(label, f"is also the label file of {', '.join(others)}; saving "
                                     f"{Path(image).name} would replace its labels, so nothing was saved: "
                                     "rename one of the images")
+
+
+def labelled(images, label_path):
+    """(image, label file) for each of ``images`` whose label file (``label_path(image)``) exists."""
+    for image in images:
+        label = label_path(image)
+        if label.is_file():
+            yield image, label
