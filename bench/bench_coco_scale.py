@@ -238,7 +238,9 @@ def main() -> None:
                             ("labeller", "labeller (cached)"), ("list", "list"),
                             ("anchors", "anchors"), ("save", "save"),
                             ("stream", "stream")):
-            here = Path(tmp) / "home-cold" / what if "cold" in label else home   # each cold run its own
+            # the cold labeller gets a folder of its own; the cold open fills ``home``, which
+            # every later run reads (before, "open (cached)" was the first run in ``home``: cold)
+            here = Path(tmp) / "home-cold" if label == "labeller (cold)" else home
             r = subprocess.run([sys.executable, __file__, "--measure", str(root), what],
                                capture_output=True, text=True, env={**os.environ, "YOLO_STUDIO_HOME": str(here)})
             if r.returncode:

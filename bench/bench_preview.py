@@ -177,8 +177,10 @@ def main(argv=None) -> int:
     for det in detectors.values():
         model_only_fps(det, frames, 2.0, score)  # trace and warm caches
     fastest = max(model_only_fps(det, frames, 3.0, score)[0] for det in detectors.values())
-    # The source must outpace the model, or the ratio would measure the video.
-    video_fps = float(max(30, int(2.5 * fastest)))
+    # The source must outpace the model, or the ratio would measure the video; but a file
+    # claiming more than 240 fps is played at 25 (core/sources.py: containers without a sane
+    # rate), which capped every backend at 25 shown fps once bf16 made the fastest model 125.
+    video_fps = float(min(240, max(30, int(2.5 * fastest))))
     video = write_video(tmp / "recorded.avi", originals, video_fps)
 
     panel = PreviewPanel(AppContext(None))
