@@ -108,3 +108,10 @@ def test_suggest_dialog_orders_unlabelled_images_and_prelabels_them(qtbot, panel
     for path in order[:3]:                                 # pre-labels, if any, are unverified guesses
         ann = project.load_annotation(path)
         assert not ann.verified and all(b.predicted for b in ann.boxes)
+
+
+def test_every_toolbar_button_has_an_icon(panel):
+    # "Next suggested" was text among icons in the toolbar (seen in the GUI walk's screenshots).
+    from yolo_studio.gui.labeller.panel import TOOLBAR
+    for name in filter(None, TOOLBAR):
+        assert not panel.actions[name].icon().isNull(), name

@@ -29,7 +29,8 @@ LABELLER_BINDINGS: tuple[Binding, ...] = (
     Binding("next_unverified", "Next unverified", ("Shift+U",),
             "Next image not yet verified", "Navigate"),
     Binding("next_suggested", "Next suggested", ("N",),
-            "Next suggested image not labelled yet (after Suggest next…)", "Navigate"),
+            "Next suggested image not labelled yet (after Suggest next…)", "Navigate",
+            "next-suggested"),
     Binding("refresh", "Reload folder", ("F5",),
             "Look again for new or removed images and for label files changed by other programs "
             "(also done by itself when the folder changes)", "Navigate"),
