@@ -22,6 +22,16 @@ def test_iou_is_pairwise_and_symmetric():
     assert ((m >= 0) & (m <= 1)).all()
 
 
+def test_aligned_iou_is_the_diagonal_of_the_pairwise_one():
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 50, size=(9, 2))
+    a = np.concatenate([xy, xy + rng.uniform(1, 30, size=(9, 2))], axis=1)
+    b = a + rng.uniform(-5, 5, size=a.shape)
+    b[-1] = [7, 7, 7, 7]                                      # degenerate: 0, not nan
+    np.testing.assert_allclose(B.iou_aligned(a, b), np.diag(B.iou(a, b)))
+    assert B.iou_aligned(a, b)[-1] == 0 and B.iou_aligned([], []).shape == (0,)
+
+
 def test_iou_of_degenerate_boxes_is_zero_not_nan():
     m = B.iou([[5, 5, 5, 5]], [[5, 5, 5, 5], [0, 0, 10, 10]])
     assert np.isfinite(m).all() and (m == 0).all()

@@ -38,6 +38,15 @@ def iou(a, b) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
+def iou_aligned(a, b) -> np.ndarray:
+    """IoU of row i of ``a`` with row i of ``b`` (both (N, 4) xyxy) -> (N,); 0 where no union."""
+    a, b = as_boxes(a), as_boxes(b)
+    wh = np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None)
+    inter = wh[:, 0] * wh[:, 1]
+    union = area(a) + area(b) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
 def wh_iou(wh_a, wh_b) -> np.ndarray:
     """IoU of (w, h) pairs aligned at a common corner: (N, 2) x (M, 2) -> (N, M)."""
     a = np.asarray(wh_a, dtype=np.float64).reshape(-1, 2)

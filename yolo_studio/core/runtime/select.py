@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import cv2
 import numpy as np
 
+from yolo_studio.core.boxes import iou_aligned
 from yolo_studio.core.errors import ConfigError
 
 from . import (BACKENDS, BF16, BF16_PRECISIONS, CHOICES, OPTIONAL, TENSORFLOW, available_backends,
@@ -68,10 +69,7 @@ def rows_match_bf16(ours: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
     s_ours, s_ref = ours[..., 4:5] * ours[..., 5:], ref[..., 4:5] * ref[..., 5:]
     score_err = float(np.abs(s_ours - s_ref).max())
     live = s_ref.max(axis=-1) > BF16_SCORE_TOL
-    a, b = ours[..., :4][live].astype(np.float64), ref[..., :4][live].astype(np.float64)
-    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), 1)
-    union = np.prod(a[:, 2:] - a[:, :2], 1) + np.prod(b[:, 2:] - b[:, :2], 1) - inter
-    min_iou = float((inter / np.maximum(union, 1e-9)).min(initial=1.0))
+    min_iou = float(iou_aligned(ours[..., :4][live], ref[..., :4][live]).min(initial=1.0))
     counts = [int(nms_batch(rows, BF16_COUNT_SCORE, 0.45, 100)[3].sum()) for rows in (ours, ref)]
     ok = score_err < BF16_SCORE_TOL and min_iou > BF16_BOX_IOU and counts[0] == counts[1]
     return ok, f"bf16: score error {score_err:.1e}, min IoU {min_iou:.4f}, boxes {counts[0]}/{counts[1]}"
