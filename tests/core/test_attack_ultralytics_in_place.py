@@ -79,3 +79,21 @@ def test_lines_of_boxes_nobody_edited_are_written_back_as_they_were(tmp_path):
     assert lines[1:] == ["1 0.95 0.5 0.2 0.2", "0 0.3 0.3 0.1 0.1 0.75"] and lines[0] != "0 0.5 0.5 0.25 0.25"
     again = Project.open(tmp_path).load_annotation(a)
     assert [b.label for b in again.boxes] == ["cat", "dog", "cat"] and again.boxes[2].score == 0.75
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_an_edit_keeps_the_files_crlf_and_bom(tmp_path, bom):
+    # A label file a Windows tool wrote: moving one box must not rewrite every line ending.
+    write(tmp_path / "data.yaml", "train: images/train\nval: images/train\nnames: [cat, dog]\n")
+    a = image(tmp_path / "images" / "train" / "a.jpg")
+    label = tmp_path / "labels" / "train" / "a.txt"
+    label.parent.mkdir(parents=True)
+    label.write_bytes(bom + b"0 0.25 0.25 0.1 0.1\r\n1 0.75 0.75 0.2 0.2\r\n")
+    project = Project.open(tmp_path)
+    ann = project.load_annotation(a)
+    ann.boxes[1] = ann.boxes[1].moved(x1=ann.boxes[1].x1 + 1, x2=ann.boxes[1].x2 + 1)
+    project.save_annotation(ann)
+    data = label.read_bytes()
+    assert data.startswith(bom + b"0 0.25 0.25 0.1 0.1\r\n1 ") and data.endswith(b"\r\n")
+    assert data.count(b"\r\n") == data.count(b"\n") == 2
+    assert Project.open(tmp_path).load_annotation(a).boxes[1].x1 == pytest.approx(ann.boxes[1].x1, abs=1e-3)

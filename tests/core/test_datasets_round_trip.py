@@ -70,7 +70,8 @@ def test_export_from_a_project_writes_a_coco_dataset_with_the_split(tmp_path):
     assert (written.images, written.boxes) == (3, 4)
     val = json.loads((tmp_path / "out" / "annotations" / "instances_val.json").read_text())
     assert [i["file_name"] for i in val["images"]] == ["c.jpg"] and (tmp_path / "out" / "val" / "c.jpg").is_file()
-    with pytest.raises(Exception, match="did not write|not written by"):
+    # A folder with someone's data.yaml is their dataset: refused before anything is written.
+    with pytest.raises(Exception, match="did not write|not written by|part of the dataset"):
         write(tmp_path / "out2" / "data.yaml", "mine\n")
         export_project(project, "ultralytics", tmp_path / "out2")
     assert (tmp_path / "out2" / "data.yaml").read_text() == "mine\n"

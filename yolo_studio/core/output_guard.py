@@ -68,13 +68,73 @@ def project_using(folder: str | Path) -> Path | None:
     return None
 
 
+def dataset_using(folder: str | Path) -> Path | None:
+    """The root of another tool's dataset (ultralytics, VOC devkit, COCO) that ``folder`` is part of
+    as its root, a data folder (images/, labels/, Annotations/, ...) or a folder holding its images.
+
+    A folder beside them that holds no images (runs/, a model's cache) is a fair
+    place for outputs; so is a dataset this tool wrote itself (its data.yaml or
+    instances files are listed in the root's output manifest: convert run again).
+    """
+    from .datasets.detect import DATA_FOLDER_NAMES, marker_files
+    from .images import is_image_file
+
+    folder = Path(os.path.realpath(folder))
+    for root in (folder, *folder.parents):
+        markers = marker_files(root)
+        if not markers:
+            continue
+        own = _manifest(root)
+        if all(own.get(Path(os.path.relpath(m, root)).as_posix()) == _stamp_or_none(m) for m in markers):
+            return None      # our own converted dataset
+        inner = folder.relative_to(root).parts
+        if not inner or any(p.lower() in DATA_FOLDER_NAMES for p in inner):
+            return root
+        here = _manifest(folder)
+        try:
+            names = [e.name for e in os.scandir(folder) if e.is_file()]
+        except OSError:
+            names = []
+        if any(is_image_file(n) and here.get(n) != _stamp_or_none(folder / n) for n in names):
+            return root
+        return None
+    return None
+
+
 def refuse_project(folder: str | Path, command: str, hint: str = "") -> None:
-    """OutputRefused when ``folder`` is a YOLO Studio project's root or image folder."""
+    """OutputRefused when ``folder`` is a YOLO Studio project's root or image folder, or part of
+    another tool's dataset (:func:`dataset_using`): writing there would add files to the dataset."""
     root = project_using(folder)
     if root is not None:
         raise OutputRefused(f"{folder} holds the images and labels of the YOLO Studio project {root}; "
                             f"{command} never writes there (they are someone's work), so choose another "
                             f"folder{hint}")
+    root = dataset_using(folder)
+    if root is not None:
+        raise OutputRefused(f"{folder} is part of the dataset {root} (its images, labels or split "
+                            f"lists); {command} never writes there, even with --overwrite, because its "
+                            f"files would join the dataset; choose a folder outside it, or one beside "
+                            f"its data such as {root / 'runs'}{hint}")
+
+
+def _manifest(folder: Path) -> dict[str, list[int]]:
+    """{relative path: [size, mtime_ns]} of the files a command wrote in ``folder`` ({} if none)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        own = {str(k): [int(v[0]), int(v[1])] for k, v in data["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return {}    # no manifest, or one we cannot trust: nothing counts as ours
+    # Only plain paths below the folder: a manifest that came with a
+    # downloaded folder must not make anything outside it "ours".
+    return {k: v for k, v in own.items()
+            if k and not Path(k).is_absolute() and ".." not in Path(k).parts}
+
+
+def _stamp_or_none(path: Path) -> list[int] | None:
+    try:
+        return _stamp(path) if path.is_file() else None
+    except OSError:
+        return None
 
 
 class OutputFolder:
@@ -97,16 +157,7 @@ class OutputFolder:
         self._fresh: set[str] = set()      # written by this run
 
     def _read_manifest(self) -> dict[str, list[int]]:
-        try:
-            data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
-            files = data["files"]
-            own = {str(k): [int(v[0]), int(v[1])] for k, v in files.items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-            return {}    # no manifest, or one we cannot trust: nothing counts as ours
-        # Only plain paths below the folder: a manifest that came with a
-        # downloaded folder must not make anything outside it "ours".
-        return {k: v for k, v in own.items()
-                if k and not Path(k).is_absolute() and ".." not in Path(k).parts}
+        return _manifest(self.folder)
 
     def is_own(self, rel: str) -> bool:
         """True when ``rel`` is a file this folder's manifest says we wrote, unchanged since."""

@@ -46,6 +46,26 @@ def find_layout(path: Path) -> Layout | None:
     return None
 
 
+# Folders that hold a dataset's images, labels or split lists in the layouts we open in place.
+DATA_FOLDER_NAMES = frozenset({"images", "labels", "annotations", "jpegimages", "imagesets",
+                               "segmentationclass", "segmentationobject"})
+
+
+def marker_files(root: Path) -> list[Path]:
+    """The files that make ``root`` another tool's dataset (its data.yaml, VOC split lists, COCO
+    instances files); [] for any other folder. Cheap: nothing is parsed."""
+    yamls = data_yamls(root)
+    if yamls:
+        return yamls
+    from .voc_devkit import year_folders
+    years = year_folders(root)
+    if years:
+        lists = [Path(e.path) for y in years for e in entries(y / "ImageSets" / "Main") if e.is_file()]
+        return sorted(lists) or years
+    from .coco import instance_files
+    return instance_files(root) if root.is_dir() else []
+
+
 def data_yamls(folder: Path) -> list[Path]:
     """data.yaml first, else any one .yaml there that names classes."""
     found = sorted(Path(e.path) for e in entries(folder)

@@ -210,7 +210,8 @@ def yolo_files(ann: ImageAnnotation, path: str | Path, class_names: list[str]) -
     lines = yolo_lines(ann, class_names)
     extras = [{"line": line, "difficult": b.difficult, "predicted": b.predicted, "score": b.score}
               for line, b in zip(lines, ann.boxes) if b.difficult or b.predicted or b.score is not None]
-    txt = "".join(f"{line}\n" for line in [*lines, *(h.raw for h in ann.hidden)]).encode("utf-8")
+    bom, newline = _style_of(path)
+    txt = (bom + "".join(f"{line}{newline}" for line in [*lines, *(h.raw for h in ann.hidden)])).encode("utf-8")
     side = sidecar_path(path)
     out: dict = {path: txt}
     if ann.verified or extras:
@@ -219,6 +220,19 @@ def yolo_files(ann: ImageAnnotation, path: str | Path, class_names: list[str]) -
     elif side.exists():
         out[side] = None  # stale: the label it described is being replaced
     return out
+
+
+def _style_of(path: Path) -> tuple[str, str]:
+    """(BOM, line ending) of the label file already at ``path``: an edit keeps the file's own
+    (a Windows tool's CRLF file must not turn LF on every line because one box moved)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return "", "\n"
+    bom = "\ufeff" if head.startswith(b"\xef\xbb\xbf") else ""
+    first = head.find(b"\n")
+    return bom, "\r\n" if first > 0 and head[first - 1:first] == b"\r" else "\n"
 
 
 def write_yolo(ann: ImageAnnotation, path: str | Path, class_names: list[str]) -> None:
