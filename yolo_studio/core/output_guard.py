@@ -112,7 +112,7 @@ def refuse_project(folder: str | Path, command: str, hint: str = "") -> None:
     root = dataset_using(folder)
     if root is not None:
         raise OutputRefused(f"{folder} is part of the dataset {root} (its images, labels or split "
-                            f"lists); {command} never writes there, even with --overwrite, because its "
+                            f"lists); {command} never writes there, even when asked to overwrite, because its "
                             f"files would join the dataset; choose a folder outside it, or one beside "
                             f"its data such as {root / 'runs'}{hint}")
 
