@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .atomic import atomic_write_text
 from .errors import ConfigError, YoloStudioError
+from .external_dirs import owners
 from .project import PROJECT_FILE, Project
 
 MANIFEST = ".yolo_studio_outputs.json"
@@ -65,7 +66,8 @@ def project_using(folder: str | Path) -> Path | None:
             return root        # an unreadable project file: assume the worst
         if any(Path(os.path.realpath(d)) == folder for d in dirs):
             return root
-    return None
+    known = owners(folder)     # an image folder outside its project's root
+    return known[0] if known else None
 
 
 def dataset_using(folder: str | Path) -> Path | None:

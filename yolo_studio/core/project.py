@@ -33,6 +33,7 @@ from .atomic import MissingFolderError, finish_interrupted, write_together
 from .class_names import check_new_class
 from .datasets.base import Layout, PerFileLayout
 from .errors import ConfigError, LabelFileError, Problem, YoloStudioError
+from .external_dirs import remember
 from .formats import edit
 from .formats.registry import CODECS, codec
 from .formats.yolo_txt import CLASSES_FILE, classes_text, read_classes
@@ -147,6 +148,7 @@ class Project:
         MissingFolderError says so and nothing is written anywhere.
         """
         self._write(self._class_files(self.classes))
+        remember(self.root, self.image_dirs)
 
     def _class_files(self, classes: list[str]) -> dict:
         """The files that hold the class list, with ``classes`` as their content."""

@@ -14,6 +14,7 @@ from .atomic import finish_interrupted, remove_orphan_temps
 from .datasets.base import Layout
 from .datasets.detect import find_layout, open_layout
 from .errors import ConfigError
+from .external_dirs import remember
 from .formats.yolo_txt import CLASSES_FILE, read_classes
 from .project_file import KNOWN_KEYS, PROJECT_FILE, check_format, gather_voc_classes, validated
 from .project_scan import detect_format, has_images, labelled
@@ -71,6 +72,8 @@ def from_file(cls, file: Path):
         settings["dataset"] = open_layout(ref["layout"], source)
     project = cls(file.parent, **settings)
     project.extra_settings = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
+    if project.dataset is None:
+        remember(project.root, project.image_dirs)   # a project copied here guards its far folders too
     return project
 
 
