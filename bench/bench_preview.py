@@ -193,7 +193,7 @@ def load_rows(weights: Path) -> tuple[dict, list[str]]:
 
     from yolo_studio.core.detector import Detector
     from yolo_studio.core.runtime import available_backends
-    from yolo_studio.core.runtime.select import make_runtime
+    from yolo_studio.core.runtime.select import check_runtime, make_runtime
 
     before = Detector.load(weights)                 # TensorFlow float32: the preview before #15
     f32 = Detector.load(weights, precision="float32", backend="auto")
@@ -203,6 +203,9 @@ def load_rows(weights: Path) -> tuple[dict, list[str]]:
              f"auto (this CPU): {auto.backend_reason}"]
     if auto.backend != f32.backend:
         rows[f"after, auto: {auto.backend}"] = auto
+    if "openvino-bf16" in available_backends():     # the bf16 check's own figures on this model
+        notes.append("openvino-bf16 against TensorFlow float32 on the probe: " + check_runtime(
+            make_runtime(auto, "openvino-bf16"), before.tf_runtime, before.input_size)[1])
     if auto.backend != "openvino-bf16" and "openvino-bf16" in available_backends():
         # timed beside them even where auto rejects it (its boxes differ): what bf16 would give
         bf16 = copy.copy(auto)
