@@ -85,9 +85,10 @@ class FrameSource:
     def grab(self) -> None:
         """Move to the next frame, decoding it only if the source cannot defer that.
 
-        Raises SourceEnded at the end and SourceError on failure. Video files
-        defer decoding to :meth:`retrieve`, so frames that would be dropped
-        anyway cost only their read.
+        Raises SourceEnded at the end and SourceError on failure. Motion-JPEG
+        files defer decoding to :meth:`retrieve`, so frames that would be
+        dropped anyway cost only their read; OpenCV decodes other codecs'
+        frames in ``grab()`` (each depends on the ones before it).
         """
         t0 = time.perf_counter()
         self._grab_next()
