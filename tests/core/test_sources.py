@@ -172,6 +172,51 @@ def test_grab_skips_frames_without_decoding_and_knows_the_last_one(tmp_path):
         assert src.retrieve().index == 3
 
 
+def test_motion_jpeg_frames_are_skipped_without_decoding_and_others_still_play(tmp_path, monkeypatch):
+    """A Motion-JPEG frame dropped by a slow model costs its read, not a JPEG decode."""
+    decodes = []
+    real_imdecode = cv2.imdecode
+    monkeypatch.setattr(cv2, "imdecode", lambda *a: decodes.append(1) or real_imdecode(*a))
+    src = VideoSource(write_video(tmp_path / "clip.avi", n=6), loop=True)
+    with src:
+        assert src.raw_jpeg
+        decodes.clear()                           # the check at open decoded frame 0 once
+        for _ in range(5):
+            src.grab()
+        frame = src.retrieve()
+        assert len(decodes) == 1
+        assert frame.index == 4 and frame.image.shape == (64, 96, 3)
+        assert abs(int(frame.image.mean()) - 120) <= 4
+        src.grab()
+        src.grab()                                # past the end: loops to frame 0
+        assert abs(int(src.retrieve().image.mean()) - 0) <= 4
+    # A codec whose frames depend on earlier ones is decoded frame by frame, as before.
+    writer = cv2.VideoWriter(str(tmp_path / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30, (96, 64))
+    for i in range(4):
+        writer.write(np.full((64, 96, 3), 60 * i, np.uint8))
+    writer.release()
+    with VideoSource(tmp_path / "clip.mp4", realtime=False) as mp4:
+        assert not mp4.raw_jpeg
+        levels = [int(mp4.read().image.mean()) for _ in range(4)]
+    assert all(abs(lv - 60 * i) <= 6 for i, lv in enumerate(levels))
+
+
+def test_mailbox_says_a_waiting_frame_is_recent_for_half_the_readers_pace():
+    import time
+
+    box = LatestFrame()
+    now = time.perf_counter()
+    box.put(Frame(np.zeros((2, 2, 3), np.uint8), 0, now, 0.0))
+    assert not box.holds_recent(now)              # no pace known yet: always prepare the newest
+    for i in range(3):                            # a reader taking a frame every 0.1 s
+        box._note_take(now + 0.1 * i)
+    box.put(Frame(np.zeros((2, 2, 3), np.uint8), 1, now, 0.0))
+    assert box.holds_recent(now + 0.04)           # 40 ms old, the reader comes every 100 ms
+    assert not box.holds_recent(now + 0.06)       # older than half its pace: make a newer one
+    box.take(timeout=0)
+    assert not box.holds_recent(now)              # nothing waiting
+
+
 def test_mailbox_tells_the_grabber_when_a_reader_waits():
     box = LatestFrame()
     assert not box.wanted()

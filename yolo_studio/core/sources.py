@@ -85,9 +85,10 @@ class FrameSource:
     def grab(self) -> None:
         """Move to the next frame, decoding it only if the source cannot defer that.
 
-        Raises SourceEnded at the end and SourceError on failure. Video files
-        defer decoding to :meth:`retrieve`, so frames that would be dropped
-        anyway cost only their read.
+        Raises SourceEnded at the end and SourceError on failure. Motion-JPEG
+        files defer decoding to :meth:`retrieve`, so frames that would be
+        dropped anyway cost only their read; OpenCV decodes other codecs'
+        frames in ``grab()`` (each depends on the ones before it).
         """
         t0 = time.perf_counter()
         self._grab_next()
@@ -180,6 +181,8 @@ class VideoSource(FrameSource):
         self._cap = None
         self._frames_read = 0
         self._frame_count = 0
+        # Motion-JPEG read as packets (each one a JPEG) and decoded only when retrieved.
+        self.raw_jpeg = False
 
     def open(self) -> None:
         if not self.path.is_file():
@@ -189,12 +192,15 @@ class VideoSource(FrameSource):
         if not cap.isOpened():
             raise SourceError(f"{self.path}: cannot be opened as a video "
                               "(not a video, or a codec OpenCV lacks).")
-        self._cap = cap
         fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
         # Containers without a sane rate get 25 fps, the common default.
         self.fps = fps if 1.0 <= fps <= 240.0 else 25.0
         self.interval = 1.0 / self.fps if self.realtime else None
         self._frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._cap = _jpeg_packets(self.path, cap) or cap
+        self.raw_jpeg = self._cap is not cap
+        if self.raw_jpeg:
+            cap.release()
 
     def close(self) -> None:
         if self._cap is not None:
@@ -220,10 +226,54 @@ class VideoSource(FrameSource):
 
     def _retrieve(self) -> tuple[np.ndarray, str]:
         ok, image = self._cap.retrieve()
+        if ok and self.raw_jpeg:
+            image = cv2.imdecode(image, cv2.IMREAD_COLOR) if image is not None else None
         if not ok or image is None:
             raise SourceError(f"{self.path}: frame {self._index - 1} cannot be decoded "
                               "(damaged file?).")
         return _as_bgr(image), ""
+
+
+# Intra-only codecs whose packets are whole JPEG files (OpenCV names them by FOURCC).
+_JPEG_FOURCCS = {"MJPG", "mjpg", "AVI1", "JPEG", "jpeg", "MJPA", "dmb1"}
+
+
+def _fourcc(cap) -> str:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC) or 0)
+    return "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
+
+
+def _jpeg_packets(path: Path, cap):
+    """A second capture of ``path`` that reads Motion-JPEG frames as undecoded packets, or None.
+
+    OpenCV's FFmpeg reader decodes every frame in ``grab()``, so a video
+    faster than the model cost a JPEG decode per frame dropped (240 fps:
+    ~0.4 ms each, 90 ms of CPU a second). A Motion-JPEG frame is a JPEG file
+    on its own, so packets can be skipped for free and the one shown decoded
+    by ``cv2.imdecode``. Used only when that decode of the first frame gives
+    FFmpeg's picture (chroma upsampling differs by about half a grey level);
+    other codecs predict frames from earlier ones, so every frame is decoded.
+    """
+    if _fourcc(cap) not in _JPEG_FOURCCS or not hasattr(cv2, "CAP_PROP_FORMAT"):
+        return None
+    with _quiet_opencv():
+        raw = cv2.VideoCapture(str(path))
+    try:
+        if raw.isOpened() and raw.set(cv2.CAP_PROP_FORMAT, -1):
+            ok, expected = cap.read()
+            got_packet, packet = raw.read()
+            if ok and got_packet and packet is not None and packet.size:
+                image = cv2.imdecode(packet.reshape(-1), cv2.IMREAD_COLOR)
+                if image is not None and image.shape == _as_bgr(expected).shape and \
+                        float(cv2.absdiff(image, _as_bgr(expected)).mean()) < 2.0 and \
+                        raw.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    return raw
+    except cv2.error:
+        pass
+    raw.release()
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    return None
 
 
 class FolderSource(FrameSource):
@@ -382,6 +432,19 @@ class LatestFrame:
                 return True
             return (self._cycle is not None and self._last_take is not None
                     and self._last_take + self._cycle <= by)
+
+    def holds_recent(self, now: float) -> bool:
+        """True when an unread frame waits that is less than half the reader's pace old.
+
+        A grabber then keeps it rather than preparing a newer one: when the
+        reader is a little late, the one waiting is still recent, and each
+        replacement costs a decode and a letterbox of CPU the model needs.
+        """
+        with self._cond:
+            frame = self._frame
+            if frame is None or self._cycle is None:
+                return False
+            return now - frame.t_grabbed < 0.5 * self._cycle
 
     def wanted(self) -> bool:
         """True while a reader waits and no frame is ready for it."""

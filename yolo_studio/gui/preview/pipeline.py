@@ -67,6 +67,11 @@ class ReadyFrame:
     display: np.ndarray | None
     prep_ms: float
 
+    @property
+    def t_grabbed(self) -> float:
+        """When the frame was grabbed (the mailbox judges a waiting frame's age by it)."""
+        return self.frame.t_grabbed
+
 
 class FramePrep:
     """Turns a grabbed frame into a :class:`ReadyFrame` for the model now loaded.
@@ -136,7 +141,10 @@ class GrabWorker(Worker):
             self._gap_s = 0.8 * self._gap_s + 0.2 * (now - last) if self._gap_s else now - last
             last = now
             if self.mailbox.want_expected(now + self._gap_s):
-                self._hand_over(frame)
+                if self.mailbox.holds_recent(now):
+                    self.mailbox.skipped()   # the prepared one waiting is recent enough
+                else:
+                    self._hand_over(frame)
             else:
                 self.mailbox.put(frame)   # the detector prepares it, if it ever takes it
 
@@ -168,7 +176,8 @@ class GrabWorker(Worker):
             self._pending = True
             due += interval
             while not self.stop.is_set():
-                if self._pending and self.mailbox.want_expected(due + self._handover_s):
+                if self._pending and self.mailbox.want_expected(due + self._handover_s) \
+                        and not self.mailbox.holds_recent(time.perf_counter()):
                     self._hand_over()
                 wait = due - time.perf_counter()
                 if self._pending and self.source.at_last_frame():

@@ -127,8 +127,11 @@ class PreviewView(QWidget):
         font.setBold(True)
         p.setFont(font)
         fm = QFontMetricsF(font)
+        colors = {}   # per label, once a paint: the lookup reads the user's colour settings
         for d in self.detections:
-            color = self.color_for(d)
+            color = colors.get(d.label)
+            if color is None:
+                color = colors[d.label] = self.color_for(d)
             box = QRectF(rect.x() + d.x1 * sx, rect.y() + d.y1 * sy,
                          (d.x2 - d.x1) * sx, (d.y2 - d.y1) * sy)
             p.setPen(QPen(color, 2))
