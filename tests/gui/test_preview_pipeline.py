@@ -34,7 +34,7 @@ def test_the_next_frame_is_ready_when_a_slow_model_comes_back_and_it_is_recent(t
     try:
         assert mailbox.take(timeout=10) is not None
         for _ in range(12):
-            time.sleep(0.08)                       # "the model": slower than the 60 fps video
+            time.sleep(0.15)                       # "the model": much slower than the 60 fps video (margin for a loaded machine)
             item = mailbox.take(timeout=0)         # a frame is there already?
             ready += item is not None
             item = item or mailbox.take(timeout=10)
