@@ -93,7 +93,7 @@ class CocoLayout(Layout):
         parsed = coco_index.load(f)
         if parsed is None:
             parsed = coco_index.parse(f)
-            coco_index.store(f, parsed)
+            coco_index.store(f, parsed, behind=True)     # the images show without waiting for it
         self._files.append(parsed)
         if not isinstance(parsed["categories"], list):
             raise LabelFileError(f, "not a COCO instances file (no 'categories' list)")
