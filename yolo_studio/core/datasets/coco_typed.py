@@ -127,7 +127,7 @@ def _columns(doc: _File) -> dict | None:
     if not (((size > 0) & (size < 2 ** 31)).all() and np.isfinite(box).all()):
         return None
     ann_id = np.fromiter(map(attrgetter("id"), anns), dtype=np.int64, count=m)
-    return {"x": box[:, 0].copy(), "y": box[:, 1].copy(), "w": box[:, 2].copy(), "h": box[:, 3].copy(),
+    return {"x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],      # views: the open reorders them
             "cat": np.fromiter(map(attrgetter("category_id"), anns), dtype=np.int64, count=m),
             "crowd": np.fromiter(map(attrgetter("iscrowd"), anns), dtype=np.int64, count=m) != 0,
             "ann_id": ann_id, "place": np.arange(m, dtype=np.int64),
