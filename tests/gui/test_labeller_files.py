@@ -307,3 +307,21 @@ def test_new_images_appear_in_the_list_without_disturbing_the_view(qtbot, demo_c
     assert panel.current_path() == current and panel.canvas.zoom() == pytest.approx(zoom)
     assert panel.show_image(new)
     assert panel.annotation().boxes[0].predicted and panel.canvas.items_()[0].predicted
+
+
+def test_a_jump_down_a_list_still_being_laid_out_shows_the_row_in_view(qtbot, demo_copy, monkeypatch):
+    # The list is laid out a batch at a time after the first image is shown (COCO train2017:
+    # 118,287 rows); a jump to a row past the batches done so far must still scroll to it.
+    from yolo_studio.gui.labeller import browser
+    monkeypatch.setattr(browser, "LAYOUT_BATCH", 4)
+    panel = LabellerPanel(AppContext(Project.open(demo_copy)))
+    qtbot.addWidget(panel)
+    panel.resize(1000, 400)
+    panel.show()
+    view = panel.browser.view
+    last = panel.project.image_paths()[-1]
+    assert not view.visualRect(panel.browser.proxy.index(47, 0)).isValid()     # not laid out yet
+    assert panel.show_image(last) and panel.current_path() == last
+    rect = view.visualRect(view.currentIndex())
+    assert rect.isValid() and view.viewport().rect().contains(rect.center())
+    assert panel.browser.path_at(view.indexAt(rect.center()).row()) == last
