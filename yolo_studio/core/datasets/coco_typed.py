@@ -50,9 +50,8 @@ class _Array(msgspec.Struct):
     annotations: msgspec.Raw
 
 
-def columns(data) -> dict | None:
-    """The columns :func:`.coco_index.parse` gives, without the spans; None: walk it instead.
-    ``data``: the file's bytes, as ``bytes`` or any buffer of them (a numpy array)."""
+def columns(data: bytes) -> dict | None:
+    """The columns :func:`.coco_index.parse` gives, without the spans; None: walk it instead."""
     # A typed decode keeps the last of a key given twice; the walk refuses such a file
     # (a save would splice into the wrong array), so any second mention goes to the walk.
     if _key_twice(data):
@@ -70,35 +69,30 @@ def columns(data) -> dict | None:
 _KEYS = (b'"images"', b'"annotations"', b'"categories"')
 
 
-def _key_twice(data, most: int = 100_000) -> bool:
+def _key_twice(data: bytes, most: int = 100_000) -> bool:
     """Whether any of the three top-level keys is in ``data`` more than once.
 
     Each ends in ``s"``, rare in a COCO file (its keys end otherwise, its numbers are
     digits): the places of that pair are found (:func:`_pair_places`), each checked for a
     whole key. Past ``most`` places the counts answer instead.
     """
-    places, view = _pair_places(data, b's"', most), memoryview(data).cast("B")
+    places = _pair_places(data, b's"', most)
     if places is None:
-        return any(_count(view, k) > 1 for k in _KEYS)
+        return any(data.count(k) > 1 for k in _KEYS)
     seen = dict.fromkeys(_KEYS, 0)
     for at in places.tolist():
         for key in _KEYS:
-            if at + 2 >= len(key) and view[at + 2 - len(key):at + 2] == key:
+            if at + 2 >= len(key) and data.startswith(key, at + 2 - len(key)):
                 seen[key] += 1
                 if seen[key] > 1:
                     return True
     return False
 
 
-def _count(view: memoryview, key: bytes) -> int:
-    """``bytes.count`` over any buffer, a chunk at a time (no copy of the whole file)."""
-    return sum(bytes(view[i:i + _CHUNK + len(key) - 1]).count(key) for i in range(0, len(view), _CHUNK))
-
-
 _CHUNK = 1 << 22    # bytes per numpy pass (even): its temporaries stay a few MB on a 450 MB file
 
 
-def _pair_places(data, pair: bytes, most: int) -> np.ndarray | None:
+def _pair_places(data: bytes, pair: bytes, most: int) -> np.ndarray | None:
     """Where the two bytes ``pair`` start in ``data``, ascending; None when there are more than ``most``.
 
     Compared as 16-bit words at even and at odd offsets, in chunks: about a tenth of a second
