@@ -197,3 +197,21 @@ def test_boxes_are_ordered_by_image_as_a_stable_sort_orders_them():
     for rows in (rng.integers(0, 200_000, 5000), rng.integers(0, 3, 50), np.zeros(0, np.int64),
                  np.array([2 ** 40, 1, -5, 1])):                 # out of the radix range: argsort
         assert np.array_equal(_stable_order(rows), np.argsort(rows, kind="stable"))
+
+
+def test_the_key_scan_finds_every_pair_a_plain_search_finds_across_chunk_edges(monkeypatch):
+    """The key check's numpy search must miss no ``s"`` (a missed one could hide a second
+    "annotations" key): against a plain search, at every offset and across chunk edges."""
+    import random
+
+    from yolo_studio.core.datasets import coco_typed
+    rng = random.Random(1)
+    for chunk in (4, 6, coco_typed._CHUNK):
+        monkeypatch.setattr(coco_typed, "_CHUNK", chunk)
+        for _ in range(1500):
+            data = bytes(rng.choice(b's"xa') for _ in range(rng.randrange(0, 40)))
+            expected = [i for i in range(len(data) - 1) if data[i:i + 2] == b's"']
+            assert coco_typed._pair_places(data, b's"', 10 ** 6).tolist() == expected, data
+            assert (coco_typed._pair_places(data, b's"', len(expected) - 1) is None) == bool(expected)
+        doc = b'{"x": "' + b"a" * (chunk - 3) + b'", "images": [], "images": []}'     # a key across an edge
+        assert coco_typed._key_twice(doc) and not coco_typed._key_twice(doc.replace(b'"images": [], ', b"", 1))

@@ -307,3 +307,20 @@ def test_new_images_appear_in_the_list_without_disturbing_the_view(qtbot, demo_c
     assert panel.current_path() == current and panel.canvas.zoom() == pytest.approx(zoom)
     assert panel.show_image(new)
     assert panel.annotation().boxes[0].predicted and panel.canvas.items_()[0].predicted
+
+
+def test_list_rows_sit_one_row_height_apart_and_a_jump_far_down_shows_its_row(qtbot, demo_copy):
+    # The list is laid out on a grid of the delegate's row height (half the calls into Python
+    # on COCO's 118,287 rows): rows must neither overlap nor leave gaps, and clicks and jumps
+    # must land on the row drawn there.
+    from yolo_studio.gui.labeller.image_list import ImageDelegate
+    panel = make_panel(qtbot, demo_copy)
+    view, proxy = panel.browser.view, panel.browser.proxy
+    tops = [view.visualRect(proxy.index(r, 0)).top() for r in range(4)]
+    assert [b - a for a, b in zip(tops, tops[1:])] == [ImageDelegate.ROW_H] * 3
+    assert view.visualRect(proxy.index(0, 0)).width() >= view.viewport().width() - 2
+    last = panel.project.image_paths()[-1]
+    assert panel.show_image(last) and panel.current_path() == last
+    rect = view.visualRect(view.currentIndex())
+    assert view.viewport().rect().contains(rect.center())
+    assert panel.browser.path_at(view.indexAt(rect.center()).row()) == last

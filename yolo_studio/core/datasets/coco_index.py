@@ -5,7 +5,9 @@ so the columns (image entries, boxes, each annotation's place in the text)
 are kept in the per-user data folder (never beside the dataset), keyed by
 the file's path and stamped with its size and modification time. A file
 that changed since is walked again; a save by YOLO Studio stores the new
-columns straight away. A cache that cannot be read is ignored.
+columns straight away. A cache that cannot be read is ignored. The first
+open writes its columns on a thread of its own (the images show meanwhile);
+a save's store overtakes it, and a program waits for it before it ends.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 from itertools import chain
 from math import isfinite
 from pathlib import Path
@@ -205,6 +208,7 @@ def _read_cache(path: Path, arrays: bool = True):
 
 def load(f: Path) -> dict | None:
     """The cached columns of ``f`` if they are ours and for the file as it is now, else None."""
+    wait_stored(f)
     cached = _read_cache(_cache_file(f))
     if cached is None:
         return None
@@ -223,13 +227,52 @@ def load(f: Path) -> dict | None:
     return out
 
 
-def store(f: Path, parsed: dict) -> None:
+# Stores of one cache file happen in the order they were asked for, and a store overtaken by a
+# later one (a save's, after the first open's) is dropped: the cache ends with the newest columns.
+_asked: dict[Path, int] = {}                # cache file -> stores asked for so far
+_behind: dict[Path, threading.Thread] = {}  # cache file -> its store on a thread, while it runs
+_asking, _writing = threading.Lock(), threading.Lock()
+
+
+def store(f: Path, parsed: dict, behind: bool = False) -> None:
     """Keep ``parsed`` for the next open (best effort: a cache that cannot be written is skipped).
+
+    ``behind``: on a thread of its own, so the first open of a dataset shows its images without
+    waiting for the write (0.3 s at train2017 size); what it writes is ``parsed`` as it is now,
+    and a later store (a save's) overtakes it. :func:`load` waits for it.
 
     A file at the cache's place that is not a cache of ours is left as it is (and the next
     open walks the JSON again): it is not ours to replace.
     """
     target = _cache_file(f)
+    parsed = dict(parsed)       # a save replaces the columns in ``parsed``, never edits them in place
+    with _asking:
+        turn = _asked[target] = _asked.get(target, 0) + 1
+        if behind:
+            thread = _behind[target] = threading.Thread(target=_write, args=(target, parsed, turn),
+                                                        name="coco column cache")
+    if behind:
+        try:
+            thread.start()
+            return
+        except RuntimeError:    # no thread to be had: written here, as before
+            with _asking:
+                del _behind[target]
+    _write(target, parsed, turn)
+
+
+def _write(target: Path, parsed: dict, turn: int) -> None:
+    try:
+        with _writing:
+            if _asked.get(target) == turn:      # else a later store of this file writes newer columns
+                _write_cache(target, parsed)
+    finally:
+        with _asking:
+            if _behind.get(target) is threading.current_thread():
+                del _behind[target]
+
+
+def _write_cache(target: Path, parsed: dict) -> None:
     if target.exists() and _read_cache(target, arrays=False) is None:
         return
     meta = {k: parsed[k] for k in META}
@@ -241,6 +284,14 @@ def store(f: Path, parsed: dict) -> None:
         atomic_write_bytes(target, buffer.getvalue())
     except OSError:
         pass   # the next open walks the JSON again
+
+
+def wait_stored(f: Path) -> None:
+    """Return once a store of ``f``'s columns running on its own thread is on disk."""
+    with _asking:
+        thread = _behind.get(_cache_file(f))
+    if thread is not None:
+        thread.join()
 
 
 def after_save(parsed: dict, image_id: int, edited: list, starts, ends, old_to_new, new_index,

@@ -72,22 +72,44 @@ _KEYS = (b'"images"', b'"annotations"', b'"categories"')
 def _key_twice(data: bytes, most: int = 100_000) -> bool:
     """Whether any of the three top-level keys is in ``data`` more than once.
 
-    One scan for their shared end, ``s"``, rare in a COCO file (its keys end otherwise, its
-    numbers are digits), each hit checked for a whole key: a third of the three counts' time
-    over 450 MB. Past ``most`` hits the counts answer instead.
+    Each ends in ``s"``, rare in a COCO file (its keys end otherwise, its numbers are
+    digits): the places of that pair are found (:func:`_pair_places`), each checked for a
+    whole key. Past ``most`` places the counts answer instead.
     """
-    seen, at, find = dict.fromkeys(_KEYS, 0), 0, data.find
-    for _ in range(most):
-        at = find(b's"', at)
-        if at < 0:
-            return False
+    places = _pair_places(data, b's"', most)
+    if places is None:
+        return any(data.count(k) > 1 for k in _KEYS)
+    seen = dict.fromkeys(_KEYS, 0)
+    for at in places.tolist():
         for key in _KEYS:
             if at + 2 >= len(key) and data.startswith(key, at + 2 - len(key)):
                 seen[key] += 1
                 if seen[key] > 1:
                     return True
-        at += 1
-    return any(data.count(k) > 1 for k in _KEYS)
+    return False
+
+
+_CHUNK = 1 << 22    # bytes per numpy pass (even): its temporaries stay a few MB on a 450 MB file
+
+
+def _pair_places(data: bytes, pair: bytes, most: int) -> np.ndarray | None:
+    """Where the two bytes ``pair`` start in ``data``, ascending; None when there are more than ``most``.
+
+    Compared as 16-bit words at even and at odd offsets, in chunks: about a tenth of a second
+    over train2017's 450 MB, where ``bytes.find`` took 0.45 s (in JSON every '"' is a candidate).
+    """
+    word, buf = int.from_bytes(pair, "little"), np.frombuffer(data, np.uint8)
+    found, count = [], 0
+    for start in range(0, len(buf), _CHUNK):
+        for odd in (0, 1):      # the odd pass reaches one byte into the next chunk: a pair across
+            part = buf[start + odd:start + odd + _CHUNK]
+            hits = np.flatnonzero(part[:len(part) & ~1].view("<u2") == word)
+            if len(hits):
+                found.append(start + odd + 2 * hits)
+                count += len(hits)
+                if count > most:
+                    return None
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
 def _columns(doc: _File) -> dict | None:
@@ -99,7 +121,7 @@ def _columns(doc: _File) -> dict | None:
     if not (((size > 0) & (size < 2 ** 31)).all() and np.isfinite(box).all()):
         return None
     ann_id = np.fromiter(map(attrgetter("id"), anns), dtype=np.int64, count=m)
-    return {"x": box[:, 0].copy(), "y": box[:, 1].copy(), "w": box[:, 2].copy(), "h": box[:, 3].copy(),
+    return {"x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],      # views: the open reorders them
             "cat": np.fromiter(map(attrgetter("category_id"), anns), dtype=np.int64, count=m),
             "crowd": np.fromiter(map(attrgetter("iscrowd"), anns), dtype=np.int64, count=m) != 0,
             "ann_id": ann_id, "place": np.arange(m, dtype=np.int64),
