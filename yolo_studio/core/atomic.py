@@ -149,7 +149,9 @@ def _umask() -> int:
                     return int(line.split()[1], 8)
     except (OSError, ValueError, IndexError):
         pass
-    umask = os.umask(0)
+    # Elsewhere the umask can only be read by setting it: set a strict one for that moment, so a
+    # file another thread makes meanwhile is private rather than world-writable.
+    umask = os.umask(0o077)
     os.umask(umask)
     return umask
 

@@ -3,7 +3,7 @@
 Walking train2017's 450 MB JSON takes seconds even one object at a time,
 so the columns (image entries, boxes, each annotation's place in the text)
 are kept in the per-user data folder (never beside the dataset), keyed by
-the file's path and stamped with its size and modification time. A file
+the file's path and stamped with its size, modification time and change time. A file
 that changed since is walked again; a save by YOLO Studio stores the new
 columns straight away. A cache that cannot be read is ignored. The first
 open writes its columns on a thread of its own (the images show meanwhile);
