@@ -150,6 +150,23 @@ def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
     np.testing.assert_allclose(got[0][0, :k], ref[0][0, :k], rtol=1e-6)
 
 
+def test_numpy_nms_filtering_on_objectness_first_keeps_every_pair_that_scores():
+    """The objectness pre-filter is exact: a pair scores only if its objectness alone passes."""
+    rng = np.random.default_rng(1)
+    n, classes, threshold = 500, 6, 0.3
+    xy = rng.uniform(0, 300, (n, 2))
+    rows = np.concatenate([xy, xy + rng.uniform(4, 40, (n, 2)), rng.uniform(0, 1, (n, 1)),
+                           rng.uniform(0, 1, (n, classes))], axis=1).astype(np.float32)
+    rows[:40, 5] = 1.0                                  # certain class: the score is the objectness
+    rows[:20, 4] = np.float32(threshold)                # exactly at the threshold: never kept
+    rows[20:40, 4] = np.nextafter(np.float32(threshold), np.float32(1))   # just above: kept
+    _, scores, _, valid = nms_batch(rows[None], threshold, 1.0, 10_000)
+    every_pair = rows[:, 4:5] * rows[:, 5:]           # iou 1.0: NMS suppresses nothing
+    want = np.sort(every_pair[every_pair > np.float32(threshold)])[::-1]
+    assert valid[0] == len(want) > 20
+    np.testing.assert_array_equal(scores[0, :valid[0]], want)     # the 20 just above included
+
+
 @pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
 def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(trained_tiny, tmp_path,
                                                                             capsys):
