@@ -168,6 +168,16 @@ def test_numpy_nms_filtering_on_objectness_first_keeps_every_pair_that_scores():
 
 
 @pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
+def test_openvino_runs_a_folder_batch_like_single_images(trained_tiny, val_images, tf_reference):
+    """Batch 1 runs OpenVINO's static-shape graph, a folder's batch its dynamic one: same boxes."""
+    det = Detector.load(trained_tiny[1], backend="openvino")
+    batch = det.detect_batch(val_images[:3], score_threshold=SCORE)
+    for got, image, ref in zip(batch, val_images, tf_reference):
+        assert_same_boxes(got, ref)
+        assert_same_boxes(det.detect(image, score_threshold=SCORE), ref)
+
+
+@pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")
 def test_detect_and_eval_clis_give_tensorflows_results_on_the_chosen_backend(trained_tiny, tmp_path,
                                                                             capsys):
     import re
