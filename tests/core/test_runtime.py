@@ -150,8 +150,8 @@ def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
     np.testing.assert_allclose(got[0][0, :k], ref[0][0, :k], rtol=1e-6)
 
 
-def test_numpy_nms_filtering_on_objectness_first_keeps_every_pair_that_scores():
-    """The objectness pre-filter is exact: a pair scores only if its objectness alone passes."""
+def test_numpy_nms_filtering_rows_first_keeps_every_pair_that_scores():
+    """The row pre-filter (objectness x best class) is exact: the pairs of every row are kept."""
     rng = np.random.default_rng(1)
     n, classes, threshold = 500, 6, 0.3
     xy = rng.uniform(0, 300, (n, 2))
