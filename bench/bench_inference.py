@@ -14,7 +14,8 @@ with precision auto, so it may pick it) and TF mixed_bfloat16.
 All runs are interleaved round by round in one process, so a busy machine
 slows every side alike; prints medians (ms), ratios to OpenCV, conversion
 times and whether every backend's boxes equal TensorFlow's.
-Run ``nice -n 10 python bench/bench_inference.py``.
+Run ``python bench/bench_inference.py --repeat 3 --settle 0.05`` under the shared speed lock
+(``--models``, ``--backends`` to narrow it).
 """
 from __future__ import annotations
 
@@ -157,7 +158,8 @@ def tol(backend: str) -> float:
     return BF16_SCORE_TOL if is_bf16(backend) else SCORE_TOL
 
 
-def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
+def bench_model(name: str, rounds: int, tmp: Path, backends: list[str], repeat: int = 1,
+                settle: float = 0.0) -> None:
     rng = np.random.default_rng(1)
     image = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3), np.uint8), (0, 0), 3)
     model = make_model(name, image)
@@ -186,16 +188,25 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
         cases["tensorflow bf16 end-to-end"] = lambda: bf16.detect(image, **kw)
     for fn in cases.values():                             # warm-up: tracing, allocations
         fn(), fn()
-    times = {k: [] for k in cases}
-    for _ in range(rounds):
-        for k, fn in cases.items():
-            times[k].append(timed(fn))
-    med = {k: statistics.median(v) for k, v in times.items()}
+    per_repeat = []                                       # {case: median ms} of each repeat
+    for _ in range(repeat):
+        times = {k: [] for k in cases}
+        for _ in range(rounds):
+            for k, fn in cases.items():
+                if settle:
+                    time.sleep(settle)            # the previous case's worker threads go idle
+                times[k].append(timed(fn))
+        per_repeat.append({k: statistics.median(v) for k, v in times.items()})
+    med = {k: statistics.median(r[k] for r in per_repeat) for k in cases}
     ref = detectors["tensorflow"].detect(image, **kw)
-    print(f"\n{name}, 80 classes, {SIZE}x{SIZE}, batch 1, median of {rounds} interleaved rounds (ms):")
+    print(f"\n{name}, 80 classes, {SIZE}x{SIZE}, batch 1, median of {repeat} repeats x {rounds} "
+          f"interleaved rounds (ms; load average {os.getloadavg()[0]:.1f}):")
     for k, v in med.items():
-        ratio = med["opencv end-to-end" if "end-to-end" in k else "opencv model"] / v
-        print(f"  {k:<28} {v:8.1f}   OpenCV / this {ratio:5.2f}x   this / OpenCV {1 / ratio:5.2f}x")
+        peer = "opencv end-to-end" if "end-to-end" in k else "opencv model"
+        ratios = sorted(r[k] / r[peer] for r in per_repeat)
+        spread = f"   repeats {ratios[0]:.3f}-{ratios[-1]:.3f}" if repeat > 1 else ""
+        print(f"  {k:<28} {v:8.1f}   OpenCV / this {med[peer] / v:5.2f}x   "
+              f"this / OpenCV {statistics.median(ratios):5.3f}x{spread}")
     print(f"  detections after NMS: opencv {cv_e2e(image)}, tensorflow {len(ref)}; same boxes as "
           "TensorFlow: " + ", ".join(f"{b} {same_boxes(det.detect(image, **kw), ref, tol(b))}"
                                      for b, det in detectors.items() if b != "tensorflow"))
@@ -206,7 +217,14 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per repeat")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="repeats of the interleaved rounds; prints the median of the repeats' "
+                             "medians and the spread of each ratio over the repeats")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds of pause before each timed call, so threads a previous case left "
+                             "spinning (TensorFlow's, OpenCV's, OpenVINO's pools) do not share the cores "
+                             "with the next; an application runs one backend, not all in turn")
     parser.add_argument("--models", nargs="+", default=["yolov3-tiny", "yolov3"])
     parser.add_argument("--backends", nargs="+", choices=OPTIONAL + BF16,
                         default=[b for b in OPTIONAL + BF16 if b in available_backends()],
@@ -218,7 +236,7 @@ def main() -> None:
           f"CPU bf16 {'yes' if fast_bfloat16() else 'no'}; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            bench_model(name, args.rounds, Path(tmp), args.backends)
+            bench_model(name, args.rounds, Path(tmp), args.backends, args.repeat, args.settle)
 
 
 if __name__ == "__main__":
