@@ -159,7 +159,7 @@ def tol(backend: str) -> float:
 
 
 def bench_model(name: str, rounds: int, tmp: Path, backends: list[str], repeat: int = 1,
-                settle: float = 0.0) -> None:
+                settle: float = 0.0, with_auto: bool = True) -> None:
     rng = np.random.default_rng(1)
     image = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3), np.uint8), (0, 0), 3)
     model = make_model(name, image)
@@ -171,11 +171,13 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str], repeat: 
     gc.collect()
     cv_model, cv_e2e = opencv_pipeline(cfg, weights)
     detectors, convert_s = backends_for(weights, cfg, backends)
-    t0 = time.perf_counter()
-    auto = copy.copy(detectors["tensorflow"])
-    auto.precision = "auto"          # precision and backend auto: bf16 allowed where the CPU has it
-    auto.use_backend("auto")
-    auto_s = time.perf_counter() - t0
+    auto = None
+    if with_auto:
+        t0 = time.perf_counter()
+        auto = copy.copy(detectors["tensorflow"])
+        auto.precision = "auto"      # precision and backend auto: bf16 allowed where the CPU has it
+        auto.use_backend("auto")
+        auto_s = time.perf_counter() - t0
     boxed = letterbox_image(image[:, :, ::-1].copy(), SIZE)[0][None]
     blob = cv2.dnn.blobFromImage(boxed[0], 1 / 255.0)
     kw = dict(score_threshold=SCORE, iou_threshold=IOU)
@@ -212,7 +214,8 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str], repeat: 
                                      for b, det in detectors.items() if b != "tensorflow"))
     print("  conversion (first time, then cached): "
           + ", ".join(f"{b} {s:.0f} s" for b, s in convert_s.items()))
-    print(f"  auto picked {auto.backend} in {auto_s:.0f} s: {auto.backend_reason}")
+    if auto is not None:
+        print(f"  auto picked {auto.backend} in {auto_s:.0f} s: {auto.backend_reason}")
 
 
 def main() -> None:
@@ -230,13 +233,17 @@ def main() -> None:
                         default=[b for b in OPTIONAL + BF16 if b in available_backends()],
                         help="optional backends to convert and time (tf2onnx needs ~10 GB for the full "
                              "YOLOv3; leave onnxruntime out where memory is short)")
+    parser.add_argument("--no-auto", action="store_true",
+                        help="skip the 'auto' line: it converts every installed backend, and tf2onnx "
+                             "needs ~10 GB for the full YOLOv3")
     args = parser.parse_args()
     print(f"TensorFlow {tf.__version__}, OpenCV {cv2.__version__}, {os.cpu_count()} CPUs, "
           f"cv2 threads {cv2.getNumThreads()}, backends {', '.join(available_backends())}, "
           f"CPU bf16 {'yes' if fast_bfloat16() else 'no'}; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            bench_model(name, args.rounds, Path(tmp), args.backends, args.repeat, args.settle)
+            bench_model(name, args.rounds, Path(tmp), args.backends, args.repeat, args.settle,
+                        not args.no_auto)
 
 
 if __name__ == "__main__":
