@@ -72,12 +72,14 @@ class OpenVINORuntime(Runtime):
         self.note = note
 
     def conv_precisions(self) -> set[str]:
-        """The precisions OpenVINO really runs the convolutions in ({'f32'} here, even on a bf16 CPU)."""
+        """The precisions OpenVINO really runs the convolutions in ({'f32'} here, even on a bf16 CPU),
+        in the batch-1 graph and, once a folder batch has compiled it, the dynamic one."""
         found = set()
-        for op in self._compiled.get_runtime_model().get_ordered_ops():
-            info = op.get_rt_info()
-            if "layerType" in info and info["layerType"].astype(str) == "Convolution":
-                found.add(info["runtimePrecision"].astype(str))
+        for compiled in {id(c): c for c in (self._compiled, self._dynamic) if c is not None}.values():
+            for op in compiled.get_runtime_model().get_ordered_ops():
+                info = op.get_rt_info()
+                if "layerType" in info and info["layerType"].astype(str) == "Convolution":
+                    found.add(info["runtimePrecision"].astype(str))
         return found
 
     def decoded(self, images: np.ndarray) -> np.ndarray:
