@@ -134,6 +134,11 @@ def test_a_file_in_the_cache_we_did_not_write_is_neither_trusted_nor_replaced(tm
     assert converted and converted[0].parent != xml.parent
     assert again.backend == "openvino" and "not cached" in again.runtime.note
     assert xml.read_text() == "<net>a person's edit</net>"
+    # its converted files are gone now: a folder batch still runs (image by image, batch-1 graph)
+    assert not converted[0].exists()
+    images = [np.full((50, 70, 3), v, np.uint8) for v in (60, 200)]
+    assert again.detect_batch(images, score_threshold=0.01) == [again.detect(im, score_threshold=0.01)
+                                                                for im in images]
 
 
 def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
