@@ -14,7 +14,8 @@ with precision auto, so it may pick it) and TF mixed_bfloat16.
 All runs are interleaved round by round in one process, so a busy machine
 slows every side alike; prints medians (ms), ratios to OpenCV, conversion
 times and whether every backend's boxes equal TensorFlow's.
-Run ``nice -n 10 python bench/bench_inference.py``.
+Run ``python bench/bench_inference.py --repeat 3 --settle 0.05`` under the shared speed lock
+(``--models``, ``--backends`` to narrow it).
 """
 from __future__ import annotations
 
@@ -157,7 +158,8 @@ def tol(backend: str) -> float:
     return BF16_SCORE_TOL if is_bf16(backend) else SCORE_TOL
 
 
-def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
+def bench_model(name: str, rounds: int, tmp: Path, backends: list[str], repeat: int = 1,
+                settle: float = 0.0, with_auto: bool = True) -> None:
     rng = np.random.default_rng(1)
     image = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3), np.uint8), (0, 0), 3)
     model = make_model(name, image)
@@ -169,11 +171,13 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
     gc.collect()
     cv_model, cv_e2e = opencv_pipeline(cfg, weights)
     detectors, convert_s = backends_for(weights, cfg, backends)
-    t0 = time.perf_counter()
-    auto = copy.copy(detectors["tensorflow"])
-    auto.precision = "auto"          # precision and backend auto: bf16 allowed where the CPU has it
-    auto.use_backend("auto")
-    auto_s = time.perf_counter() - t0
+    auto = None
+    if with_auto:
+        t0 = time.perf_counter()
+        auto = copy.copy(detectors["tensorflow"])
+        auto.precision = "auto"      # precision and backend auto: bf16 allowed where the CPU has it
+        auto.use_backend("auto")
+        auto_s = time.perf_counter() - t0
     boxed = letterbox_image(image[:, :, ::-1].copy(), SIZE)[0][None]
     blob = cv2.dnn.blobFromImage(boxed[0], 1 / 255.0)
     kw = dict(score_threshold=SCORE, iou_threshold=IOU)
@@ -186,39 +190,64 @@ def bench_model(name: str, rounds: int, tmp: Path, backends: list[str]) -> None:
         cases["tensorflow bf16 end-to-end"] = lambda: bf16.detect(image, **kw)
     for fn in cases.values():                             # warm-up: tracing, allocations
         fn(), fn()
-    times = {k: [] for k in cases}
-    for _ in range(rounds):
-        for k, fn in cases.items():
-            times[k].append(timed(fn))
-    med = {k: statistics.median(v) for k, v in times.items()}
+    per_repeat = []                                       # {case: median ms} of each repeat
+    fastest = {}           # each case's fastest round: on a loaded machine, the nearest to a quiet one
+    for _ in range(repeat):
+        times = {k: [] for k in cases}
+        for _ in range(rounds):
+            for k, fn in cases.items():
+                if settle:
+                    time.sleep(settle)            # the previous case's worker threads go idle
+                times[k].append(timed(fn))
+        per_repeat.append({k: statistics.median(v) for k, v in times.items()})
+        for k, v in times.items():
+            fastest[k] = min([fastest.get(k, float("inf"))] + v)
+    med = {k: statistics.median(r[k] for r in per_repeat) for k in cases}
     ref = detectors["tensorflow"].detect(image, **kw)
-    print(f"\n{name}, 80 classes, {SIZE}x{SIZE}, batch 1, median of {rounds} interleaved rounds (ms):")
+    print(f"\n{name}, 80 classes, {SIZE}x{SIZE}, batch 1, median of {repeat} repeats x {rounds} "
+          f"interleaved rounds (ms; load average {os.getloadavg()[0]:.1f}):")
     for k, v in med.items():
-        ratio = med["opencv end-to-end" if "end-to-end" in k else "opencv model"] / v
-        print(f"  {k:<28} {v:8.1f}   OpenCV / this {ratio:5.2f}x   this / OpenCV {1 / ratio:5.2f}x")
+        peer = "opencv end-to-end" if "end-to-end" in k else "opencv model"
+        ratios = sorted(r[k] / r[peer] for r in per_repeat)
+        spread = f"   repeats {ratios[0]:.3f}-{ratios[-1]:.3f}" if repeat > 1 else ""
+        print(f"  {k:<28} {v:8.1f}   OpenCV / this {med[peer] / v:5.2f}x   "
+              f"this / OpenCV {statistics.median(ratios):5.3f}x{spread}   "
+              f"fastest {fastest[k]:7.1f} ({fastest[k] / fastest[peer]:.3f}x)")
     print(f"  detections after NMS: opencv {cv_e2e(image)}, tensorflow {len(ref)}; same boxes as "
           "TensorFlow: " + ", ".join(f"{b} {same_boxes(det.detect(image, **kw), ref, tol(b))}"
                                      for b, det in detectors.items() if b != "tensorflow"))
     print("  conversion (first time, then cached): "
           + ", ".join(f"{b} {s:.0f} s" for b, s in convert_s.items()))
-    print(f"  auto picked {auto.backend} in {auto_s:.0f} s: {auto.backend_reason}")
+    if auto is not None:
+        print(f"  auto picked {auto.backend} in {auto_s:.0f} s: {auto.backend_reason}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per repeat")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="repeats of the interleaved rounds; prints the median of the repeats' "
+                             "medians and the spread of each ratio over the repeats")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds of pause before each timed call, so threads a previous case left "
+                             "spinning (TensorFlow's, OpenCV's, OpenVINO's pools) do not share the cores "
+                             "with the next; an application runs one backend, not all in turn")
     parser.add_argument("--models", nargs="+", default=["yolov3-tiny", "yolov3"])
     parser.add_argument("--backends", nargs="+", choices=OPTIONAL + BF16,
                         default=[b for b in OPTIONAL + BF16 if b in available_backends()],
                         help="optional backends to convert and time (tf2onnx needs ~10 GB for the full "
                              "YOLOv3; leave onnxruntime out where memory is short)")
+    parser.add_argument("--no-auto", action="store_true",
+                        help="skip the 'auto' line: it converts every installed backend, and tf2onnx "
+                             "needs ~10 GB for the full YOLOv3")
     args = parser.parse_args()
     print(f"TensorFlow {tf.__version__}, OpenCV {cv2.__version__}, {os.cpu_count()} CPUs, "
           f"cv2 threads {cv2.getNumThreads()}, backends {', '.join(available_backends())}, "
           f"CPU bf16 {'yes' if fast_bfloat16() else 'no'}; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            bench_model(name, args.rounds, Path(tmp), args.backends)
+            bench_model(name, args.rounds, Path(tmp), args.backends, args.repeat, args.settle,
+                        not args.no_auto)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from yolo_studio.core.boxes import letterbox_params
-from yolo_studio.core.detector import Detector, DetectorInputError, to_detections
+from yolo_studio.core.detector import (Detector, DetectorInputError, as_rgb_uint8, letterbox_rgb_uint8,
+                                       to_detections)
 from yolo_studio.core.errors import ConfigError, YoloStudioError
+from yolo_studio.core.images import letterbox_image
 from yolo_studio.core.model import ModelSpec, build_model, save_checkpoint
 from yolo_studio.core.model.darknet_cfg import write_cfg
 from yolo_studio.core.model.darknet_weights import write_darknet_weights
@@ -72,6 +74,21 @@ def test_bgr_and_rgb_inputs_agree(tiny_checkpoint):
     c = det.detect(bgr[:, :, ::-1].copy(), rgb=False, score_threshold=0.05)
     assert a == b and a
     assert a != c                                    # the channel order really is used
+
+
+def test_a_camera_frame_is_swapped_after_the_resize_with_the_same_pixels_and_boxes(tiny_checkpoint):
+    bgr = image(97, 131, 11)
+    full_size_swap = letterbox_image(as_rgb_uint8(bgr, False), 64)
+    for frame, rgb in [(bgr, False), (bgr[:, :, ::-1], True), (bgr[5:90, 3:120], False)]:
+        got, lb = letterbox_rgb_uint8(frame, rgb, 64)
+        want, want_lb = letterbox_image(as_rgb_uint8(frame, rgb), 64)
+        np.testing.assert_array_equal(got, want)
+        assert lb == want_lb
+    np.testing.assert_array_equal(letterbox_rgb_uint8(bgr, False, 64)[0], full_size_swap[0])
+    det = Detector.load(tiny_checkpoint / "best")
+    fast = det.detect(bgr, score_threshold=0.05)                      # uint8: swapped after the resize
+    slow = det.detect(bgr.astype(np.float32), score_threshold=0.05)   # float 0-255: the full-size road
+    assert fast == slow and fast
 
 
 def test_darknet_files_give_the_checkpoint_detections(tiny_checkpoint):

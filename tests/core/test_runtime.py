@@ -69,7 +69,9 @@ def test_openvino_runs_float32_even_where_the_cpu_has_bf16(trained_tiny):
     """OpenVINO's CPU plugin would pick bf16 on an AMX/AVX-512-BF16 CPU unless told: the float32
     backend (the one compared with TensorFlow and OpenCV) must really run float32."""
     det = Detector.load(trained_tiny[1], backend="openvino")
-    assert det.runtime.conv_precisions() == {"f32"}
+    assert det.runtime.conv_precisions() == {"f32"}          # the static batch-1 graph
+    det.detect_batch([np.full((60, 90, 3), 100, np.uint8)] * 2)   # compiles the dynamic-batch one
+    assert det.runtime.conv_precisions() == {"f32"}          # both graphs
 
 
 @pytest.mark.skipif(not INSTALLED, reason="neither onnxruntime nor openvino is installed")
@@ -132,6 +134,11 @@ def test_a_file_in_the_cache_we_did_not_write_is_neither_trusted_nor_replaced(tm
     assert converted and converted[0].parent != xml.parent
     assert again.backend == "openvino" and "not cached" in again.runtime.note
     assert xml.read_text() == "<net>a person's edit</net>"
+    # its converted files are gone now: a folder batch still runs (image by image, batch-1 graph)
+    assert not converted[0].exists()
+    images = [np.full((50, 70, 3), v, np.uint8) for v in (60, 200)]
+    assert again.detect_batch(images, score_threshold=0.01) == [again.detect(im, score_threshold=0.01)
+                                                                for im in images]
 
 
 def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
@@ -148,6 +155,23 @@ def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
     np.testing.assert_allclose(got[1][0, :k], ref[1][0, :k], rtol=1e-6)
     np.testing.assert_array_equal(got[2][0, :k], ref[2][0, :k])
     np.testing.assert_allclose(got[0][0, :k], ref[0][0, :k], rtol=1e-6)
+
+
+def test_numpy_nms_filtering_rows_first_keeps_every_pair_that_scores():
+    """The row pre-filter (objectness x best class) is exact: the pairs of every row are kept."""
+    rng = np.random.default_rng(1)
+    n, classes, threshold = 500, 6, 0.3
+    xy = rng.uniform(0, 300, (n, 2))
+    rows = np.concatenate([xy, xy + rng.uniform(4, 40, (n, 2)), rng.uniform(0, 1, (n, 1)),
+                           rng.uniform(0, 1, (n, classes))], axis=1).astype(np.float32)
+    rows[:40, 5] = 1.0                                  # certain class: the score is the objectness
+    rows[:20, 4] = np.float32(threshold)                # exactly at the threshold: never kept
+    rows[20:40, 4] = np.nextafter(np.float32(threshold), np.float32(1))   # just above: kept
+    _, scores, _, valid = nms_batch(rows[None], threshold, 1.0, 10_000)
+    every_pair = rows[:, 4:5] * rows[:, 5:]           # iou 1.0: NMS suppresses nothing
+    want = np.sort(every_pair[every_pair > np.float32(threshold)])[::-1]
+    assert valid[0] == len(want) > 20
+    np.testing.assert_array_equal(scores[0, :valid[0]], want)     # the 20 just above included
 
 
 @pytest.mark.skipif("openvino" not in INSTALLED, reason="openvino is not installed")

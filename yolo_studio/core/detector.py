@@ -30,6 +30,7 @@ from yolo_studio.core.runtime.tf_runtime import TFRuntime, decoded_function, mak
 from yolo_studio.core.training.device import cpu_has_bfloat16
 
 __all__ = ["Detector", "DetectorInputError", "PreparedImage", "make_detect_function", "to_detections", "as_rgb_uint8",
+           "letterbox_rgb_uint8",
            "draw_detections", "resolve_precision", "fast_bfloat16"]
 
 
@@ -108,6 +109,19 @@ def as_rgb_uint8(image, rgb: bool) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(image, 3, axis=2))
     image = image[:, :, :3]
     return np.ascontiguousarray(image if rgb else image[:, :, ::-1])
+
+
+def letterbox_rgb_uint8(image, rgb: bool, size: int):
+    """(letterboxed RGB uint8 image, Letterbox) for any image :func:`as_rgb_uint8` takes.
+
+    A uint8 3-channel frame (the camera's and the preview's) is resized first and
+    its channels swapped on the small result, with no full-size copy; other inputs
+    go through :func:`as_rgb_uint8`. Both give the same pixels.
+    """
+    if (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+            and image.shape[2] == 3 and min(image.shape[:2]) >= 1):
+        return letterbox_image(np.ascontiguousarray(image), size, bgr_to_rgb=not rgb)
+    return letterbox_image(as_rgb_uint8(image, rgb), size)
 
 
 class Detector:
@@ -245,9 +259,8 @@ class Detector:
 
     def prepare(self, image, rgb: bool = False) -> PreparedImage:
         """The letterboxed network input for one image (a thread may do it while the model runs)."""
-        img = as_rgb_uint8(image, rgb)
-        h, w = img.shape[:2]
-        boxed, lb = letterbox_image(img, self.input_size)
+        boxed, lb = letterbox_rgb_uint8(image, rgb, self.input_size)
+        h, w = np.shape(image)[:2]
         return PreparedImage(boxed[None], lb, w, h)
 
     def detect_prepared(self, prepared: PreparedImage, score_threshold: float = DEFAULT_SCORE_THRESHOLD,
@@ -269,7 +282,7 @@ class Detector:
         """Detections for several images of any sizes in one model call (folders: detect, eval)."""
         if not len(images):
             return []
-        prepared = [letterbox_image(as_rgb_uint8(im, rgb), self.input_size) for im in images]
+        prepared = [letterbox_rgb_uint8(im, rgb, self.input_size) for im in images]
         letterboxes = [lb for _, lb in prepared]
         batch = np.stack([boxed for boxed, _ in prepared])
         boxes, scores, classes, valid = self.runtime.detect(batch, score_threshold, iou_threshold,

@@ -250,12 +250,20 @@ def _pnm_size(head: bytes) -> tuple[int, int] | None:
         return None
 
 
-def letterbox_image(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, Letterbox]:
-    """Resize keeping aspect ratio and pad with grey to ``size``; returns (image, params)."""
+def letterbox_image(image: np.ndarray, size: int | tuple[int, int],
+                    bgr_to_rgb: bool = False) -> tuple[np.ndarray, Letterbox]:
+    """Resize keeping aspect ratio and pad with grey to ``size``; returns (image, params).
+
+    ``bgr_to_rgb`` swaps the channels of a 3-channel image after the resize: the
+    same pixels as swapping first (the resize treats channels alone), on the small
+    image rather than the camera frame.
+    """
     h, w = image.shape[:2]
     lb = letterbox_params(w, h, size)
     tw, th = (size, size) if isinstance(size, int) else size
     resized = cv2.resize(image, (lb.new_w, lb.new_h), interpolation=cv2.INTER_LINEAR)
+    if bgr_to_rgb:
+        resized = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
     out = np.full((th, tw) + image.shape[2:], _PAD_VALUE, dtype=image.dtype)
     out[int(lb.dy):int(lb.dy) + lb.new_h, int(lb.dx):int(lb.dx) + lb.new_w] = resized
     return out, lb

@@ -13,12 +13,17 @@ import numpy as np
 
 def nms_one(decoded: np.ndarray, score_threshold: float, iou_threshold: float, max_detections: int):
     """One image's (N, 5+C) rows -> boxes (K, 4), scores (K,), classes (K,) int32, K <= max."""
-    scores = decoded[:, 4:5] * decoded[:, 5:]
+    # Only a row whose best class scores can hold a scoring pair (rounding is monotonic, so
+    # obj * max >= obj * p exactly): find those rows with one max per row, then multiply and
+    # threshold just them. The same pairs as thresholding every (row, class) product, without
+    # np.nonzero over all of them (1.6 of 2.5 ms for YOLOv3's 10,647 x 80).
+    live = np.flatnonzero(decoded[:, 4] * decoded[:, 5:].max(axis=1, initial=0.0) > score_threshold)
+    scores = decoded[live, 4:5] * decoded[live, 5:]
     rows, cls = np.nonzero(scores > score_threshold)
     if rows.size == 0 or max_detections <= 0:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32)
     cand = scores[rows, cls]
-    boxes = decoded[rows, :4]
+    boxes = decoded[live[rows], :4]
     xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1).astype(np.float64)
     # One call for every class: OpenCV offsets each class's boxes so they never overlap.
     keep = np.asarray(cv2.dnn.NMSBoxesBatched(xywh, cand.astype(np.float32), cls.astype(np.int32),
