@@ -157,6 +157,34 @@ def test_numpy_nms_keeps_what_tensorflows_nms_keeps():
     np.testing.assert_allclose(got[0][0, :k], ref[0][0, :k], rtol=1e-6)
 
 
+def test_many_candidates_keep_what_tensorflow_and_opencv_keep():
+    """An untrained model at eval's low threshold gives tens of thousands of scattered candidates;
+    OpenCV's NMS took minutes on them, so past OPENCV_MAX_CANDIDATES a per-class greedy that
+    stops each class at max_detections runs instead: the same boxes as TensorFlow's and OpenCV's."""
+    from yolo_studio.core.runtime import nms as nms_module
+
+    rng = np.random.default_rng(2)
+    n, classes = 3000, 20
+    xy = rng.uniform(0, 400, (1, n, 2))
+    decoded = np.concatenate([xy, xy + rng.uniform(5, 80, (1, n, 2)), rng.uniform(0.05, 1, (1, n, 1)),
+                              rng.uniform(0, 1, (1, n, classes))], axis=-1).astype(np.float32)
+    got = nms_batch(decoded, 0.01, 0.45, 100)
+    assert (decoded[0, :, 4:5] * decoded[0, :, 5:] > 0.01).sum() > nms_module.OPENCV_MAX_CANDIDATES
+    ref = [t.numpy() for t in nms(tf.constant(decoded), 0.01, 0.45, 100)]
+    assert got[3][0] == ref[3][0] == 100
+    np.testing.assert_allclose(got[1][0], ref[1][0], rtol=1e-6)
+    np.testing.assert_array_equal(got[2][0], ref[2][0])
+    np.testing.assert_allclose(got[0][0], ref[0][0], rtol=1e-6)
+    old = nms_module.OPENCV_MAX_CANDIDATES
+    try:
+        nms_module.OPENCV_MAX_CANDIDATES = 10 ** 9          # the OpenCV road on the same rows
+        by_opencv = nms_batch(decoded, 0.01, 0.45, 100)
+    finally:
+        nms_module.OPENCV_MAX_CANDIDATES = old
+    for a, b in zip(got, by_opencv):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_numpy_nms_filtering_rows_first_keeps_every_pair_that_scores():
     """The row pre-filter (objectness x best class) is exact: the pairs of every row are kept."""
     rng = np.random.default_rng(1)
