@@ -1,0 +1,117 @@
+"""Why does choosing what to label save so little? Cheap diagnostics of bench_active_learning.py's output.
+
+Reads an --out folder of bench_active_learning.py (its CSV, its picks.csv and
+the pool's true boxes; trains nothing) and prints, per strategy:
+- the mean curve's gain per round and the spread between seeds, against
+  the gap to random (is the difference larger than the noise?);
+- where random's final mean mAP falls (the last round only, or earlier):
+  with k images a round, "labels to reach" is interpolated between rounds;
+- the labels a strategy would need to save 30% (the issue's goal), and its
+  mean mAP there against random's final;
+- what the picks hold: objects per picked image and each class's share of
+  the picked boxes, against the pool's (is the selection class-imbalanced,
+  or does it favour crowded images?).
+
+Usage: python bench/bench_al_diagnose.py --out bench-al [--strategies random,combined:0.5:0.5:0]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def curve_table(rows, strategies):
+    """Print per strategy: mean mAP per round, the seeds' sd, gain per round and gap to random."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_active_learning_report import curves, labels_to_reach
+
+    cs = curves(rows, strategies)
+    if "random" not in cs:
+        print("no random rows")
+        return
+    rnd = cs["random"]
+    target = rnd[-1][1]
+    print(f"random's final mean mAP@0.5 {target:.4f} at {rnd[-1][0]} labels; "
+          f"first reached at {labels_to_reach(rnd, target):.0f} labels (rounds at "
+          f"{', '.join(str(n) for n, *_ in rnd)})")
+    goal = 0.7 * rnd[-1][0]
+    print(f"30% fewer = {goal:.0f} labels: the mean curve must be at {target:.4f} there\n")
+    print("| strategy | labels | mean mAP | sd over seeds | gain on last round | minus random |")
+    print("|---|---|---|---|---|---|")
+    for name, c in cs.items():
+        for i, (n, m, s, _) in enumerate(c):
+            gain = m - c[i - 1][1] if i else float("nan")
+            gap = m - rnd[i][1] if i < len(rnd) else float("nan")
+            print(f"| {name} | {n} | {m:.4f} | {s:.4f} | {gain:+.4f} | {gap:+.4f} |")
+        at_goal = _interp(c, goal)
+        print(f"| {name} | at {goal:.0f} | {at_goal:.4f} | | | needs {target - at_goal:+.4f} more |")
+
+
+def _interp(curve, n):
+    for (n0, m0, *_), (n1, m1, *_) in zip(curve, curve[1:]):
+        if n0 <= n <= n1:
+            return m0 + (m1 - m0) * (n - n0) / max(n1 - n0, 1)
+    return float("nan")
+
+
+def picks_table(out: Path, strategies):
+    """Objects per picked image and class shares of the picked boxes, against the whole pool."""
+    from yolo_studio.core.project import Project
+
+    pool = Project.open(out / "data" / "pool")
+    anns, _ = pool.load_all()
+    boxes = {Path(a.image_path).name: [b.label for b in a.boxes] for a in anns}
+    classes = list(pool.classes)
+    path = out / "picks.csv"
+    if not path.is_file():
+        print(f"{path}: no picks recorded")
+        return
+    with open(path, newline="") as f:
+        picks = list(csv.DictReader(f))
+    print("\n| picked by | images | objects per image | " + " | ".join(classes) + " | max/min class share |")
+    print("|---|---|---|" + "---|" * len(classes) + "---|")
+    _row("pool (all)", list(boxes), boxes, classes)
+    for name in strategies:
+        names = [p["image"] for p in picks if p["strategy"] == name]
+        if names:
+            _row(name, names, boxes, classes)
+        for rnd in sorted({int(p["round"]) for p in picks if p["strategy"] == name}):
+            names = [p["image"] for p in picks if p["strategy"] == name and int(p["round"]) == rnd]
+            _row(f"{name}, round {rnd}", names, boxes, classes)
+
+
+def _row(name, images, boxes, classes):
+    counts = Counter(label for im in images for label in boxes[im])
+    total = max(sum(counts.values()), 1)
+    shares = [counts[c] / total for c in classes]
+    per_image = statistics.mean(len(boxes[im]) for im in images)
+    ratio = max(shares) / min(shares) if min(shares) else float("inf")
+    print(f"| {name} | {len(images)} | {per_image:.2f} | " + " | ".join(f"{s:.2f}" for s in shares)
+          + f" | {ratio:.2f} |")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", default="bench-al")
+    p.add_argument("--strategies", default="random,combined:0.5:0.5:0")
+    p.add_argument("--seeds", type=int, nargs="+", default=None)
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_active_learning import read_rows
+
+    out = Path(args.out)
+    rows = read_rows(out / "active_learning.csv")
+    if args.seeds is not None:
+        rows = [r for r in rows if r["seed"] in args.seeds]
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    curve_table(rows, strategies)
+    picks_table(out, strategies)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
