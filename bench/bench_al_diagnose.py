@@ -10,7 +10,8 @@ the pool's true boxes; trains nothing) and prints, per strategy:
   mean mAP there against random's final;
 - what the picks hold: objects per picked image and each class's share of
   the picked boxes, against the pool's (is the selection class-imbalanced,
-  or does it favour crowded images?).
+  or does it favour crowded images?), and the boxes revealed: the labels
+  a strategy needs to reach random's final mAP counted in boxes, not images.
 
 Usage: python bench/bench_al_diagnose.py --out bench-al [--strategies random,combined:0.5:0.5:0]
 """
@@ -58,7 +59,16 @@ def _interp(curve, n):
     return float("nan")
 
 
-def picks_table(out: Path, strategies):
+def read_picks(out: Path, seeds=None) -> list[dict]:
+    """picks.csv's rows (of ``seeds`` only, when given)."""
+    path = out / "picks.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return [p for p in csv.DictReader(f) if seeds is None or int(p["seed"]) in seeds]
+
+
+def picks_table(out: Path, strategies, picks):
     """Objects per picked image and class shares of the picked boxes, against the whole pool."""
     from yolo_studio.core.project import Project
 
@@ -66,12 +76,6 @@ def picks_table(out: Path, strategies):
     anns, _ = pool.load_all()
     boxes = {Path(a.image_path).name: [b.label for b in a.boxes] for a in anns}
     classes = list(pool.classes)
-    path = out / "picks.csv"
-    if not path.is_file():
-        print(f"{path}: no picks recorded")
-        return
-    with open(path, newline="") as f:
-        picks = list(csv.DictReader(f))
     print("\n| picked by | images | objects per image | " + " | ".join(classes) + " | max/min class share |")
     print("|---|---|---|" + "---|" * len(classes) + "---|")
     _row("pool (all)", list(boxes), boxes, classes)
@@ -82,6 +86,45 @@ def picks_table(out: Path, strategies):
         for rnd in sorted({int(p["round"]) for p in picks if p["strategy"] == name}):
             names = [p["image"] for p in picks if p["strategy"] == name and int(p["round"]) == rnd]
             _row(f"{name}, round {rnd}", names, boxes, classes)
+
+
+def boxes_table(out: Path, rows, strategies, picks, start_fraction: float):
+    """Boxes revealed (start set + picks) per round, and the boxes each needed to reach random's final mAP.
+
+    The issue counts images; a person's time goes more by boxes. A strategy
+    that only picks crowded images saves images, not boxes.
+    """
+    import numpy as np
+
+    from bench_active_learning_report import curves, labels_to_reach
+    from yolo_studio.core.project import Project
+
+    pool = Project.open(out / "data" / "pool")
+    paths = pool.image_paths()
+    anns, _ = pool.load_all()
+    boxes = {Path(a.image_path).name: len(a.boxes) for a in anns}
+    cs = curves(rows, strategies)
+    target = cs["random"][-1][1]
+    print("\n| strategy | mean boxes revealed per round | boxes to reach random's final mAP |")
+    print("|---|---|---|")
+    for name in strategies:
+        seeds = sorted({int(p["seed"]) for p in picks if p["strategy"] == name})
+        if not seeds:
+            continue
+        per_seed = []
+        for seed in seeds:
+            n0 = max(1, round(start_fraction * len(paths)))
+            start = [paths[i].name for i in np.random.default_rng(seed).choice(len(paths), n0, False)]
+            total = [sum(boxes[n] for n in start)]
+            for rnd in range(1, max(int(p["round"]) for p in picks) + 1):
+                total.append(total[-1] + sum(boxes[p["image"]] for p in picks if p["strategy"] == name
+                                             and int(p["seed"]) == seed and int(p["round"]) == rnd))
+            per_seed.append(total)
+        mean_boxes = [statistics.mean(t[i] for t in per_seed) for i in range(len(per_seed[0]))]
+        curve = [(b, m, 0, 0) for b, (_, m, *_) in zip(mean_boxes, cs[name])]
+        reach = labels_to_reach(curve, target)
+        print(f"| {name} (seeds {' '.join(map(str, seeds))}) | {' / '.join(f'{b:.0f}' for b in mean_boxes)} | "
+              f"{'never' if reach is None else f'{reach:.0f}'} |")
 
 
 def _row(name, images, boxes, classes):
@@ -99,6 +142,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="bench-al")
     p.add_argument("--strategies", default="random,combined:0.5:0.5:0")
     p.add_argument("--seeds", type=int, nargs="+", default=None)
+    p.add_argument("--start", type=float, default=0.05, help="the bench's --start (rebuilds each seed's start set)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_active_learning import read_rows
@@ -109,7 +153,12 @@ def main(argv=None) -> int:
         rows = [r for r in rows if r["seed"] in args.seeds]
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     curve_table(rows, strategies)
-    picks_table(out, strategies)
+    picks = read_picks(out, args.seeds)
+    if not picks:
+        print(f"{out / 'picks.csv'}: no picks recorded")
+        return 0
+    picks_table(out, strategies, picks)
+    boxes_table(out, rows, strategies, picks, args.start)
     return 0
 
 
