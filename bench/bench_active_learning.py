@@ -20,9 +20,12 @@ always names a combination in full. Every run of a seed is deterministic
 (same start, same picks, same mAP), so rows of separate runs with the same
 settings can be put side by side. Writes ``active_learning.csv``
 (one row per strategy, seed and round; rows already there are kept and
-skipped, so an interrupted bench continues) and ``active_learning.png``
+skipped, so an interrupted bench continues), ``picks.csv`` (the images each
+round picked, for bench_al_diagnose.py) and ``active_learning.png``
 (mean mAP@0.5 over seeds against images labelled), and prints, per strategy,
-the labels it needed to reach random's final mean mAP.
+the labels it needed to reach random's final mean mAP. ``--near-duplicates
+FRAMES`` makes the pool video-like (bench_al_video.py), the case k-center
+is for; ``warm:…`` and ``ee:…`` name the variants of bench_al_variants.py.
 
 Usage (small, for a shared 2-core machine, under ``nice -n 10``):
   python bench/bench_active_learning.py --out bench-al
