@@ -127,6 +127,40 @@ def boxes_table(out: Path, rows, strategies, picks, start_fraction: float):
               f"{'never' if reach is None else f'{reach:.0f}'} |")
 
 
+def scenes_table(out: Path, strategies, picks, start_fraction: float):
+    """On a video-like pool (bench_al_video.py): distinct scenes among each round's picks, and repeats.
+
+    A pick "repeats" when its scene already had a labelled frame (the start
+    set or an earlier pick) or another pick of the same round.
+    """
+    import numpy as np
+
+    from yolo_studio.core.project import Project
+
+    paths = Project.open(out / "data" / "pool").image_paths()
+    if not paths or not paths[0].name.startswith("video_"):
+        return
+
+    def scene(name):
+        return name.split("_")[1]
+
+    print("\n| strategy | seed | distinct scenes picked per round (of k) | picks repeating a scene |")
+    print("|---|---|---|---|")
+    for name in strategies:
+        for seed in sorted({int(p["seed"]) for p in picks if p["strategy"] == name}):
+            n0 = max(1, round(start_fraction * len(paths)))
+            seen = {scene(paths[i].name) for i in np.random.default_rng(seed).choice(len(paths), n0, False)}
+            distinct, repeats, total = [], 0, 0
+            for rnd in sorted({int(p["round"]) for p in picks if p["strategy"] == name}):
+                batch = [scene(p["image"]) for p in picks
+                         if p["strategy"] == name and int(p["seed"]) == seed and int(p["round"]) == rnd]
+                distinct.append(f"{len(set(batch))}/{len(batch)}")
+                repeats += len(batch) - len(set(batch) - seen)
+                total += len(batch)
+                seen |= set(batch)
+            print(f"| {name} | {seed} | {' '.join(distinct)} | {repeats} of {total} |")
+
+
 def _row(name, images, boxes, classes):
     counts = Counter(label for im in images for label in boxes[im])
     total = max(sum(counts.values()), 1)
@@ -159,6 +193,7 @@ def main(argv=None) -> int:
         return 0
     picks_table(out, strategies, picks)
     boxes_table(out, rows, strategies, picks, args.start)
+    scenes_table(out, strategies, picks, args.start)
     return 0
 
 
