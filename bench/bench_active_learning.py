@@ -20,9 +20,12 @@ always names a combination in full. Every run of a seed is deterministic
 (same start, same picks, same mAP), so rows of separate runs with the same
 settings can be put side by side. Writes ``active_learning.csv``
 (one row per strategy, seed and round; rows already there are kept and
-skipped, so an interrupted bench continues) and ``active_learning.png``
+skipped, so an interrupted bench continues), ``picks.csv`` (the images each
+round picked, for bench_al_diagnose.py) and ``active_learning.png``
 (mean mAP@0.5 over seeds against images labelled), and prints, per strategy,
-the labels it needed to reach random's final mean mAP.
+the labels it needed to reach random's final mean mAP. ``--near-duplicates
+FRAMES`` makes the pool video-like (bench_al_video.py), the case k-center
+is for; ``warm:…`` and ``ee:…`` name the variants of bench_al_variants.py.
 
 Usage (small, for a shared 2-core machine, under ``nice -n 10``):
   python bench/bench_active_learning.py --out bench-al
@@ -58,6 +61,9 @@ def parse_args(argv):
                    help="images of an earlier, disjoint hard demo the model is first trained on (0: none), "
                         "as a person who already has a model keeps labelling; shared by all seeds")
     p.add_argument("--pretrain-epochs", type=int, default=10)
+    p.add_argument("--near-duplicates", type=int, default=1, metavar="FRAMES",
+                   help="a video-like pool instead: FRAMES near-identical consecutive frames per scene "
+                        "(bench_al_video.py); 1: the hard demo's independent images")
     p.add_argument("--scratch-budget", type=float, default=120.0,
                    help="least CPU seconds the from-scratch side of --retrain-check may train")
     p.add_argument("--report-only", action="store_true", help="summarise the CSV in --out; train nothing")
@@ -83,7 +89,11 @@ def make_data(out: Path, args):
     pool_dir, held_dir = data / "pool", data / "heldout"
     lo, hi = args.image_size
     if not (pool_dir / "yolo_studio.json").is_file():
-        generate_demo_project(pool_dir, args.pool, seed=100, min_size=lo, max_size=hi, kind="hard")
+        if args.near_duplicates > 1:
+            from bench_al_video import make_video_pool
+            make_video_pool(pool_dir, args.pool, args.near_duplicates, seed=100, min_size=lo, max_size=hi)
+        else:
+            generate_demo_project(pool_dir, args.pool, seed=100, min_size=lo, max_size=hi, kind="hard")
         pool = Project.open(pool_dir)
         anns, _ = pool.load_all()
         wh = anchor_fit.collect_box_sizes(anns, args.size).wh
@@ -95,15 +105,23 @@ def make_data(out: Path, args):
     return Project.open(pool_dir), Project.open(held_dir)
 
 
-def score_pool(learner, pool_paths, images):
-    """Uncertainty, consistency and embeddings of every pool image with the learner's current weights."""
+def score_pool(learner, pool_paths, images, signal=None):
+    """Uncertainty, consistency and embeddings of every pool image with the learner's current weights.
+
+    ``signal`` (a bench_al_variants signal) replaces uncertainty by another per-image sum.
+    """
     from yolo_studio.core.active.cache import ScoreTable
     from yolo_studio.core.active.job import score_batch
+
+    import bench_al_variants
 
     table = ScoreTable()
     for i in range(0, len(pool_paths), 32):
         chunk = pool_paths[i:i + 32]
-        for p, (unc, cons, emb) in zip(chunk, score_batch(learner.probe, [images[q] for q in chunk])):
+        ims = [images[q] for q in chunk]
+        scored = bench_al_variants.score_batch(learner.probe, ims, signal) if signal else \
+            score_batch(learner.probe, ims)
+        for p, (unc, cons, emb) in zip(chunk, scored):
             table.put(str(p), unc, cons, emb, (0, 0))
     return table
 
@@ -128,6 +146,12 @@ def strategy_spec(name: str) -> tuple[str, dict | None, int | None]:
 
 def canonical(name: str) -> str:
     """The CSV's name of a strategy: a combination always names its weights and shortlist."""
+    from bench_al_variants import parse
+
+    variant = parse(name)
+    if variant is not None:
+        signal, warm, combo = variant
+        return f"{signal or f'warm:{warm}'}:{canonical(combo).partition(':')[2]}"
     base, w, f = strategy_spec(name)
     if w is None:
         return base
@@ -172,22 +196,39 @@ def run_seed(args, data, seed, strategies, done, writer):
     if ("start", seed, 0) not in done:
         writer({"strategy": "start", "seed": seed, "round": 0, "labelled": n0,
                 "map50": learner.map50(held_anns, held_images), "train_s": secs, "score_s": 0.0})
+    from bench_al_variants import parse
+
     for strategy in strategies:
         if (strategy, seed, args.rounds) in done:
             continue
+        signal, warm, combo = parse(strategy) or (None, 0, strategy)
         learner = Learner(pool, args.size, args.batch, seed)
         learner.set_weights(start_weights)
         learner.rounds = 1
         revealed = list(start)
         for r in range(1, args.rounds + 1):
             t0 = time.perf_counter()
-            table = None if strategy == "random" else score_pool(learner, pool_paths, images)
-            revealed += choose(strategy, table, pool_paths, revealed, args.k, seed * 1000 + r)
+            how = "random" if r <= warm else combo
+            table = None if how == "random" else score_pool(learner, pool_paths, images, signal)
+            picked = choose(how, table, pool_paths, revealed, args.k, seed * 1000 + r)
+            revealed += picked
+            _log_picks(Path(args.out), strategy, seed, r, picked)
             score_s = time.perf_counter() - t0
             secs = learner.train(revealed, args.epochs)
             m = learner.map50(held_anns, held_images)
             writer({"strategy": strategy, "seed": seed, "round": r, "labelled": len(revealed),
                     "map50": m, "train_s": secs, "score_s": score_s})
+
+
+def _log_picks(out: Path, strategy, seed, rnd, picked) -> None:
+    """Append a round's picks (image file names) to picks.csv, for diagnostics of what a strategy chose."""
+    path = out / "picks.csv"
+    new = not path.is_file()
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["strategy", "seed", "round", "image"])
+        w.writerows([strategy, seed, rnd, Path(p).name] for p in picked)
 
 
 def retrain_check(args, data) -> None:
