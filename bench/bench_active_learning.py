@@ -15,7 +15,9 @@ Strategies: random, each signal alone (uncertainty, consistency, diversity)
 and the combination (core/active/select.py); ``combined:U:C:F`` names a
 combination's weights and shortlist (F x k images for k-center; F <= 1: the
 top k by weighted rank, no k-center), which is how select.DEFAULT_WEIGHTS
-and POOL_FACTOR were chosen; plain ``combined`` is those defaults. The CSV
+and POOL_FACTOR were chosen; plain ``combined`` is those defaults, with POOL_FACTOR
+named explicitly (the app switches to a 3k shortlist on a pool of near-identical frames,
+``select.has_near_duplicates``; the bench's rows never switch by themselves). The CSV
 always names a combination in full. Every run of a seed is deterministic
 (same start, same picks, same mAP), so rows of separate runs with the same
 settings can be put side by side. Writes ``active_learning.csv``

@@ -240,3 +240,49 @@ def test_a_combination_without_k_center_takes_the_top_scores():
     ordered = select.order_all("combined", unc, cons, emb, 2, pool_factor=0,
                                weights={"uncertainty": 0.0, "consistency": 1.0})
     assert ordered == [0, 1, 2, 3]
+
+
+def _scenes(n_scenes: int, frames: int, jitter: float, seed: int = 0) -> np.ndarray:
+    """Embeddings of ``n_scenes`` scenes, ``frames`` near-identical frames each (video-like)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (n_scenes, 16))
+    return np.repeat(centres, frames, axis=0) + rng.normal(0, jitter, (n_scenes * frames, 16))
+
+
+def test_a_video_like_pool_is_told_from_independent_images():
+    assert select.has_near_duplicates(_scenes(60, 5, 0.02))
+    assert not select.has_near_duplicates(_scenes(300, 1, 0.02))
+    assert select.near_duplicate_share(_scenes(300, 1, 0.02)) < 0.05
+    # Above the sample size, near-duplicates are still found across the whole pool.
+    assert select.near_duplicate_share(_scenes(400, 3, 0.02), seed=1) > 0.9
+    assert select.near_duplicate_share(np.zeros((2, 4))) == 0.0
+
+
+def test_the_default_spreads_its_picks_over_scenes_only_in_a_video_like_pool():
+    # The best-scoring scene's five frames lead the scores: a default pick in a video-like pool
+    # takes one frame of several scenes; in a pool of independent images it is the top k as before.
+    video = _scenes(20, 5, 0.02)
+    score = np.repeat(np.linspace(1.0, 0.0, 20), 5) + np.tile(np.linspace(0.01, 0.0, 5), 20)
+    picks = select.pick("combined", score, score, video, 5, seed=0)
+    # the top 5 are one scene; the 3k shortlist holds three, and k-center takes from each
+    assert select.pick("combined", score, score, video, 5, seed=0, pool_factor=1) == [0, 1, 2, 3, 4]
+    assert {i // 5 for i in picks} == {0, 1, 2} and 0 in picks
+    independent = _scenes(100, 1, 0.02)
+    assert select.pick("combined", score, score, independent, 5, seed=0) == [0, 1, 2, 3, 4]
+
+
+def test_suggest_says_when_the_pool_is_video_frames(project, base):
+    import cv2
+
+    plain = suggest(project, base[1], probe=base[3], n=3)
+    assert not any("near-identical" in n for n in plain.notes)
+    # Each unlabelled image becomes a run of four frames, a few pixels of noise apart.
+    rng = np.random.default_rng(0)
+    for path in [s.image for s in plain.order]:
+        img = cv2.imread(str(path))
+        for t in range(1, 4):
+            noisy = np.clip(img.astype(np.int16) + rng.integers(-2, 3, img.shape), 0, 255).astype(np.uint8)
+            cv2.imwrite(str(path.with_name(f"{path.stem}_f{t}.jpg")), noisy)
+    video = suggest(Project.open(project.root), base[1], probe=base[3], n=6)
+    assert any("near-identical" in n for n in video.notes)
+    # (the spread itself: test_the_default_spreads_its_picks_over_scenes_only_in_a_video_like_pool)

@@ -7,7 +7,8 @@ weighted ranks like best and, when that is more than ``k``, picks ``k`` of
 them by greedy k-center on the backbone embeddings, with the labelled images
 as the centres already placed, so twenty near-identical frames cannot all
 make the cut. The default (``POOL_FACTOR`` 1) takes the top ``k`` as they
-are: on the benchmark k-center did not pay (see the README).
+are: on the benchmark k-center did not pay (see the README), except in a
+pool of near-identical video frames, which gets a 3k shortlist.
 """
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ STRATEGIES = ("random", "uncertainty", "consistency", "diversity", "combined")
 # labels more, within the seeds' spread). POOL_FACTOR 1: the top k, no k-center.
 DEFAULT_WEIGHTS = {"uncertainty": 0.5, "consistency": 0.5}
 POOL_FACTOR = 1
+# ... except in a pool of video-like frames (runs of near-identical images, which every per-image
+# score ranks side by side): there the top k came from 5-8 scenes of 16 picks and never reached
+# random's final mAP, and a 3k shortlist spread by k-center recovered most of it (README,
+# "Near-identical frames"). Such a pool is told by the share of its images whose nearest
+# neighbour (backbone embedding) is nearer than NEAR_FRACTION of the typical distance between
+# two images: independent hard-demo images 0.01-0.04, runs of 5 frames 0.97-1.00, of 2 frames
+# 0.49-0.74 (random, 6- and 30-epoch tiny models alike).
+NEAR_DUPLICATE_POOL_FACTOR = 3
+NEAR_FRACTION = 0.25
+NEAR_SHARE = 0.25
+_NEAR_SAMPLE = 512      # images whose nearest neighbour is looked for (in the whole pool)
+_BLOCK = 8192           # pool rows per distance block: memory stays ~_NEAR_SAMPLE x _BLOCK floats
 
 
 def rank01(values: np.ndarray) -> np.ndarray:
@@ -67,9 +80,39 @@ def k_center(emb: np.ndarray, k: int, centres: np.ndarray | None = None, first: 
     return picks
 
 
+def near_duplicate_share(emb: np.ndarray, seed: int = 0) -> float:
+    """The share of (a sample of) the pool whose nearest neighbour in the pool is nearer than
+    NEAR_FRACTION of the median distance between two images; 0 for fewer than 3 images."""
+    emb = np.asarray(emb, np.float64)
+    n = len(emb)
+    if n < 3:
+        return 0.0
+    q = np.sort(np.random.default_rng(seed).choice(n, min(n, _NEAR_SAMPLE), replace=False))
+    typical = _pairwise(emb[q], emb[q])[np.triu_indices(len(q), 1)]
+    scale = float(np.median(typical)) if typical.size else 0.0
+    if scale <= 0.0:
+        return 1.0 if n > 1 else 0.0        # all alike
+    nearest = np.full(len(q), np.inf)
+    for start in range(0, n, _BLOCK):
+        d = _pairwise(emb[q], emb[start:start + _BLOCK])
+        own = q[:, None] == np.arange(start, start + d.shape[1])[None, :]
+        d[own] = np.inf
+        nearest = np.minimum(nearest, d.min(axis=1))
+    return float(np.mean(nearest < NEAR_FRACTION * scale))
+
+
+def has_near_duplicates(emb: np.ndarray, seed: int = 0) -> bool:
+    """True for a video-like pool, where the default spreads its picks by k-center."""
+    return near_duplicate_share(emb, seed) >= NEAR_SHARE
+
+
+def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d2 = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
 def _min_dist(emb: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    d2 = (emb ** 2).sum(1)[:, None] + (centres ** 2).sum(1)[None, :] - 2.0 * emb @ centres.T
-    return np.sqrt(np.maximum(d2, 0.0)).min(axis=1)
+    return _pairwise(emb, centres).min(axis=1)
 
 
 def pick(strategy: str, unc: np.ndarray, cons: np.ndarray, emb: np.ndarray, k: int,
@@ -77,8 +120,9 @@ def pick(strategy: str, unc: np.ndarray, cons: np.ndarray, emb: np.ndarray, k: i
          pool_factor: int | None = None) -> list[int]:
     """Indices into the unlabelled pool, most useful first, ``k`` of them (fewer if the pool is smaller).
 
-    ``pool_factor`` (default :data:`POOL_FACTOR`) sizes the combination's
-    shortlist for k-center; 0 or 1 picks the top ``k`` by score, no k-center.
+    ``pool_factor`` (default :data:`POOL_FACTOR`, or :data:`NEAR_DUPLICATE_POOL_FACTOR` for a
+    pool of near-identical frames) sizes the combination's shortlist for k-center; 0 or 1
+    picks the top ``k`` by score, no k-center.
     """
     n = len(unc)
     k = min(int(k), n)
@@ -93,7 +137,10 @@ def pick(strategy: str, unc: np.ndarray, cons: np.ndarray, emb: np.ndarray, k: i
     if strategy == "diversity":
         return k_center(emb, k, labelled_emb, first=int(np.random.default_rng(seed).integers(n)))
     score = combined_score(unc, cons, weights)
-    factor = POOL_FACTOR if pool_factor is None else int(pool_factor)
+    if pool_factor is not None:
+        factor = int(pool_factor)
+    else:
+        factor = NEAR_DUPLICATE_POOL_FACTOR if has_near_duplicates(emb, seed) else POOL_FACTOR
     if factor <= 1:
         return _top(score, k)
     shortlist = np.array(_top(score, min(n, factor * k)))

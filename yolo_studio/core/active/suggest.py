@@ -122,6 +122,10 @@ def suggest(project, weights=None, n: int = 50, seed: int = 0, strategy: str = "
     emb = np.stack([r[2] for _, r in rows])
     lab = [table.get(keys[p], _stamp(p)) for p in labelled]
     lab_emb = np.stack([r[2] for r in lab if r is not None]) if any(r is not None for r in lab) else None
+    if strategy == "combined" and select.has_near_duplicates(emb, seed):
+        result.notes.append(f"{select.near_duplicate_share(emb, seed):.0%} of the unlabelled images have a "
+                            f"near-identical neighbour (video frames?): the suggestions are spread over "
+                            f"scenes (k-center on the best {select.NEAR_DUPLICATE_POOL_FACTOR}x)")
     order = select.order_all(strategy, unc, cons, emb, n, lab_emb, seed)
     result.order = [Suggestion(rows[i][0], float(unc[i]), float(cons[i])) for i in order]
     return result

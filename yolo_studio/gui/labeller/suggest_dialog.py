@@ -147,9 +147,10 @@ class SuggestDialog(JobDialog):
                 f"{res.from_cache:,} from the cache)")
         if res.cancelled:
             text = "Cancelled: " + text + ", only those scored before Cancel"
-        if res.problems or res.notes:
-            text += f"; {len(res.problems) + len(res.notes)} problem(s), e.g. " + \
-                str((res.problems or res.notes)[0])
+        if res.problems:
+            text += f"; {len(res.problems)} problem(s), e.g. {res.problems[0]}"
+        if res.notes:   # the pool's kind, a cache not written, a pre-label that failed
+            text += "; " + "; ".join(map(str, res.notes[:2])) + (" ..." if len(res.notes) > 2 else "")
         self.summary.setText(text + ".")
         self.context.statusMessage.emit(text)
         if order:
