@@ -73,6 +73,14 @@ class ImageAnnotation:
         if not isinstance(self.image_path, Path):   # Path(a Path) re-parses it: 5 s over COCO's 118k images
             self.image_path = Path(self.image_path)
 
+    @property
+    def awaiting_review(self) -> bool:
+        """True while a model's pre-labels here wait for a person: not verified, and a box
+        still 'predicted'. Such an image is not ground truth yet: training and evaluation
+        leave it out (its guesses are not truth, and leaving out a pre-label alone would turn
+        the object it marks into background)."""
+        return not self.verified and any(b.predicted for b in self.boxes)
+
     def boxes_array(self) -> np.ndarray:
         """Boxes as a float (N, 4) xyxy array."""
         if not self.boxes:
@@ -107,3 +115,12 @@ class Detection:
     def to_box(self) -> Box:
         """A pre-label box (predicted=True) for the labeller."""
         return Box(self.x1, self.y1, self.x2, self.y2, self.label, predicted=True, score=self.score)
+
+
+def awaiting_review_note(paths, use: str = "train on") -> str:
+    """What a run says about images left out because their pre-labels wait for a person."""
+    n = len(paths)
+    return (f"left out {n} image{'s' if n != 1 else ''} whose pre-labels nobody has accepted yet "
+            f"(e.g. {Path(paths[0]).name}): a model's guesses are not ground truth; accept or "
+            f"correct them in the Label tab, or mark the image verified, to {use} "
+            f"{'them' if n != 1 else 'it'}")

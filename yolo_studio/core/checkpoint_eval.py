@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from yolo_studio.core.annotations import Detection, ImageAnnotation
+from yolo_studio.core.annotations import Detection, ImageAnnotation, awaiting_review_note
 from yolo_studio.core.defaults import DEFAULT_NMS_IOU, EVAL_SCORE_THRESHOLD
 from yolo_studio.core.errors import ConfigError, ImageFileError, LabelFileError
 from yolo_studio.core.evaluation import EvalResult, evaluate
@@ -25,17 +25,26 @@ def ground_truth(project, split: str = "val") -> tuple[list[ImageAnnotation], li
     """The labelled annotations of ``split`` ('val', 'train' or 'all'); unreadable files reported."""
     train, val = project.split()
     images = {"val": val, "train": train, "all": train + val}[split]
-    anns, problems = [], []
+    anns, problems, awaiting = [], [], []
     for path in images:
         if not project.has_labels(path):
             continue
         try:
-            anns.append(project.load_annotation(path))
+            ann = project.load_annotation(path)
         except LabelFileError as e:
             problems.append(str(e))
+            continue
+        if ann.awaiting_review:      # graded against the model's own guesses, a model would look right
+            awaiting.append(path)
+        else:
+            anns.append(ann)
+    if awaiting:
+        problems.append(awaiting_review_note(awaiting, "evaluate on"))
     if not anns:
         raise ConfigError(f"{project.root}: no labelled images in the {split} split to evaluate on; "
-                          "label more images, or raise the project's validation fraction")
+                          "label more images, or raise the project's validation fraction"
+                          + (f" ({len(awaiting)} with pre-labels nobody has accepted yet were left out)"
+                             if awaiting else ""))
     return anns, problems
 
 

@@ -42,8 +42,12 @@ class Sample:
             object.__setattr__(self, "difficult", np.zeros(len(self.classes), dtype=bool))
 
 
-def load_samples(project, images, class_names) -> tuple[list[Sample], list[Problem]]:
-    """Labelled images among ``images`` as samples; anything unusable becomes a Problem."""
+def load_samples(project, images, class_names, awaiting: list | None = None) -> tuple[list[Sample], list[Problem]]:
+    """Labelled images among ``images`` as samples; anything unusable becomes a Problem.
+
+    Images whose pre-labels wait for a person (``ImageAnnotation.awaiting_review``) are
+    left out and, when ``awaiting`` is a list, appended to it.
+    """
     index = {n: i for i, n in enumerate(class_names)}
     samples, problems = [], []
     for path in images:
@@ -54,6 +58,10 @@ def load_samples(project, images, class_names) -> tuple[list[Sample], list[Probl
             image_size(path)
         except (LabelFileError, ImageFileError) as e:
             problems.append(Problem(str(getattr(e, "path", path)), e.what))
+            continue
+        if ann.awaiting_review:
+            if awaiting is not None:
+                awaiting.append(path)
             continue
         unknown = sorted({b.label for b in ann.boxes if b.label not in index})
         if unknown:

@@ -137,13 +137,20 @@ def _check_recipe(config: TrainConfig) -> None:
         raise ConfigError(f"lr_reference_batch must be >= 0 (0: off), got {config.lr_reference_batch}")
 
 
-def check_samples(project_root, class_names: list[str], train: list[Sample], batch_size: int) -> None:
-    """Raise ConfigError for an empty project, classes without boxes or a too-large batch."""
+def check_samples(project_root, class_names: list[str], train: list[Sample], batch_size: int,
+                  awaiting: int = 0) -> None:
+    """Raise ConfigError for an empty project, classes without boxes or a too-large batch.
+
+    ``awaiting``: images left out because their pre-labels wait for review (named in the
+    messages, since they are the likely reason a split or a class came out empty).
+    """
+    hint = (f" ({awaiting} image{'s' if awaiting != 1 else ''} with pre-labels nobody has accepted "
+            "yet were left out: accept or correct them in the Label tab)") if awaiting else ""
     if not class_names:
         raise ConfigError(f"{project_root}: the project has no classes; add at least one class")
     if not train:
         raise ConfigError(f"{project_root}: no labelled images in the training split; "
-                          "label some images first")
+                          f"label some images first{hint}")
     counts = np.zeros(len(class_names), dtype=np.int64)
     for s in train:
         np.add.at(counts, s.classes, 1)
@@ -151,7 +158,7 @@ def check_samples(project_root, class_names: list[str], train: list[Sample], bat
     if empty:
         raise ConfigError(f"{project_root}: class{'es' if len(empty) > 1 else ''} "
                           f"{', '.join(repr(e) for e in empty)} ha{'ve' if len(empty) > 1 else 's'} "
-                          "no boxes in the training split; label some or remove the class")
+                          f"no boxes in the training split; label some or remove the class{hint}")
     if batch_size > len(train):
         raise ConfigError(f"batch size {batch_size} is larger than the {len(train)} labelled "
                           f"training images; lower the batch size to at most {len(train)}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from yolo_studio.core.annotations import awaiting_review_note
 from yolo_studio.core.errors import ConfigError
 from yolo_studio.core.model_family import AnchorSet, family
 from yolo_studio.core.training_data import TrainingData
@@ -128,14 +129,17 @@ def _choose_precision(cfg: TrainConfig, resumed_dir: Path | None, say: Say) -> s
 def _load_data(project: TrainingData, cfg: TrainConfig, say: Say) -> RunData:
     class_names = list(project.classes)
     train_paths, val_paths = project.split()
-    train, p_train = load_samples(project, train_paths, class_names)
-    val, p_val = load_samples(project, val_paths, class_names)
+    awaiting: list = []
+    train, p_train = load_samples(project, train_paths, class_names, awaiting)
+    val, p_val = load_samples(project, val_paths, class_names, awaiting)
     problems = p_train + p_val
     for p in problems[:MAX_PROBLEM_LINES]:
         say(f"skipped: {p}")
     if len(problems) > MAX_PROBLEM_LINES:
         say(f"... and {len(problems) - MAX_PROBLEM_LINES} more problems")
-    check_samples(project.root, class_names, train, cfg.batch_size)
+    if awaiting:
+        say(awaiting_review_note(awaiting))
+    check_samples(project.root, class_names, train, cfg.batch_size, len(awaiting))
     if not val:
         say("no labelled images in the validation split: validating on the training images, "
             "so val loss and mAP will look better than they are")
