@@ -250,7 +250,7 @@ def launch(geometry_file: Path, env: dict, project: str | None, log_file) -> sub
     return subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
 
 
-def walk(out: Path, short: bool, shots_at: tuple[float, float], log) -> list[str]:
+def walk(out: Path, short: bool, shots_at: tuple[float, float], log, prelabelled: int = 0) -> list[str]:
     """The whole walk; returns the problems found (empty when the window told the truth)."""
     scratch = Path(tempfile.mkdtemp(prefix="walk-training-"))
     env = {**os.environ, "YOLO_STUDIO_HOME": str(scratch / "home"),
@@ -266,6 +266,12 @@ def walk(out: Path, short: bool, shots_at: tuple[float, float], log) -> list[str
         p = Project.open(project)
         p.train_settings = dict(SHORT_SETTINGS)
         p.save()
+        # As after "Pre-label all" on images nobody has looked at since: the run should say
+        # it leaves them out (they are the model's guesses, not ground truth).
+        for path in [q for q in p.image_paths() if p.load_annotation(q).boxes][:prelabelled]:
+            ann = p.load_annotation(path)
+            ann.boxes = [b.moved(predicted=True, score=0.9) for b in ann.boxes]
+            p.save_annotation(ann)
     geometry_file = scratch / "geometry.json"
     app_log = open(out / "app.log", "w")
     w = Walk(out, geometry_file, log)
@@ -341,6 +347,9 @@ def main(argv=None) -> int:
     p.add_argument("--readme", metavar="PNG", default=None,
                    help="also save the window of the ~2 min shot here "
                         "(docs/screenshots/training.png for the README)")
+    p.add_argument("--prelabelled", type=int, default=0, metavar="N",
+                   help="with --short: N images hold only pre-labels nobody accepted (the log "
+                        "should say they are left out)")
     p.add_argument("--child", metavar="GEOMETRY_FILE", help=argparse.SUPPRESS)
     p.add_argument("project", nargs="?", help=argparse.SUPPRESS)
     args, rest = p.parse_known_args(argv)
@@ -361,7 +370,7 @@ def main(argv=None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
     try:
-        problems = walk(out, args.short, shots_at, log)
+        problems = walk(out, args.short, shots_at, log, args.prelabelled)
     finally:
         if xvfb is not None:
             xvfb.terminate()
