@@ -19,6 +19,7 @@ import gc
 import json
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,6 +98,11 @@ class CocoLayout(Layout):
         self._files: list[dict] = []        # per file: its stamp and the spans of its annotations
         cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
         self._states = None                 # per box: class index, shown as stored, odd (see _box_states)
+        # The Anchors panel reads the box columns on a worker thread while a save on the GUI
+        # thread replaces them one by one: a read in between mixed old and new columns (and
+        # cached that mix as the box states). Reads of the columns and a save's update of
+        # them hold this lock.
+        self._columns_lock = threading.RLock()
         self._keys: list[str] = []          # image row -> path
         self._row_file, self._row_wh = [], []   # image row -> its file; its (w, h) (arrays once open)
         with _no_cycle_collection():
@@ -350,6 +356,10 @@ class CocoLayout(Layout):
         """Per box: class index (-1: not in 'categories'), shown as stored, odd (not crowd, not
         plain: only :meth:`read`'s checks say how it shows); {odd image row: labels it shows}.
         Kept until a save changes the columns."""
+        with self._columns_lock:
+            return self._box_states_locked()
+
+    def _box_states_locked(self) -> tuple:
         if self._states is None:
             cls = self._class_column()
             x, y, w, h = self._xywh.T
@@ -396,7 +406,13 @@ class CocoLayout(Layout):
         return has[self._order]
 
     def box_table(self, report: Report) -> BoxTable:
-        """The boxes :meth:`read_all` gives, as columns (no Box objects but for odd images)."""
+        """The boxes :meth:`read_all` gives, as columns (no Box objects but for odd images).
+
+        Safe on a worker thread while the GUI thread saves (see ``_columns_lock``)."""
+        with self._columns_lock:
+            return self._box_table_locked(report)
+
+    def _box_table_locked(self, report: Report) -> BoxTable:
         cls, plain, _odd, odd_labels = self._box_states()
         odd_rows = np.fromiter(odd_labels, dtype=np.int64, count=len(odd_labels))
         keep = plain & ~np.isin(self._row, odd_rows)
@@ -456,6 +472,10 @@ class CocoLayout(Layout):
 
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
+        with self._columns_lock:
+            self._saved_locked()
+
+    def _saved_locked(self) -> None:
         self._states = None
         k, key, image_id, edited, starts, ends, old_to_new, new_index, lo, hi = self._pending
         self._versions[key] = self._versions.get(key, 0) + 1
