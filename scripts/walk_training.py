@@ -271,6 +271,7 @@ def walk(out: Path, short: bool, shots_at: tuple[float, float], log, prelabelled
         for path in [q for q in p.image_paths() if p.load_annotation(q).boxes][:prelabelled]:
             ann = p.load_annotation(path)
             ann.boxes = [b.moved(predicted=True, score=0.9) for b in ann.boxes]
+            ann.verified = False          # the demo's images are verified; pre-labels are not
             p.save_annotation(ann)
     geometry_file = scratch / "geometry.json"
     app_log = open(out / "app.log", "w")
