@@ -85,6 +85,29 @@ def test_enough_new_labels_offer_a_retrain_in_the_train_tab(qtbot, panel, projec
     assert panel.retrain_offer is None and not panel.new_labels
 
 
+def test_the_retrain_offer_says_which_new_labels_training_will_leave_out(qtbot, panel, project):
+    write_settings({"labeller/retrainAfterLabels": 2})
+    images = project.image_paths()
+    guess = Box(40, 30, 70, 60, "ring", predicted=True, score=0.6)
+    for p in images[1:3]:                                   # suggested, and shown pre-labelled
+        project.save_annotation(ImageAnnotation(p, 96, 80, [guess]))
+        panel.context.labelsChanged.emit([str(p)])
+    _label(panel, images[1])                                # a box drawn; the guess left dashed
+    _label(panel, images[2])
+    offer = panel.retrain_offer
+    assert offer is not None and "2 new images" in offer.text()
+    assert "2 of them still hold pre-labels you have not accepted" in offer.text()
+    offer.button(QMessageBox.No).click()
+    panel.show_image(images[3])                             # verified: its pre-labels are accepted
+    project.save_annotation(ImageAnnotation(images[3], 96, 80, [guess]))
+    panel.context.labelsChanged.emit([str(images[3])])
+    panel.show_image(images[3])
+    panel.actions["verify"].trigger()
+    _label(panel, images[4])
+    offer = panel.retrain_offer
+    assert offer is not None and "still hold" not in offer.text()
+
+
 def test_suggest_dialog_orders_unlabelled_images_and_prelabels_them(qtbot, panel, project, tmp_path):
     import keras
 

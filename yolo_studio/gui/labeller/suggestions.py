@@ -76,11 +76,23 @@ class SuggestionsMixin:
         if limit and len(self.new_labels) >= limit and self.retrain_offer is None:
             self._offer_retrain(len(self.new_labels))
 
+    def _awaiting_review(self, path) -> bool:
+        """True while ``path`` holds pre-labels nobody accepted (training leaves it out)."""
+        row = self.browser.model.row_of(path)
+        if row < 0:
+            return False
+        info = self.browser.model.info(row)
+        return info.state != VERIFIED and info.predicted > 0
+
     def _offer_retrain(self, count: int) -> None:
+        waiting = sum(self._awaiting_review(p) for p in self.new_labels)
+        note = (f"\n\n{waiting} of them still hold{'s' if waiting == 1 else ''} pre-labels you have not "
+                "accepted: training leaves such an image out until you accept its boxes (Accept) or "
+                "verify it (Space).") if waiting else ""
         box = QMessageBox(QMessageBox.Question, "Retrain with the new labels?",
                           f"You labelled {count} new images. Retrain from the last weights now "
-                          "(in the Train tab, a short run), then Suggest again with the better model?",
-                          QMessageBox.Yes | QMessageBox.No, self)
+                          "(in the Train tab, a short run), then Suggest again with the better model?"
+                          + note, QMessageBox.Yes | QMessageBox.No, self)
         box.button(QMessageBox.Yes).setText("Retrain")
         box.button(QMessageBox.No).setText("Later")
         box.setWindowModality(Qt.NonModal)
