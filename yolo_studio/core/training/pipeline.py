@@ -42,7 +42,8 @@ class Sample:
             object.__setattr__(self, "difficult", np.zeros(len(self.classes), dtype=bool))
 
 
-def load_samples(project, images, class_names, awaiting: list | None = None) -> tuple[list[Sample], list[Problem]]:
+def load_samples(project, images, class_names,
+                 awaiting: list | None = None) -> tuple[list[Sample], list[Problem]]:
     """Labelled images among ``images`` as samples; anything unusable becomes a Problem.
 
     Images whose pre-labels wait for a person (``ImageAnnotation.awaiting_review``) are
