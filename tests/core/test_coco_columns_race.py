@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from yolo_studio.core.annotations import Box
 from yolo_studio.core.datasets import box_table as box_table_module
 from yolo_studio.core.project import Project
 
@@ -38,14 +39,14 @@ def test_a_save_during_a_box_table_read_waits_and_the_read_is_consistent(tmp_pat
         assert release.wait(10)
         return real_build(*args, **kwargs)
 
+    ann = project.load_annotation(image)      # (a read of one image waits for a table read too)
+    ann.boxes.append(ann.boxes[0].moved(x1=1.0, y1=1.0, x2=9.0, y2=9.0, ref=None))
     monkeypatch.setattr(box_table_module.BoxTable, "build", staticmethod(slow_build))
     read: dict = {}
     worker = threading.Thread(target=lambda: read.update(table=project.box_table()))
     worker.start()
     assert inside.wait(10)
 
-    ann = project.load_annotation(image)
-    ann.boxes.append(ann.boxes[0].moved(x1=1.0, y1=1.0, x2=9.0, y2=9.0, ref=None))
     saver = threading.Thread(target=project.save_annotation, args=(ann,))
     saver.start()
     saver.join(0.5)
@@ -61,3 +62,40 @@ def test_a_save_during_a_box_table_read_waits_and_the_read_is_consistent(tmp_pat
     assert _boxes(after) == before + 1                   # and the next read sees the save
     fresh = Project.open(tmp_path / "ds").box_table()
     assert np.array_equal(np.sort(after.cls), np.sort(fresh.cls))
+
+
+def test_the_class_filter_is_not_torn_by_a_save_on_a_worker_thread(tmp_path, monkeypatch):
+    """The labeller's class filter (GUI thread) while a Pre-label or Suggest worker saves: the
+    filter's states and its row columns come from one side of the save, never both (an
+    IndexError, 'boolean index did not match', when they did not)."""
+    project = Project.open(synthetic_coco(tmp_path / "ds"))
+    layout = project.dataset
+    image = project.image_paths()[0]
+    name = project.classes[0]
+    before = layout.images_with_class(name).copy()
+    real = type(layout)._box_states
+    inside, release = threading.Event(), threading.Event()
+
+    def states_then_pause(self):
+        out = real(self)
+        inside.set()
+        assert release.wait(10)
+        return out
+
+    ann = project.load_annotation(image)
+    ann.boxes.append(Box(1.0, 1.0, 9.0, 9.0, name))
+    monkeypatch.setattr(type(layout), "_box_states", states_then_pause)
+    result: dict = {}
+    reader = threading.Thread(target=lambda: result.update(has=layout.images_with_class(name)))
+    reader.start()
+    assert inside.wait(10)
+    saver = threading.Thread(target=project.save_annotation, args=(ann,))
+    saver.start()
+    saver.join(0.5)
+    assert saver.is_alive(), "the save replaced the columns while the class filter read them"
+    release.set()
+    reader.join(10)
+    saver.join(10)
+    assert np.array_equal(result["has"], before)
+    monkeypatch.setattr(type(layout), "_box_states", real)
+    assert layout.images_with_class(name)[project.image_paths().index(image)]

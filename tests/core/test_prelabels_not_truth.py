@@ -112,3 +112,22 @@ def test_evaluation_is_not_graded_against_the_models_own_guesses(project):
     kept = {a.image_path for a in anns}
     assert labelled[0] not in kept and labelled[1] in kept
     assert any("left out 1 image whose pre-labels" in p and "to evaluate on it" in p for p in problems)
+
+
+def test_evaluation_with_only_negatives_left_is_refused_not_scored_zero(project):
+    """Every val image with boxes pre-labelled, one negative left: mAP 0 over no boxes says
+    nothing (a hostile pass saw `eval` print mAP 0.0000 and exit 0)."""
+    project.val_fraction = 1.0
+    _train, val = project.split()
+    first = True
+    for p in val:
+        if not project.has_labels(p):
+            continue
+        a = project.load_annotation(p)
+        if first:
+            a.boxes, first = [], False              # a negative: a person said nothing is there
+        else:
+            a.boxes, a.verified = [b.moved(predicted=True, score=0.8) for b in a.boxes], False
+        project.save_annotation(a)
+    with pytest.raises(ConfigError, match=r"no labelled boxes in the val split.*with pre-labels nobody"):
+        ground_truth(project, "val")

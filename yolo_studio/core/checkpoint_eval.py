@@ -40,11 +40,16 @@ def ground_truth(project, split: str = "val") -> tuple[list[ImageAnnotation], li
             anns.append(ann)
     if awaiting:
         problems.append(awaiting_review_note(awaiting, "evaluate on"))
+    left_out = f" ({len(awaiting)} with pre-labels nobody has accepted yet were left out)" if awaiting else ""
     if not anns:
         raise ConfigError(f"{project.root}: no labelled images in the {split} split to evaluate on; "
-                          "label more images, or raise the project's validation fraction"
-                          + (f" ({len(awaiting)} with pre-labels nobody has accepted yet were left out)"
-                             if awaiting else ""))
+                          f"label more images, or raise the project's validation fraction{left_out}")
+    if awaiting and not any(a.boxes for a in anns):
+        # Only negatives left: every detection would be a false positive and mAP 0 over no
+        # boxes, a score that says nothing about the model.
+        raise ConfigError(f"{project.root}: no labelled boxes in the {split} split to evaluate on, only "
+                          f"images marked empty{left_out}; accept or correct the pre-labels in the "
+                          "Label tab, then evaluate")
     return anns, problems
 
 

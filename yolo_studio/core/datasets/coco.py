@@ -15,6 +15,7 @@ text: every other byte is as it was. The file is replaced atomically.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -76,6 +77,15 @@ def _stable_order(rows: np.ndarray) -> np.ndarray:
     return low[np.argsort((rows[low] >> 16).astype(np.uint16), kind="stable")]
 
 
+def _columns_locked(method):
+    """``method`` run holding the dataset's column lock (see ``CocoLayout._columns_lock``)."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._columns_lock:
+            return method(self, *args, **kwargs)
+    return run
+
+
 class CocoLayout(Layout):
     """COCO instances files, one per split, each with its image folder."""
 
@@ -99,9 +109,10 @@ class CocoLayout(Layout):
         cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
         self._states = None                 # per box: class index, shown as stored, odd (see _box_states)
         # The Anchors panel reads the box columns on a worker thread while a save on the GUI
-        # thread replaces them one by one: a read in between mixed old and new columns (and
-        # cached that mix as the box states). Reads of the columns and a save's update of
-        # them hold this lock.
+        # thread replaces them one by one (and the Pre-label and Suggest workers save on
+        # theirs while the GUI thread reads): a read in between mixed old and new columns (and
+        # cached that mix as the box states). Every method that reads the columns after the
+        # open, and a save's update of them, holds this lock (@_columns_locked).
         self._columns_lock = threading.RLock()
         self._keys: list[str] = []          # image row -> path
         self._row_file, self._row_wh = [], []   # image row -> its file; its (w, h) (arrays once open)
@@ -280,6 +291,7 @@ class CocoLayout(Layout):
         lo, hi = np.searchsorted(self._row, [row, row + 1])
         return int(lo), int(hi)
 
+    @_columns_locked
     def boxes_of(self, image: str) -> list[tuple]:
         """(x, y, w, h, category id, crowd, annotation id, file) of each box of ``image``."""
         k = self._where[image][0]
@@ -318,6 +330,7 @@ class CocoLayout(Layout):
                 report(Problem(f"{self.files[k]}[{Path(image).name}]", note))
         return ann
 
+    @_columns_locked
     def read_all(self, report: Report) -> list[ImageAnnotation]:
         """Every listed image's annotation, in image_paths() order, with the checks vectorised.
 
@@ -352,14 +365,11 @@ class CocoLayout(Layout):
 
     # --- questions about every box, answered from the columns ------------------------
 
+    @_columns_locked
     def _box_states(self) -> tuple:
         """Per box: class index (-1: not in 'categories'), shown as stored, odd (not crowd, not
         plain: only :meth:`read`'s checks say how it shows); {odd image row: labels it shows}.
         Kept until a save changes the columns."""
-        with self._columns_lock:
-            return self._box_states_locked()
-
-    def _box_states_locked(self) -> tuple:
         if self._states is None:
             cls = self._class_column()
             x, y, w, h = self._xywh.T
@@ -395,6 +405,7 @@ class CocoLayout(Layout):
                 cls[sel] = np.where(ids[pos] == cat, at[pos], -1)
         return cls
 
+    @_columns_locked
     def images_with_class(self, name: str) -> np.ndarray:
         """Per image of :meth:`images`: True when it shows a box of class ``name``."""
         cls, plain, _odd, odd_labels = self._box_states()
@@ -405,14 +416,11 @@ class CocoLayout(Layout):
             has[row] = name in labels
         return has[self._order]
 
+    @_columns_locked
     def box_table(self, report: Report) -> BoxTable:
         """The boxes :meth:`read_all` gives, as columns (no Box objects but for odd images).
 
-        Safe on a worker thread while the GUI thread saves (see ``_columns_lock``)."""
-        with self._columns_lock:
-            return self._box_table_locked(report)
-
-    def _box_table_locked(self, report: Report) -> BoxTable:
+        Safe on a worker thread while another thread saves (see ``_columns_lock``)."""
         cls, plain, _odd, odd_labels = self._box_states()
         odd_rows = np.fromiter(odd_labels, dtype=np.int64, count=len(odd_labels))
         keep = plain & ~np.isin(self._row, odd_rows)
@@ -430,6 +438,7 @@ class CocoLayout(Layout):
                           np.asarray([self.classes.index(b.label) for b in boxes], dtype=np.int64)))
         return BoxTable.build(self._images, self._row_wh[self._order], parts, self.classes)
 
+    @_columns_locked
     def save_files(self, ann: ImageAnnotation, classes: list[str]) -> dict:
         """The image's instances JSON with only that image's annotations changed."""
         key = str(ann.image_path)
@@ -470,12 +479,9 @@ class CocoLayout(Layout):
             return coco_index.stamp(self.files[k])
         return "saved here", self._versions.get(key, 0)
 
+    @_columns_locked
     def saved(self) -> None:
         """The save is on disk: the columns and the spans follow it."""
-        with self._columns_lock:
-            self._saved_locked()
-
-    def _saved_locked(self) -> None:
         self._states = None
         k, key, image_id, edited, starts, ends, old_to_new, new_index, lo, hi = self._pending
         self._versions[key] = self._versions.get(key, 0) + 1

@@ -129,20 +129,22 @@ def _choose_precision(cfg: TrainConfig, resumed_dir: Path | None, say: Say) -> s
 def _load_data(project: TrainingData, cfg: TrainConfig, say: Say) -> RunData:
     class_names = list(project.classes)
     train_paths, val_paths = project.split()
-    awaiting: list = []
+    awaiting, awaiting_val = [], []
     train, p_train = load_samples(project, train_paths, class_names, awaiting)
-    val, p_val = load_samples(project, val_paths, class_names, awaiting)
+    val, p_val = load_samples(project, val_paths, class_names, awaiting_val)
     problems = p_train + p_val
     for p in problems[:MAX_PROBLEM_LINES]:
         say(f"skipped: {p}")
     if len(problems) > MAX_PROBLEM_LINES:
         say(f"... and {len(problems) - MAX_PROBLEM_LINES} more problems")
-    if awaiting:
-        say(awaiting_review_note(awaiting))
+    if awaiting or awaiting_val:
+        say(awaiting_review_note(awaiting + awaiting_val))
     check_samples(project.root, class_names, train, cfg.batch_size, len(awaiting))
     if not val:
-        say("no labelled images in the validation split: validating on the training images, "
-            "so val loss and mAP will look better than they are")
+        say("no labelled images in the validation split"
+            + (f" ({len(awaiting_val)} with pre-labels nobody has accepted yet were left out)"
+               if awaiting_val else "")
+            + ": validating on the training images, so val loss and mAP will look better than they are")
         val = train
     anchors = project.model_anchors(cfg.model, cfg.input_size)
     strides = list(family(cfg.model).strides)

@@ -69,12 +69,21 @@ class SuggestionsMixin:
 
     def note_labelled(self, path, was_labelled: bool, now_labelled: bool) -> None:
         """Count an image a person just labelled; at the set number, offer a retrain."""
+        if was_labelled and not now_labelled:
+            self.new_labels.discard(Path(path))      # its human boxes deleted or undone
         if was_labelled or not now_labelled:
             return
         self.new_labels.add(Path(path))
+        # Only images still in the list and still labelled by a person count (an undo, a
+        # rename or a removal on disk since takes one out).
+        self.new_labels = {p for p in self.new_labels if self._still_labelled(p)}
         limit = read_setting("labeller/retrainAfterLabels", 20)
         if limit and len(self.new_labels) >= limit and self.retrain_offer is None:
             self._offer_retrain(len(self.new_labels))
+
+    def _still_labelled(self, path) -> bool:
+        row = self.browser.model.row_of(path)
+        return row >= 0 and human_labelled(self.browser.model.info(row))
 
     def _awaiting_review(self, path) -> bool:
         """True while ``path`` holds pre-labels nobody accepted (training leaves it out)."""
