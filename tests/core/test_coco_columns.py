@@ -116,7 +116,7 @@ def test_a_foreign_or_corrupt_cache_file_is_ignored_and_left_as_it_is(tmp_path, 
     assert sum(map(len, fresh)) > 100 and cache.read_bytes() == before
 
 
-@pytest.mark.parametrize("style", ["compact", "indented", "ragged", "no ids", "no annotations"])
+@pytest.mark.parametrize("style", ["compact", "indented", "ragged", "prelabels", "no ids", "no annotations"])
 def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, style):
     from yolo_studio.core.datasets import coco_typed
     synthetic_coco(tmp_path / "ds", n_images=12)
@@ -128,6 +128,12 @@ def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, st
         f.write_text(json.dumps(data, indent=2))
     elif style == "ragged":   # separators of different lengths: the places cannot be a running sum
         f.write_text(json.dumps(data).replace("]]}, {", "]]},\n {", 7))
+    elif style == "prelabels":   # YOLO Studio's marks: some with a score, one without
+        for i, a in enumerate(data["annotations"][:5]):
+            a["predicted"] = True
+            if i:
+                a["score"] = 0.1 * i
+        f.write_text(json.dumps(data))
     elif style == "no ids":
         f.write_text(json.dumps({**data, "annotations": [{k: v for k, v in a.items() if k != "id"}
                                                          for a in data["annotations"]]}))
@@ -136,7 +142,7 @@ def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, st
     walked, typed = coco_index._walked(f), coco_index.parse(f)
     assert typed["starts"] is None                # found when a save needs them
     for key in (*coco_index.ANN_COLUMNS, *coco_index.IMG_COLUMNS, "img_name", "bad", "next_id", "categories"):
-        assert np.array_equal(typed[key], walked[key]), key
+        assert np.array_equal(typed[key], walked[key], equal_nan=key == "score"), key
     coco_index.ensure_spans(f, typed, f.read_bytes())
     for key in ("starts", "ends", "array"):
         assert np.array_equal(typed[key], walked[key]), key
@@ -215,3 +221,16 @@ def test_the_key_scan_finds_every_pair_a_plain_search_finds_across_chunk_edges(m
             assert (coco_typed._pair_places(data, b's"', len(expected) - 1) is None) == bool(expected)
         doc = b'{"x": "' + b"a" * (chunk - 3) + b'", "images": [], "images": []}'     # a key across an edge
         assert coco_typed._key_twice(doc) and not coco_typed._key_twice(doc.replace(b'"images": [], ', b"", 1))
+
+
+def test_prelabels_in_the_typed_read_are_what_the_walk_reads(tmp_path):
+    synthetic_coco(tmp_path / "ds", n_images=12)
+    f = tmp_path / "ds" / "annotations" / "instances_train2017.json"
+    data = json.loads(f.read_text())
+    data["annotations"][0].update(predicted=True, score=0.75)
+    data["annotations"][1].update(predicted=True)
+    f.write_text(json.dumps(data))
+    typed = coco_index.parse(f)
+    assert typed["starts"] is None                # the typed read answered, not the walk
+    assert typed["pred"][:3].tolist() == [True, True, False]
+    assert typed["score"][0] == 0.75 and np.isnan(typed["score"][1:3]).all()

@@ -77,6 +77,11 @@ def _stable_order(rows: np.ndarray) -> np.ndarray:
     return low[np.argsort((rows[low] >> 16).astype(np.uint16), kind="stable")]
 
 
+def _score(value: float):
+    """A score column's value as a Box's score (NaN: none)."""
+    return None if value != value else value
+
+
 def _columns_locked(method):
     """``method`` run holding the dataset's column lock (see ``CocoLayout._columns_lock``)."""
     @functools.wraps(method)
@@ -106,7 +111,8 @@ class CocoLayout(Layout):
         self._paths: list[Path] = []        # image row -> Path (the same objects image_paths() gives)
         self._versions: dict[str, int] = {}  # image -> saves made here (see change_stamp)
         self._files: list[dict] = []        # per file: its stamp and the spans of its annotations
-        cols = [[] for _ in range(9)]       # x, y, w, h, category, crowd, annotation id, place, image row
+        cols = [[] for _ in range(11)]      # x, y, w, h, category, crowd, annotation id, place, image row,
+        #                                     pre-label flag, score
         self._states = None                 # per box: class index, shown as stored, odd (see _box_states)
         # The Anchors panel reads the box columns on a worker thread while a save on the GUI
         # thread replaces them one by one (and the Pre-label and Suggest workers save on
@@ -146,6 +152,8 @@ class CocoLayout(Layout):
         for c, key in enumerate(("x", "y", "w", "h", "cat", "crowd", "ann_id", "place")):
             cols[c].append(parsed[key][known])
         cols[8].append(row[known])
+        cols[9].append(parsed["pred"][known])
+        cols[10].append(parsed["score"][known])
         if not known.all():
             self.problems.append(Problem(str(f), f"{int((~known).sum())} annotation(s) belong to an image id "
                                                  "with no usable entry in 'images'; skipped"))
@@ -255,6 +263,8 @@ class CocoLayout(Layout):
         self._crowd = cols[5].astype(bool, copy=False)[order]
         self._ann_id = cols[6].astype(np.int64, copy=False)[order]
         self._place = cols[7].astype(np.int64, copy=False)[order]
+        self._pred = cols[9].astype(bool, copy=False)[order]
+        self._score = cols[10].astype(np.float64, copy=False)[order]
         self._row_file = np.asarray(self._row_file, dtype=np.int64)
         self._row_wh = np.asarray(self._row_wh, dtype=np.float64).reshape(-1, 2)
         self._row_of = dict(zip(self._keys, range(len(self._keys))))
@@ -293,13 +303,14 @@ class CocoLayout(Layout):
 
     @_columns_locked
     def boxes_of(self, image: str) -> list[tuple]:
-        """(x, y, w, h, category id, crowd, annotation id, file) of each box of ``image``."""
+        """(x, y, w, h, category id, crowd, annotation id, file, pre-label, score or None) of each
+        box of ``image``."""
         k = self._where[image][0]
         lo, hi = self._slice(image)
         # Slices to lists at once: per-element numpy indexing was most of load_all's time.
-        return [(*xywh, cat, crowd, ann_id, k) for xywh, cat, crowd, ann_id in
+        return [(*xywh, cat, crowd, ann_id, k, pred, _score(score)) for xywh, cat, crowd, ann_id, pred, score in
                 zip(self._xywh[lo:hi].tolist(), self._cat[lo:hi].tolist(), self._crowd[lo:hi].tolist(),
-                    self._ann_id[lo:hi].tolist())]
+                    self._ann_id[lo:hi].tolist(), self._pred[lo:hi].tolist(), self._score[lo:hi].tolist())]
 
     def read(self, image: Path, size, classes: list[str], report: Report) -> ImageAnnotation:
         """The image's boxes; crowd regions and unusable boxes are hidden (kept in the file)."""
@@ -309,9 +320,10 @@ class CocoLayout(Layout):
         k, _id, w, h = self._where[key]
         ann = ImageAnnotation(image, w, h)
         names = self._names[k]
-        for x, y, bw, bh, cat, crowd, ann_id, _k in self.boxes_of(key):
+        for x, y, bw, bh, cat, crowd, ann_id, _k, pred, score in self.boxes_of(key):
             name = names.get(cat)
-            box = Box(x, y, x + bw, y + bh, name or "", ref=ann_id)
+            box = Box(x, y, x + bw, y + bh, name or "", predicted=pred, score=score if pred else None,
+                      ref=ann_id)
             if name and not crowd and 0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw > 0 and bh > 0:
                 ann.boxes.append(box)   # the common case, without the checks' bookkeeping
                 continue
@@ -348,6 +360,7 @@ class CocoLayout(Layout):
             (y + h <= wh[:, 1])
         needs_read = np.zeros(len(self._keys), dtype=bool)
         needs_read[self._row[~plain]] = True
+        needs_read[self._row[self._pred]] = True     # pre-labels (rare): read() makes them as such
         bounds = np.searchsorted(self._row, np.arange(len(self._keys) + 1)).tolist()
         xs, ys, ws, hs = (c.tolist() for c in (x, y, w, h))
         cats, ids, files = self._cat.tolist(), self._ann_id.tolist(), row_file.tolist()
@@ -493,7 +506,9 @@ class CocoLayout(Layout):
         row = self._row_of[key]
         new = {"_row": [row] * len(edited), "_xywh": [[float(v) for v in e["bbox"]] for e in edited],
                "_cat": [e["category_id"] for e in edited], "_crowd": [bool(e.get("iscrowd", 0)) for e in edited],
-               "_ann_id": [e.get("id", -1) for e in edited], "_place": new_index}
+               "_ann_id": [e.get("id", -1) for e in edited], "_place": new_index,
+               "_pred": [coco_index.prelabel_of(e)[0] for e in edited],
+               "_score": [coco_index.prelabel_of(e)[1] for e in edited]}
         for name, values in new.items():
             column = getattr(self, name)
             values = np.asarray(values, dtype=column.dtype).reshape((-1, *column.shape[1:]))

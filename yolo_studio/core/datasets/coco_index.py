@@ -29,9 +29,19 @@ from ..paths import user_data_dir
 from . import coco_typed
 from .coco_save import separators
 
-CACHE_VERSION = 3   # 2: next_id counts the ids of annotations that could not be read; 3: columns marked ours (magic)
+CACHE_VERSION = 4   # 2: next_id counts the ids of annotations that could not be read; 3: columns marked
+#                     ours (magic); 4: each box's pre-label flag and score
 ANN_COLUMNS = {"x": np.float64, "y": np.float64, "w": np.float64, "h": np.float64, "cat": np.int64,
-               "crowd": bool, "ann_id": np.int64, "place": np.int64, "image_id": np.int64}
+               "crowd": bool, "ann_id": np.int64, "place": np.int64, "image_id": np.int64,
+               "pred": bool, "score": np.float64}
+
+
+def prelabel_of(entry: dict) -> tuple[bool, float]:
+    """(is a model's pre-label, its score or NaN) of an annotation, as YOLO Studio writes them
+    (``"predicted": true, "score": s``, the keys the COCO format writer uses too)."""
+    score = entry.get("score")
+    ok = isinstance(score, (int, float)) and not isinstance(score, bool) and isfinite(score)
+    return bool(entry.get("predicted", False)), float(score) if ok else float("nan")
 IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
 
 
@@ -138,6 +148,9 @@ def _walked(f: Path, text: str | None = None) -> dict:
         add["ann_id"](ann_id)
         add["place"](n)
         add["image_id"](image_id)
+        pred, score = prelabel_of(a) if "predicted" in a else (False, float("nan"))
+        add["pred"](pred)
+        add["score"](score)
 
     st = stamp(f)
     text, to_original = _without_polygons(read_text(f) if text is None else text)
@@ -305,7 +318,8 @@ def after_save(parsed: dict, image_id: int, edited: list, starts, ends, old_to_n
     new = {"x": [float(e["bbox"][0]) for e in edited], "y": [float(e["bbox"][1]) for e in edited],
            "w": [float(e["bbox"][2]) for e in edited], "h": [float(e["bbox"][3]) for e in edited],
            "cat": [e["category_id"] for e in edited], "crowd": [bool(e.get("iscrowd", 0)) for e in edited],
-           "ann_id": [e.get("id", -1) for e in edited], "place": new_index, "image_id": [image_id] * len(edited)}
+           "ann_id": [e.get("id", -1) for e in edited], "place": new_index, "image_id": [image_id] * len(edited),
+           "pred": [prelabel_of(e)[0] for e in edited], "score": [prelabel_of(e)[1] for e in edited]}
     for key, t in ANN_COLUMNS.items():
         parsed[key] = np.concatenate([parsed[key], np.asarray(new[key], dtype=t)])
     ids = [e["id"] for e in edited if whole(e.get("id"))]

@@ -39,8 +39,9 @@ def edited_entries(mine: list, boxes: list[Box], as_read: dict, cat_ids: dict, f
         if id(b) in used:
             continue
         _check_finite(b, f, "a new box")
-        out.append({"id": next_id, "image_id": image_id, "category_id": _cat(b.label, cat_ids, f),
-                    "bbox": [b.x1, b.y1, b.width, b.height], "area": b.width * b.height, "iscrowd": 0})
+        out.append(_with_prelabel({"id": next_id, "image_id": image_id, "category_id": _cat(b.label, cat_ids, f),
+                                   "bbox": [b.x1, b.y1, b.width, b.height], "area": b.width * b.height,
+                                   "iscrowd": 0}, b))
         next_id += 1
     return out
 
@@ -68,13 +69,28 @@ def _updated(a: dict, b: Box, cat_ids: dict, f: Path) -> dict:
     bbox = [b.x1, b.y1, b.width, b.height]
     old = [float(v) for v in a["bbox"]]
     cat = _cat(b.label, cat_ids, f)
-    if max(abs(u - v) for u, v in zip(old, bbox)) < 1e-9 and cat == a["category_id"]:
+    same_flag = bool(a.get("predicted", False)) == b.predicted and (not b.predicted or a.get("score") == b.score)
+    if max(abs(u - v) for u, v in zip(old, bbox)) < 1e-9 and cat == a["category_id"] and same_flag:
         return a        # unchanged: written back as its original text
     out = {**a, "bbox": bbox, "category_id": cat}
     if not a.get("segmentation"):
         # COCO's area is the mask's: with a segmentation kept as it was, its area stays too.
         out["area"] = b.width * b.height
-    return out
+    return _with_prelabel(out, b)
+
+
+def _with_prelabel(entry: dict, b: Box) -> dict:
+    """``entry`` marked as a model's pre-label (with its score) when ``b`` is one; a box a person
+    accepted or edited loses both marks (as in the COCO format writer and the VOC editor)."""
+    if b.predicted:
+        entry["predicted"] = True
+        if b.score is not None:
+            entry["score"] = b.score
+        else:
+            entry.pop("score", None)
+    elif entry.pop("predicted", None) is not None:
+        entry.pop("score", None)        # the model's score; a "score" on a person's box stays
+    return entry
 
 
 def _cat(name: str, cat_ids: dict, f: Path) -> int:

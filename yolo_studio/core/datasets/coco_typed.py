@@ -16,6 +16,7 @@ when a save needs it, by :func:`spans`.
 """
 from __future__ import annotations
 
+import math
 from itertools import chain
 from operator import attrgetter
 
@@ -38,6 +39,8 @@ class _Annotation(msgspec.Struct, gc=False):
     image_id: int
     id: int = -1
     iscrowd: int = 0
+    predicted: bool = False         # a model's pre-label (YOLO Studio writes these two)
+    score: float | None = None
 
 
 class _File(msgspec.Struct):
@@ -121,7 +124,12 @@ def _columns(doc: _File) -> dict | None:
     if not (((size > 0) & (size < 2 ** 31)).all() and np.isfinite(box).all()):
         return None
     ann_id = np.fromiter(map(attrgetter("id"), anns), dtype=np.int64, count=m)
-    return {"x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],      # views: the open reorders them
+    pred = np.fromiter(map(attrgetter("predicted"), anns), dtype=bool, count=m)
+    score = np.full(m, np.nan)
+    for i in np.flatnonzero(pred).tolist():     # a score counts only on a pre-label (as the walk reads it)
+        s = anns[i].score
+        score[i] = s if s is not None and math.isfinite(s) else np.nan
+    return {"pred": pred, "score": score,"x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],      # views: the open reorders them
             "cat": np.fromiter(map(attrgetter("category_id"), anns), dtype=np.int64, count=m),
             "crowd": np.fromiter(map(attrgetter("iscrowd"), anns), dtype=np.int64, count=m) != 0,
             "ann_id": ann_id, "place": np.arange(m, dtype=np.int64),

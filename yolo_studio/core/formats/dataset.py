@@ -111,8 +111,15 @@ def _write_coco(ds: Dataset, dst: Path, image_root=None, overwrite=False, comman
 def _write_pylessons(ds: Dataset, dst: Path, names=None, absolute_paths=False, overwrite=False,
                      command="convert", **_) -> Written:
     check_new_files([dst, Path(names) if names else names_path_for(dst)], command, overwrite)
-    write_pylessons(ds.annotations, ds.class_names, dst, names, absolute_paths)
-    return Written(len(ds.annotations), ds.box_count(), [])
+    # A list line has no way to say "a model's guess": its trainer (ours, or the tutorial's)
+    # would take unaccepted pre-labels as ground truth, so those images stay out, said by name.
+    anns = [a for a in ds.annotations if not a.awaiting_review]
+    problems = [Problem(str(a.image_path), "holds pre-labels nobody has accepted yet, which a pylessons "
+                                           f"list cannot mark; not written to {dst.name} (accept or "
+                                           "correct them first)")
+                for a in ds.annotations if a.awaiting_review]
+    write_pylessons(anns, ds.class_names, dst, names, absolute_paths)
+    return Written(len(anns), sum(len(a.boxes) for a in anns), problems)
 
 
 def export_project(project, fmt: str, out_dir, overwrite: bool = False) -> Written:
