@@ -133,6 +133,7 @@ def test_the_typed_read_gives_the_columns_and_places_the_walk_gives(tmp_path, st
             a["predicted"] = True
             if i:
                 a["score"] = 0.1 * i
+        data["annotations"][5].update(predicted=False, score=0.3)   # a score on a person's box: not kept
         f.write_text(json.dumps(data))
     elif style == "no ids":
         f.write_text(json.dumps({**data, "annotations": [{k: v for k, v in a.items() if k != "id"}

@@ -504,11 +504,10 @@ class CocoLayout(Layout):
         in_file = self._row_file[self._row] == k
         self._place[in_file] = old_to_new[self._place[in_file]]
         row = self._row_of[key]
-        new = {"_row": [row] * len(edited), "_xywh": [[float(v) for v in e["bbox"]] for e in edited],
-               "_cat": [e["category_id"] for e in edited], "_crowd": [bool(e.get("iscrowd", 0)) for e in edited],
-               "_ann_id": [e.get("id", -1) for e in edited], "_place": new_index,
-               "_pred": [coco_index.prelabel_of(e)[0] for e in edited],
-               "_score": [coco_index.prelabel_of(e)[1] for e in edited]}
+        c = coco_index.edited_columns(edited)
+        new = {"_row": [row] * len(edited), "_xywh": list(zip(c["x"], c["y"], c["w"], c["h"])),
+               "_cat": c["cat"], "_crowd": c["crowd"], "_ann_id": c["ann_id"], "_place": new_index,
+               "_pred": c["pred"], "_score": c["score"]}
         for name, values in new.items():
             column = getattr(self, name)
             values = np.asarray(values, dtype=column.dtype).reshape((-1, *column.shape[1:]))

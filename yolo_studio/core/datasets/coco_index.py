@@ -35,14 +35,29 @@ ANN_COLUMNS = {"x": np.float64, "y": np.float64, "w": np.float64, "h": np.float6
                "crowd": bool, "ann_id": np.int64, "place": np.int64, "image_id": np.int64,
                "pred": bool, "score": np.float64}
 
+IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
+
 
 def prelabel_of(entry: dict) -> tuple[bool, float]:
     """(is a model's pre-label, its score or NaN) of an annotation, as YOLO Studio writes them
-    (``"predicted": true, "score": s``, the keys the COCO format writer uses too)."""
+    (``"predicted": true, "score": s``, the keys the COCO format writer uses too). A score
+    counts only on a pre-label, as the typed read keeps it."""
+    if not entry.get("predicted", False):
+        return False, float("nan")
     score = entry.get("score")
     ok = isinstance(score, (int, float)) and not isinstance(score, bool) and isfinite(score)
-    return bool(entry.get("predicted", False)), float(score) if ok else float("nan")
-IMG_COLUMNS = {"img_n": np.int64, "img_id": np.int64, "img_w": np.int64, "img_h": np.int64}
+    return True, float(score) if ok else float("nan")
+
+
+def edited_columns(edited: list) -> dict:
+    """The per-box columns of a save's entries (as the walk reads them): x, y, w, h, category,
+    crowd, id, pre-label flag and score, each a list in ``edited``'s order."""
+    flags = [prelabel_of(e) for e in edited]
+    return {"x": [float(e["bbox"][0]) for e in edited], "y": [float(e["bbox"][1]) for e in edited],
+            "w": [float(e["bbox"][2]) for e in edited], "h": [float(e["bbox"][3]) for e in edited],
+            "cat": [e["category_id"] for e in edited], "crowd": [bool(e.get("iscrowd", 0)) for e in edited],
+            "ann_id": [e.get("id", -1) for e in edited],
+            "pred": [p for p, _ in flags], "score": [sc for _, sc in flags]}
 
 
 def stamp(f: Path) -> tuple[int, int, int]:
@@ -148,6 +163,7 @@ def _walked(f: Path, text: str | None = None) -> dict:
         add["ann_id"](ann_id)
         add["place"](n)
         add["image_id"](image_id)
+        # prelabel_of only where the key is: most files have none, and this runs per annotation
         pred, score = prelabel_of(a) if "predicted" in a else (False, float("nan"))
         add["pred"](pred)
         add["score"](score)
@@ -315,11 +331,7 @@ def after_save(parsed: dict, image_id: int, edited: list, starts, ends, old_to_n
         parsed[key] = parsed[key][keep]
     parsed["place"] = old_to_new[parsed["place"]]
     parsed["bad"] = old_to_new[parsed["bad"]]
-    new = {"x": [float(e["bbox"][0]) for e in edited], "y": [float(e["bbox"][1]) for e in edited],
-           "w": [float(e["bbox"][2]) for e in edited], "h": [float(e["bbox"][3]) for e in edited],
-           "cat": [e["category_id"] for e in edited], "crowd": [bool(e.get("iscrowd", 0)) for e in edited],
-           "ann_id": [e.get("id", -1) for e in edited], "place": new_index, "image_id": [image_id] * len(edited),
-           "pred": [prelabel_of(e)[0] for e in edited], "score": [prelabel_of(e)[1] for e in edited]}
+    new = {**edited_columns(edited), "place": new_index, "image_id": [image_id] * len(edited)}
     for key, t in ANN_COLUMNS.items():
         parsed[key] = np.concatenate([parsed[key], np.asarray(new[key], dtype=t)])
     ids = [e["id"] for e in edited if whole(e.get("id"))]

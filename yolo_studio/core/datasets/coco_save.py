@@ -69,7 +69,8 @@ def _updated(a: dict, b: Box, cat_ids: dict, f: Path) -> dict:
     bbox = [b.x1, b.y1, b.width, b.height]
     old = [float(v) for v in a["bbox"]]
     cat = _cat(b.label, cat_ids, f)
-    same_flag = bool(a.get("predicted", False)) == b.predicted and (not b.predicted or a.get("score") == b.score)
+    same_flag = bool(a.get("predicted", False)) == b.predicted and \
+        (not b.predicted or a.get("score") == b.score)
     if max(abs(u - v) for u, v in zip(old, bbox)) < 1e-9 and cat == a["category_id"] and same_flag:
         return a        # unchanged: written back as its original text
     out = {**a, "bbox": bbox, "category_id": cat}

@@ -129,7 +129,8 @@ def _columns(doc: _File) -> dict | None:
     for i in np.flatnonzero(pred).tolist():     # a score counts only on a pre-label (as the walk reads it)
         s = anns[i].score
         score[i] = s if s is not None and math.isfinite(s) else np.nan
-    return {"pred": pred, "score": score,"x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],      # views: the open reorders them
+    return {"x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],      # views: the open reorders them
+            "pred": pred, "score": score,
             "cat": np.fromiter(map(attrgetter("category_id"), anns), dtype=np.int64, count=m),
             "crowd": np.fromiter(map(attrgetter("iscrowd"), anns), dtype=np.int64, count=m) != 0,
             "ann_id": ann_id, "place": np.arange(m, dtype=np.int64),
