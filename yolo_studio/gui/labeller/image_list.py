@@ -37,6 +37,11 @@ class ImageInfo:
     predicted: int = 0
     error: str = ""
 
+    @property
+    def awaiting_review(self) -> bool:
+        """:attr:`ImageAnnotation.awaiting_review` of the image this summarises."""
+        return self.state != VERIFIED and self.predicted > 0
+
 
 def info_from_annotation(ann: ImageAnnotation) -> ImageInfo:
     """The list's summary of an annotation."""

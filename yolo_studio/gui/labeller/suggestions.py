@@ -69,8 +69,6 @@ class SuggestionsMixin:
 
     def note_labelled(self, path, was_labelled: bool, now_labelled: bool) -> None:
         """Count an image a person just labelled; at the set number, offer a retrain."""
-        if was_labelled and not now_labelled:
-            self.new_labels.discard(Path(path))      # its human boxes deleted or undone
         if was_labelled or not now_labelled:
             return
         self.new_labels.add(Path(path))
@@ -81,20 +79,18 @@ class SuggestionsMixin:
         if limit and len(self.new_labels) >= limit and self.retrain_offer is None:
             self._offer_retrain(len(self.new_labels))
 
-    def _still_labelled(self, path) -> bool:
+    def _info_of(self, path):
+        """The list's ImageInfo of ``path``; None when the list no longer has it."""
         row = self.browser.model.row_of(path)
-        return row >= 0 and human_labelled(self.browser.model.info(row))
+        return self.browser.model.info(row) if row >= 0 else None
 
-    def _awaiting_review(self, path) -> bool:
-        """True while ``path`` holds pre-labels nobody accepted (training leaves it out)."""
-        row = self.browser.model.row_of(path)
-        if row < 0:
-            return False
-        info = self.browser.model.info(row)
-        return info.state != VERIFIED and info.predicted > 0
+    def _still_labelled(self, path) -> bool:
+        info = self._info_of(path)
+        return info is not None and human_labelled(info)
 
     def _offer_retrain(self, count: int) -> None:
-        waiting = sum(self._awaiting_review(p) for p in self.new_labels)
+        # every image counted is still in the list (note_labelled keeps only those)
+        waiting = sum(self._info_of(p).awaiting_review for p in self.new_labels)
         note = (f"\n\n{waiting} of them still hold{'s' if waiting == 1 else ''} pre-labels you have not "
                 "accepted: training leaves such an image out until you accept its boxes (Accept) or "
                 "verify it (Space).") if waiting else ""
