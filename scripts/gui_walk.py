@@ -8,6 +8,7 @@ files on disk after each edit. It repeats the steps of the GUI walk review
 
     python scripts/gui_walk.py --out walk-out            # the whole walk (builds two tiny models)
     python scripts/gui_walk.py --short --out walk-out    # the quick part CI runs (no TensorFlow)
+    python scripts/gui_walk.py --retrain-offer --out walk-out   # labels beside pre-labels, the offer
 
 Writes ``walk.md`` (one row per check) and the PNGs into --out; exits 1 if a check failed.
 Needs Xvfb, xdotool and ImageMagick's import on PATH.
@@ -537,11 +538,60 @@ def step_restart(w: Walk, root: Path, tab: str) -> None:
     w.check(search["text"] == "_001", "the list filter is back", search["text"])
 
 
+def prelabel_unlabelled(root: Path) -> list[Path]:
+    """The project's two unlabelled images (see make_project) given a model's pre-labels, as
+    Pre-label or Suggest leave them: dashed, not verified."""
+    import cv2
+
+    from yolo_studio.core.annotations import Box, ImageAnnotation
+    from yolo_studio.core.project import Project
+
+    project = Project.open(root)
+    images = [p for p in project.image_paths() if not project.has_labels(p)][:2]
+    for p in images:
+        h, w = cv2.imread(str(p)).shape[:2]
+        project.save_annotation(ImageAnnotation(p, w, h, [Box(150, 150, 220, 220, "circle",
+                                                               predicted=True, score=0.6)]))
+    return images
+
+
+def step_retrain_offer(w: Walk, root: Path, images: list[Path]) -> None:
+    """Two pre-labelled images each get a box drawn, their guess left dashed: at the setting's 2
+    new labels the labeller offers a retrain and says both still hold unaccepted pre-labels."""
+    w.step = "7 retrain offer"
+    w.click(w.find(w.dump(), name="canvas"), dx=5, dy=5)
+    for image in images:
+        while Path(w.dump()["state"]["image"]) != image:
+            w.key("d")
+        w.click(w.find(w.dump(), name="canvas"), dx=5, dy=5)
+        w.key("w")
+        w.drag(w.image_point(20, 20), w.image_point(90, 90))
+        answer_prompt(w, "square")
+        w.check(wait_xml(w, str(image), lambda a: len(a.boxes) == 2 and a.boxes[0].predicted
+                         and not a.boxes[1].predicted, "drawn beside the guess"),
+                f"{image.name}: a person's box beside the dashed guess, on disk")
+        if image != images[-1]:
+            w.click(w.find(w.dump(), name="canvas"), dx=5, dy=5)
+    title = "Retrain with the new labels?"
+    w.wait(lambda d: any(x["title"] == title for x in d["windows"]), 10, "the retrain offer")
+    w.settle()
+    text = w.label_text("You labelled")
+    w.shot("retrain-offer")
+    w.check("2 new images" in text and "2 of them still hold pre-labels" in text,
+            "the offer says both new labels still hold unaccepted pre-labels", text.replace("\n", " ")[:160])
+    w.click(w.widget(cls="QPushButton", text="Later", window=title))
+    w.check(w.wait(lambda d: all(x["title"] != title for x in d["windows"]), 5, "the offer closed"),
+            "Later closes the offer")
+    w.click(w.find(w.dump(), name="canvas"), dx=5, dy=5)   # no window manager: the keyboard back
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="walk-out", help="folder for PNGs, walk.md and scratch files")
     ap.add_argument("--short", action="store_true", help="the quick part only (no models)")
     ap.add_argument("--display", help="X display to start Xvfb on (default: a free one)")
+    ap.add_argument("--retrain-offer", action="store_true",
+                    help="only the retrain offer after new labels on pre-labelled images (no models)")
     args = ap.parse_args(argv)
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
@@ -552,6 +602,8 @@ def main(argv=None) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     root = make_project(out)
+    if args.retrain_offer:
+        return _retrain_offer_walk(out, root, args.display)
     models = None if args.short else make_models(out)
     w = Walk(out, args.display)
     try:
@@ -568,6 +620,25 @@ def main(argv=None) -> int:
             step_preview_models(w, root, models["shapes"], models["pets"])
             step_prelabel(w, root)
             step_restart(w, root, "Label")
+    except (WalkError, StopIteration) as e:
+        w.check(False, f"could not go on: {e}")
+        w.shot("stuck")
+    finally:
+        w.close()
+    ok = w.report()
+    print(f"{'all checks passed' if ok else 'some checks FAILED'}: {out / 'walk.md'}")
+    return 0 if ok else 1
+
+
+def _retrain_offer_walk(out: Path, root: Path, display: str | None) -> int:
+    images = prelabel_unlabelled(root)
+    (out / "home").mkdir(parents=True, exist_ok=True)
+    (out / "home" / "settings.ini").write_text("[labeller]\nretrainAfterLabels=2\n", encoding="utf-8")
+    w = Walk(out, display)
+    try:
+        w.start_app(root)
+        step_retrain_offer(w, root, images)
+        w.check(w.quit_app(), "Ctrl+Q ends the app")
     except (WalkError, StopIteration) as e:
         w.check(False, f"could not go on: {e}")
         w.shot("stuck")
